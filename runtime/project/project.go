@@ -1,0 +1,123 @@
+// Package project is the runtime's compiled form of a customer's spec: plain
+// Go values, serialised as JSON by the generator and embedded in the backend.
+// The runtime never imports the spec or generator packages.
+package project
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Project is everything the runtime needs to know about a customer project.
+type Project struct {
+	Name       string   `json:"name"`
+	Title      string   `json:"title"`
+	Version    string   `json:"version,omitempty"`
+	Languages  []string `json:"languages"`
+	Auth       Auth     `json:"auth"`
+	Roles      []Role   `json:"roles"`
+	GroupRoles []Role   `json:"group_roles"`
+	Models     []Model  `json:"models"`
+}
+
+// Auth holds authentication settings.
+type Auth struct {
+	AccessTokenTTL  Duration `json:"access_token_ttl"`
+	RefreshTokenTTL Duration `json:"refresh_token_ttl"`
+	Registration    string   `json:"registration"` // open | invite | closed
+}
+
+// Role is a global or group role.
+type Role struct {
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+}
+
+// Model is one document collection stored in Table.
+type Model struct {
+	Name   string  `json:"name"`  // snake_case, as in the spec
+	Table  string  `json:"table"` // unquoted SQL table name
+	Fields []Field `json:"fields"`
+	Access Access  `json:"access"`
+	// Schema is the JSON Schema (draft 2020-12) every write of the
+	// document's data is validated against.
+	Schema json.RawMessage `json:"schema"`
+}
+
+// Field types.
+const (
+	String   = "string"
+	Integer  = "integer"
+	Number   = "number"
+	Boolean  = "boolean"
+	DateTime = "datetime"
+	Date     = "date"
+	UUID     = "uuid"
+	Email    = "email"
+	Object   = "object"
+	Array    = "array"
+)
+
+// Field is a top-level or nested field of a model.
+type Field struct {
+	Name     string          `json:"name"`
+	Type     string          `json:"type"`
+	Column   string          `json:"column,omitempty"`   // top-level fields only: unquoted column name
+	SQLType  string          `json:"sql_type,omitempty"` // top-level fields only: text, bigint, numeric, boolean, timestamptz, date, uuid, jsonb
+	Required bool            `json:"required,omitempty"`
+	Indexed  bool            `json:"indexed,omitempty"`
+	Default  json.RawMessage `json:"default,omitempty"`
+	Fields   []Field         `json:"fields,omitempty"` // object
+	Items    *Field          `json:"items,omitempty"`  // array
+}
+
+// Access lists the rules granting each action (never empty after compile:
+// the generator fills in defaults).
+type Access struct {
+	Create []string `json:"create"`
+	Read   []string `json:"read"`
+	Update []string `json:"update"`
+	Delete []string `json:"delete"`
+}
+
+// Model returns the named model.
+func (p *Project) Model(name string) (*Model, bool) {
+	for i := range p.Models {
+		if p.Models[i].Name == name {
+			return &p.Models[i], true
+		}
+	}
+	return nil, false
+}
+
+// Load decodes a compiled project.
+func Load(data []byte) (*Project, error) {
+	var p Project
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("decode compiled project: %w", err)
+	}
+	return &p, nil
+}
+
+// Duration is a time.Duration that reads and writes as a Go duration string.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string such as "15m0s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}

@@ -1,0 +1,131 @@
+package spec
+
+import (
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Project is the typed, validated form of a customer's *.hcl files: the
+// intermediate representation every generator emitter reads.
+type Project struct {
+	Name        string
+	Title       string
+	Description string
+	Version     string
+	Languages   []string // first one is the default
+	DeclRange   hcl.Range
+
+	Auth       Auth
+	Roles      []*Role // in declaration order
+	GroupRoles []*Role
+	Models     []*Model
+
+	// Files holds the source of every loaded file, keyed by its path, so
+	// diagnostics can be rendered with their source lines.
+	Files map[string]*hcl.File
+}
+
+// Auth is the project's `auth` block.
+type Auth struct {
+	AccessTokenTTL  string // Go duration string, e.g. "15m"; default "15m"
+	RefreshTokenTTL string // default "720h"
+	Registration    string // open | invite | closed; default "open"
+	DeclRange       hcl.Range
+}
+
+// Role is a `role` or `group_role` block.
+type Role struct {
+	Name        string
+	Description string
+	Permissions []string
+	DeclRange   hcl.Range
+}
+
+// FieldType is the declared type of a model field.
+type FieldType string
+
+const (
+	TypeString   FieldType = "string"
+	TypeInteger  FieldType = "integer"
+	TypeNumber   FieldType = "number"
+	TypeBoolean  FieldType = "boolean"
+	TypeDateTime FieldType = "datetime"
+	TypeDate     FieldType = "date"
+	TypeUUID     FieldType = "uuid"
+	TypeEmail    FieldType = "email"
+	TypeObject   FieldType = "object"
+	TypeArray    FieldType = "array"
+)
+
+// FieldTypes lists every valid FieldType, in the order diagnostics suggest them.
+var FieldTypes = []FieldType{TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeDateTime, TypeDate, TypeUUID, TypeEmail, TypeObject, TypeArray}
+
+// Model is a `model` block: one document collection, one table.
+type Model struct {
+	Name        string
+	Description string
+	Fields      []*Field // declaration order
+	Access      Access
+	DeclRange   hcl.Range
+}
+
+// Field is a `field` block (or an array's `items` block, whose Name is "").
+type Field struct {
+	Name        string
+	Description string
+	Type        FieldType
+	Required    bool
+	Indexed     bool
+	Enum        []string // strings only
+	Minimum     *float64 // integer, number
+	Maximum     *float64
+	MinLength   *int // string, email
+	MaxLength   *int
+	Pattern     string // RE2 and ECMA-262 compatible subset
+	MinItems    *int   // array
+	MaxItems    *int
+	Default     any      // string, float64, bool (json-compatible); nil if none
+	Fields      []*Field // object: nested fields
+	Items       *Field   // array: element type
+	DeclRange   hcl.Range
+}
+
+// Access is a model's `access` block: which rules grant each action. An
+// empty list means the default for that action (see DefaultAccess).
+type Access struct {
+	Create    []string
+	Read      []string
+	Update    []string
+	Delete    []string
+	DeclRange hcl.Range
+}
+
+// Access rules a model may use.
+const (
+	RuleAllUsers            = "all_users"
+	RuleCreator             = "creator"
+	RuleLinkedUsers         = "linked_users"
+	RuleLinkedGroupStaff    = "linked_group_staff"
+	RuleLinkedGroupPatients = "linked_group_patients"
+	RulePermission          = "permission"
+)
+
+// AccessRules lists every valid access rule.
+var AccessRules = []string{RuleAllUsers, RuleCreator, RuleLinkedUsers, RuleLinkedGroupStaff, RuleLinkedGroupPatients, RulePermission}
+
+// DefaultAccess is what an action allows when the spec says nothing.
+var DefaultAccess = Access{
+	Create: []string{RuleAllUsers},
+	Read:   []string{RuleCreator, RuleLinkedUsers, RulePermission},
+	Update: []string{RuleCreator, RuleLinkedUsers, RulePermission},
+	Delete: []string{RuleCreator, RulePermission},
+}
+
+// Model returns the model with the given name, or nil.
+func (p *Project) Model(name string) *Model {
+	for _, m := range p.Models {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
