@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"time"
+
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -26,8 +28,8 @@ type Project struct {
 
 // Auth is the project's `auth` block.
 type Auth struct {
-	AccessTokenTTL  string // Go duration string, e.g. "15m"; default "15m"
-	RefreshTokenTTL string // default "720h"
+	AccessTokenTTL  string // Go duration string as time.Duration.String writes it, e.g. "15m0s"; default "15m0s"
+	RefreshTokenTTL string // likewise; "30d" in the spec is "720h0m0s"; default "720h0m0s"
 	Registration    string // open | invite | closed; default "open"
 	DeclRange       hcl.Range
 }
@@ -83,7 +85,7 @@ type Field struct {
 	Pattern     string // RE2 and ECMA-262 compatible subset
 	MinItems    *int   // array
 	MaxItems    *int
-	Default     any      // string, float64, bool (json-compatible); nil if none
+	Default     any      // string (string, email, date, datetime, uuid), float64 (integer, number), bool; nil if none
 	Fields      []*Field // object: nested fields
 	Items       *Field   // array: element type
 	DeclRange   hcl.Range
@@ -128,4 +130,40 @@ func (p *Project) Model(name string) *Model {
 		}
 	}
 	return nil
+}
+
+// AccessTokenDuration returns AccessTokenTTL as a duration (0 if it does
+// not parse, which a loaded project never has).
+func (a Auth) AccessTokenDuration() time.Duration {
+	d, _ := time.ParseDuration(a.AccessTokenTTL)
+	return d
+}
+
+// RefreshTokenDuration returns RefreshTokenTTL as a duration.
+func (a Auth) RefreshTokenDuration() time.Duration {
+	d, _ := time.ParseDuration(a.RefreshTokenTTL)
+	return d
+}
+
+// Effective returns a with each action left empty replaced by the
+// DefaultAccess rules for it (copies, never DefaultAccess's own slices).
+func (a Access) Effective() Access {
+	pick := func(rules, def []string) []string {
+		if len(rules) == 0 {
+			rules = def
+		}
+		return append([]string(nil), rules...)
+	}
+	return Access{
+		Create:    pick(a.Create, DefaultAccess.Create),
+		Read:      pick(a.Read, DefaultAccess.Read),
+		Update:    pick(a.Update, DefaultAccess.Update),
+		Delete:    pick(a.Delete, DefaultAccess.Delete),
+		DeclRange: a.DeclRange,
+	}
+}
+
+// IsScalar reports whether values of type t are neither objects nor arrays.
+func (t FieldType) IsScalar() bool {
+	return t != TypeObject && t != TypeArray
 }

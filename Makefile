@@ -1,0 +1,53 @@
+# exhgen — see README.md. `make run` serves the example, `make test` is what CI runs.
+
+GO       ?= go
+EXAMPLE  ?= examples/clinic
+BIN      := $(CURDIR)/bin
+export GOFLAGS := -buildvcs=false
+
+.PHONY: run test build generate check-generated vet fmt-check unit e2e openapi-lint fuzz bench clean
+
+## run: generate, build and start the example backend (finds or starts PostgreSQL).
+run: build
+	@examples/run.sh $(EXAMPLE)
+
+## build: build the exhgen CLI into bin/.
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/exhgen ./cmd/exhgen
+
+## generate: regenerate every example's backend (commit the result).
+generate: build
+	@for d in examples/*/; do [ -f $$d/project.hcl ] && $(BIN)/exhgen generate $$d || exit 1; done
+
+## test: everything CI checks.
+test: fmt-check vet unit openapi-lint
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/)); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## unit: all Go tests, including the end-to-end test of examples/clinic.
+unit:
+	$(GO) test -race -timeout 20m ./...
+
+## e2e: only the end-to-end test.
+e2e:
+	$(GO) test -run TestE2E -v -timeout 15m ./examples/
+
+## openapi-lint: redocly lint + a type-checked TypeScript client of the example's API.
+openapi-lint:
+	@examples/clinic/client-ts/check.sh $(EXAMPLE)/backend/openapi.json
+
+fuzz:
+	$(GO) test ./spec -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+
+## bench: benchmarks (see README for the load test against a running backend).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./runtime/document ./generator
+
+clean:
+	rm -rf $(BIN) .tmp

@@ -1,0 +1,28 @@
+# Global roles, granted by an administrator.
+
+role "admin" {
+  description = "Manages users, roles and clinics."
+  permissions = ["users:*", "groups:*", "roles:*", "data:*:*"]
+}
+
+role "clinician" {
+  description = "A physician or nurse who reviews the readings of patients."
+  permissions = ["users:read", "data:measurement:read", "data:patient_profile:read"]
+}
+
+role "data_steward" {
+  description = "Corrects mistaken readings on request of a patient."
+  permissions = ["data:measurement:update", "data:measurement:delete"]
+}
+
+# Roles a user holds within one clinic (a group).
+
+group_role "clinic_staff" {
+  description = "Staff of a clinic: sees the readings of the clinic's patients."
+  permissions = ["data:measurement:read", "data:patient_profile:read"]
+}
+
+group_role "clinic_manager" {
+  description = "Manages a clinic's staff and patient enlistments."
+  permissions = ["groups:update", "data:measurement:read", "data:patient_profile:*"]
+}

@@ -1,0 +1,238 @@
+// The end-to-end driver of examples/clinic. examples/e2e_test.go copies it
+// into the generated backend's module (as e2e/clinic_e2e_test.go), where it
+// compiles against the generated Go client, and runs it against a running
+// backend: TestPhase1, then a restart, then TestPhase2.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"clinic/client"
+)
+
+const password = "correct horse battery staple"
+
+// state is what phase 1 leaves for phase 2.
+type state struct {
+	Email string    `json:"email"`
+	Kept  uuid.UUID `json:"kept"`
+}
+
+// bearer is a client.SecuritySource holding one token.
+type bearer struct{ token string }
+
+func (b *bearer) BearerAuth(context.Context, client.OperationName) (client.BearerAuth, error) {
+	return client.BearerAuth{Token: b.token}, nil
+}
+
+func newClient(t *testing.T) (*client.Client, *bearer) {
+	t.Helper()
+	url := os.Getenv("EXH_E2E_URL")
+	if url == "" {
+		t.Fatal("EXH_E2E_URL is not set: run this through examples/e2e_test.go")
+	}
+	sec := &bearer{}
+	c, err := client.NewClient(url, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, sec
+}
+
+func login(t *testing.T, ctx context.Context, c *client.Client, sec *bearer, email string) {
+	t.Helper()
+	tok, err := c.Login(ctx, &client.LoginRequest{Email: email, Password: password})
+	if err != nil {
+		t.Fatalf("login %s: %v", email, err)
+	}
+	if tok.TokenType != "Bearer" || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
+		t.Fatalf("login: unexpected token response %+v", tok)
+	}
+	sec.token = tok.AccessToken
+}
+
+// apiError is the status and body of an error the client returned.
+func apiError(t *testing.T, err error) *client.ErrorStatusCode {
+	t.Helper()
+	var e *client.ErrorStatusCode
+	if !errors.As(err, &e) {
+		t.Fatalf("want an API error, got %v", err)
+	}
+	return e
+}
+
+func reading(systolic int64) *client.MeasurementData {
+	return &client.MeasurementData{
+		Systolic:  systolic,
+		Diastolic: 82,
+		Pulse:     client.NewOptInt64(64),
+		TakenAt:   time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC),
+		Position:  client.NewOptMeasurementDataPosition(client.MeasurementDataPositionSitting),
+		Device: client.NewOptMeasurementDataDevice(client.MeasurementDataDevice{
+			Serial: "BP-0042",
+			Model:  client.NewOptString("Omron M7"),
+		}),
+		Samples: []client.MeasurementDataSamplesItem{{OffsetMs: 0, Pressure: 180.5}, {OffsetMs: 40, Pressure: 178}},
+		Tags:    []string{"morning"},
+	}
+}
+
+func TestPhase1(t *testing.T) {
+	ctx := context.Background()
+	c, sec := newClient(t)
+	email := "patient-" + uuid.NewString()[:8] + "@example.com"
+
+	// Register and log in.
+	u, err := c.RegisterUser(ctx, &client.RegisterRequest{Email: email, Password: password, FirstName: client.NewOptString("Ann")})
+	if err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	if u.Email != email {
+		t.Fatalf("registered %q, got %q", email, u.Email)
+	}
+	login(t, ctx, c, sec, email)
+	me, err := c.GetCurrentUser(ctx)
+	if err != nil || me.ID != u.ID {
+		t.Fatalf("users/me: %+v, %v", me, err)
+	}
+
+	// Create: defaults applied, server-owned fields set.
+	m, err := c.CreateMeasurement(ctx, reading(128))
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if m.CreatorID != u.ID || m.Version != 1 || m.Status != "active" || len(m.UserIds) != 1 || m.UserIds[0] != u.ID {
+		t.Fatalf("create: server-owned fields %+v", m)
+	}
+	if m.Data.Arm.Or("") != client.MeasurementDataArmLeft {
+		t.Errorf("create: default arm not applied: %+v", m.Data.Arm)
+	}
+	if !m.Data.TakenAt.Equal(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)) || m.Data.Device.Value.Serial != "BP-0042" || len(m.Data.Samples) != 2 {
+		t.Errorf("create: data not stored as sent: %+v", m.Data)
+	}
+
+	// Read it back.
+	got, err := c.GetMeasurement(ctx, client.GetMeasurementParams{ID: m.ID})
+	if err != nil || got.ID != m.ID || got.Data.Systolic != 128 {
+		t.Fatalf("get: %+v, %v", got, err)
+	}
+
+	// List.
+	second, err := c.CreateMeasurement(ctx, reading(141))
+	if err != nil {
+		t.Fatalf("create second: %v", err)
+	}
+	list, err := c.ListMeasurementDocuments(ctx, client.ListMeasurementDocumentsParams{Limit: client.NewOptInt32(10)})
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	if list.Page.Total != 2 || len(list.Data) != 2 || list.Data[0].ID != second.ID {
+		t.Fatalf("list: want 2 documents newest first, got total %d: %+v", list.Page.Total, list.Data)
+	}
+
+	// Update with the current version, then a stale one gets 412.
+	upd, err := c.UpdateMeasurement(ctx, &client.MeasurementPatch{Note: client.NewOptNilString("after coffee")},
+		client.UpdateMeasurementParams{ID: m.ID, IfMatch: client.NewOptString("1")})
+	if err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if upd.Version != 2 || upd.Data.Note.Or("") != "after coffee" || upd.Data.Systolic != 128 {
+		t.Fatalf("update: %+v", upd)
+	}
+	_, err = c.UpdateMeasurement(ctx, &client.MeasurementPatch{Note: client.NewOptNilString("stale")},
+		client.UpdateMeasurementParams{ID: m.ID, IfMatch: client.NewOptString("1")})
+	if e := apiError(t, err); e.StatusCode != http.StatusPreconditionFailed || e.Response.Code != "precondition_failed" {
+		t.Fatalf("stale update: want 412 precondition_failed, got %d %s", e.StatusCode, e.Response.Code)
+	}
+
+	// An invalid body: 400 with a stable code naming the field.
+	_, err = c.CreateMeasurement(ctx, reading(500))
+	e := apiError(t, err)
+	if e.StatusCode != http.StatusBadRequest || e.Response.Code != "validation_failed" {
+		t.Fatalf("invalid body: want 400 validation_failed, got %d %+v", e.StatusCode, e.Response)
+	}
+	if len(e.Response.Details) == 0 || e.Response.Details[0].Field != "/systolic" {
+		t.Fatalf("invalid body: details do not name /systolic: %+v", e.Response.Details)
+	}
+	if e.Response.RequestID.Or("") == "" {
+		t.Errorf("error without request id: %+v", e.Response)
+	}
+
+	// Another user cannot see the documents (404, not 403) nor list them.
+	other := "other-" + uuid.NewString()[:8] + "@example.com"
+	if _, err := c.RegisterUser(ctx, &client.RegisterRequest{Email: other, Password: password}); err != nil {
+		t.Fatalf("register other: %v", err)
+	}
+	otherC, otherSec := newClient(t)
+	login(t, ctx, otherC, otherSec, other)
+	_, err = otherC.GetMeasurement(ctx, client.GetMeasurementParams{ID: m.ID})
+	if e := apiError(t, err); e.StatusCode != http.StatusNotFound {
+		t.Fatalf("other user's get: want 404, got %d", e.StatusCode)
+	}
+	ol, err := otherC.ListMeasurementDocuments(ctx, client.ListMeasurementDocumentsParams{})
+	if err != nil || ol.Page.Total != 0 || len(ol.Data) != 0 {
+		t.Fatalf("other user's list: %+v, %v", ol, err)
+	}
+
+	// Delete one; it is gone.
+	if err := c.DeleteMeasurement(ctx, client.DeleteMeasurementParams{ID: second.ID}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	_, err = c.GetMeasurement(ctx, client.GetMeasurementParams{ID: second.ID})
+	if e := apiError(t, err); e.StatusCode != http.StatusNotFound || e.Response.Code != "not_found" {
+		t.Fatalf("get deleted: want 404 not_found, got %d %s", e.StatusCode, e.Response.Code)
+	}
+
+	// A request without a token: 401.
+	resp, err := http.Get(os.Getenv("EXH_E2E_URL") + "/data/measurement/documents/" + m.ID.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no token: want 401, got %d", resp.StatusCode)
+	}
+
+	data, _ := json.Marshal(state{Email: email, Kept: m.ID})
+	if err := os.WriteFile(os.Getenv("EXH_E2E_STATE"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPhase2 runs after a restart of the backend: the data is still there,
+// and tokens issued before the restart still verify.
+func TestPhase2(t *testing.T) {
+	ctx := context.Background()
+	raw, err := os.ReadFile(os.Getenv("EXH_E2E_STATE"))
+	if err != nil {
+		t.Fatalf("phase 1 state: %v", err)
+	}
+	var st state
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	c, sec := newClient(t)
+	login(t, ctx, c, sec, st.Email)
+	got, err := c.GetMeasurement(ctx, client.GetMeasurementParams{ID: st.Kept})
+	if err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	if got.Version != 2 || got.Data.Note.Or("") != "after coffee" || got.Data.Systolic != 128 {
+		t.Fatalf("after restart: %+v", got)
+	}
+	list, err := c.ListMeasurementDocuments(ctx, client.ListMeasurementDocumentsParams{})
+	if err != nil || list.Page.Total != 1 {
+		t.Fatalf("after restart list: %+v, %v", list, err)
+	}
+	if err := c.DeleteMeasurement(ctx, client.DeleteMeasurementParams{ID: st.Kept, IfMatch: client.NewOptString("1")}); err == nil {
+		t.Fatal("delete with a stale If-Match succeeded")
+	}
+}

@@ -1,0 +1,150 @@
+package generator
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/spec"
+)
+
+// Compile turns the spec IR into the runtime's compiled project, the form
+// the backend embeds and the runtime reads.
+func Compile(p *spec.Project) (*project.Project, error) {
+	out := &project.Project{
+		Name:       p.Name,
+		Title:      p.Title,
+		Version:    p.Version,
+		Languages:  append([]string{}, p.Languages...),
+		Roles:      compileRoles(p.Roles),
+		GroupRoles: compileRoles(p.GroupRoles),
+		Models:     []project.Model{},
+	}
+	if len(out.Languages) == 0 {
+		out.Languages = []string{"en"}
+	}
+	var err error
+	if out.Auth.AccessTokenTTL, err = duration(p.Auth.AccessTokenTTL, 15*time.Minute); err != nil {
+		return nil, fmt.Errorf("auth.access_token_ttl: %w", err)
+	}
+	if out.Auth.RefreshTokenTTL, err = duration(p.Auth.RefreshTokenTTL, 720*time.Hour); err != nil {
+		return nil, fmt.Errorf("auth.refresh_token_ttl: %w", err)
+	}
+	out.Auth.Registration = p.Auth.Registration
+	if out.Auth.Registration == "" {
+		out.Auth.Registration = "open"
+	}
+	for _, m := range p.Models {
+		cm, err := compileModel(m)
+		if err != nil {
+			return nil, fmt.Errorf("model %q: %w", m.Name, err)
+		}
+		out.Models = append(out.Models, cm)
+	}
+	return out, nil
+}
+
+func duration(s string, def time.Duration) (project.Duration, error) {
+	if s == "" {
+		return project.Duration(def), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	return project.Duration(d), nil
+}
+
+func compileRoles(roles []*spec.Role) []project.Role {
+	out := []project.Role{}
+	for _, r := range roles {
+		out = append(out, project.Role{Name: r.Name, Permissions: append([]string{}, r.Permissions...)})
+	}
+	return out
+}
+
+func compileModel(m *spec.Model) (project.Model, error) {
+	schema, err := json.Marshal(jsonSchema(m))
+	if err != nil {
+		return project.Model{}, err
+	}
+	cm := project.Model{
+		Name:   m.Name,
+		Table:  tableName(m.Name),
+		Schema: schema,
+		Access: project.Access{
+			Create: orDefault(m.Access.Create, spec.DefaultAccess.Create),
+			Read:   orDefault(m.Access.Read, spec.DefaultAccess.Read),
+			Update: orDefault(m.Access.Update, spec.DefaultAccess.Update),
+			Delete: orDefault(m.Access.Delete, spec.DefaultAccess.Delete),
+		},
+	}
+	for _, f := range m.Fields {
+		cf, err := compileField(f, true)
+		if err != nil {
+			return project.Model{}, fmt.Errorf("field %q: %w", f.Name, err)
+		}
+		cm.Fields = append(cm.Fields, cf)
+	}
+	return cm, nil
+}
+
+func orDefault(rules, def []string) []string {
+	if len(rules) == 0 {
+		return append([]string{}, def...)
+	}
+	return append([]string{}, rules...)
+}
+
+func compileField(f *spec.Field, top bool) (project.Field, error) {
+	cf := project.Field{Name: f.Name, Type: string(f.Type), Required: f.Required, Indexed: f.Indexed}
+	if top {
+		cf.Column = f.Name
+		cf.SQLType = sqlType(f.Type)
+	}
+	if f.Default != nil {
+		b, err := json.Marshal(f.Default)
+		if err != nil {
+			return cf, fmt.Errorf("default: %w", err)
+		}
+		cf.Default = b
+	}
+	for _, sub := range f.Fields {
+		csub, err := compileField(sub, false)
+		if err != nil {
+			return cf, fmt.Errorf("field %q: %w", sub.Name, err)
+		}
+		cf.Fields = append(cf.Fields, csub)
+	}
+	if f.Items != nil {
+		items, err := compileField(f.Items, false)
+		if err != nil {
+			return cf, fmt.Errorf("items: %w", err)
+		}
+		cf.Items = &items
+	}
+	return cf, nil
+}
+
+// sqlType is the column type of a top-level field.
+func sqlType(t spec.FieldType) string {
+	switch t {
+	case spec.TypeString, spec.TypeEmail:
+		return "text"
+	case spec.TypeInteger:
+		return "bigint"
+	case spec.TypeNumber:
+		return "double precision"
+	case spec.TypeBoolean:
+		return "boolean"
+	case spec.TypeDateTime:
+		return "timestamptz"
+	case spec.TypeDate:
+		return "date"
+	case spec.TypeUUID:
+		return "uuid"
+	default:
+		return "jsonb"
+	}
+}

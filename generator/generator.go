@@ -1,0 +1,184 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/tools/imports"
+
+	"github.com/exhgen/exhgen/spec"
+	"github.com/exhgen/exhgen/templates"
+)
+
+// File is one generated file; Path is slash-separated and relative to the
+// directory it belongs in.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// RuntimeModule is the module path generated backends build against.
+const RuntimeModule = "github.com/exhgen/exhgen"
+
+// Options are the inputs of a generation besides the spec. Everything is
+// passed in (nothing is read from disk here), so Generate is a pure function.
+type Options struct {
+	// RuntimePath is how the backend's go.mod reaches this repository:
+	// the target of its replace directive.
+	RuntimePath string
+	// GoMod and GoSum are this repository's go.mod and go.sum; the
+	// backend's go.mod copies the requirements, its go.sum is GoSum.
+	GoMod []byte
+	GoSum []byte
+	// Fixed is the OpenAPI fragment of the runtime's fixed endpoints.
+	Fixed []byte
+	// Migrations are the project's existing migrations (paths
+	// "migrations/0001_init.sql") and Snapshot its schema snapshot.
+	Migrations []File
+	Snapshot   []byte
+}
+
+// Output is what a generation writes.
+type Output struct {
+	// Backend files, relative to the output directory.
+	Backend []File
+	// Project files, relative to the spec directory: a new migration and
+	// the updated schema snapshot, only when the storage schema changed.
+	Project []File
+}
+
+// Generate turns a project into a backend. Same inputs, same bytes.
+func Generate(p *spec.Project, opts Options) (*Output, error) {
+	if p.Name == "" {
+		return nil, fmt.Errorf("project has no name")
+	}
+	out := &Output{}
+	add := func(files ...File) { out.Backend = append(out.Backend, files...) }
+
+	compiled, err := Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	projectJSON, err := encodeJSON(compiled)
+	if err != nil {
+		return nil, err
+	}
+	add(File{Path: "project.json", Data: projectJSON})
+
+	fixed, err := parseFragment(opts.Fixed)
+	if err != nil {
+		return nil, err
+	}
+	models := modelDocument(p, fixed)
+	merged, err := mergeDocuments(p, fixed, models)
+	if err != nil {
+		return nil, err
+	}
+	publicJSON, err := encodeJSON(merged)
+	if err != nil {
+		return nil, err
+	}
+	add(File{Path: "openapi.json", Data: publicJSON})
+	// The server is generated from the model operations only (the fixed
+	// ones are served by the runtime's own committed server); the client
+	// from the whole published document.
+	if len(p.Models) > 0 {
+		serverJSON, err := encodeJSON(models)
+		if err != nil {
+			return nil, err
+		}
+		files, err := ogenPackage(serverJSON, "api", "api", "paths/server")
+		if err != nil {
+			return nil, err
+		}
+		add(files...)
+	}
+	files, err := ogenPackage(publicJSON, "client", "client", "paths/client", "client/request/options")
+	if err != nil {
+		return nil, err
+	}
+	add(files...)
+
+	newMigrations, err := migrationFiles(p, opts.Migrations, opts.Snapshot)
+	if err != nil {
+		return nil, err
+	}
+	out.Project = newMigrations
+	for _, f := range append(append([]File{}, opts.Migrations...), newMigrations...) {
+		if strings.HasSuffix(f.Path, ".sql") {
+			add(f)
+		}
+	}
+
+	goFiles, err := goFiles(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	add(goFiles...)
+	sort.Slice(out.Backend, func(i, j int) bool { return out.Backend[i].Path < out.Backend[j].Path })
+	return out, nil
+}
+
+// backendData is what the Go templates print.
+type backendData struct {
+	Name, Title, Binary, Module string
+	Models                      []ModelAPI
+	GoVersion, RuntimeModule    string
+	RuntimePath                 string
+	Requires                    []string
+}
+
+func goFiles(p *spec.Project, opts Options) ([]File, error) {
+	d := backendData{
+		Name:          p.Name,
+		Title:         p.Title,
+		Binary:        p.Name,
+		Module:        p.Name,
+		RuntimeModule: RuntimeModule,
+		RuntimePath:   opts.RuntimePath,
+	}
+	if d.Title == "" {
+		d.Title = p.Name
+	}
+	for _, m := range p.Models {
+		d.Models = append(d.Models, modelAPI(m))
+	}
+	mf, err := modfile.ParseLax("go.mod", opts.GoMod, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read runtime go.mod: %w", err)
+	}
+	if mf.Go == nil {
+		return nil, fmt.Errorf("runtime go.mod has no go directive")
+	}
+	d.GoVersion = mf.Go.Version
+	for _, r := range mf.Require {
+		d.Requires = append(d.Requires, r.Mod.Path+" "+r.Mod.Version)
+	}
+	sort.Strings(d.Requires)
+
+	var files []File
+	for _, t := range []struct{ tmpl, path string }{
+		{"main.go.tmpl", "main.go"},
+		{"glue.go.tmpl", "glue_gen.go"},
+		{"go.mod.tmpl", "go.mod"},
+		{"README.md.tmpl", "README.md"},
+	} {
+		b, err := templates.Render(t.tmpl, d)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasSuffix(t.path, ".go") {
+			formatted, err := imports.Process(t.path, b, nil)
+			if err != nil {
+				return nil, fmt.Errorf("format %s: %w\n%s", t.path, err, b)
+			}
+			b = formatted
+		}
+		files = append(files, File{Path: t.path, Data: b})
+	}
+	files = append(files, File{Path: "go.sum", Data: bytes.Clone(opts.GoSum)})
+	return files, nil
+}

@@ -1,0 +1,186 @@
+package generator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/exhgen/exhgen/runtime/db"
+	"github.com/exhgen/exhgen/runtime/db/dbtest"
+	"github.com/exhgen/exhgen/spec"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func ptr[T any](v T) *T { return &v }
+
+func noteModel() *spec.Model {
+	return &spec.Model{Name: "note", Fields: []*spec.Field{
+		{Name: "text", Type: spec.TypeString, Required: true, MaxLength: ptr(140)},
+		{Name: "level", Type: spec.TypeInteger, Minimum: ptr(1.0), Maximum: ptr(5.0)},
+		{Name: "kind", Type: spec.TypeString, Enum: []string{"a", "b"}},
+	}}
+}
+
+func stepsSQL(steps []Step) string {
+	var b strings.Builder
+	for _, s := range steps {
+		if s.Destructive {
+			b.WriteString("!")
+		}
+		b.WriteString(s.SQL)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func TestDiff(t *testing.T) {
+	t.Parallel()
+	base := &spec.Project{Name: "p", Models: []*spec.Model{noteModel()}}
+	changed := func(edit func(m *spec.Model)) *spec.Project {
+		m := noteModel()
+		edit(m)
+		return &spec.Project{Name: "p", Models: []*spec.Model{m}}
+	}
+	tests := []struct {
+		name string
+		to   *spec.Project
+		want string
+	}{
+		{"unchanged", base, ""},
+		{"add optional field", changed(func(m *spec.Model) {
+			m.Fields = append(m.Fields, &spec.Field{Name: "seen", Type: spec.TypeBoolean})
+		}), `ALTER TABLE "data_note" ADD COLUMN "seen" boolean;` + "\n"},
+		{"add indexed field", changed(func(m *spec.Model) {
+			m.Fields = append(m.Fields, &spec.Field{Name: "at", Type: spec.TypeDateTime, Indexed: true})
+		}), `ALTER TABLE "data_note" ADD COLUMN "at" timestamptz;` + "\n" +
+			`CREATE INDEX "data_note_at_idx" ON "data_note" ("at");` + "\n"},
+		{"drop field", changed(func(m *spec.Model) { m.Fields = m.Fields[:2] }),
+			`ALTER TABLE "data_note" DROP CONSTRAINT "data_note_kind_check";` + "\n" +
+				`!ALTER TABLE "data_note" DROP COLUMN "kind";` + "\n"},
+		{"change enum", changed(func(m *spec.Model) { m.Fields[2].Enum = []string{"a", "b", "it's"} }),
+			`ALTER TABLE "data_note" DROP CONSTRAINT "data_note_kind_check";` + "\n" +
+				`ALTER TABLE "data_note" ADD CONSTRAINT "data_note_kind_check" CHECK ("kind" IN ('a', 'b', 'it''s'));` + "\n"},
+		{"make required", changed(func(m *spec.Model) { m.Fields[1].Required = true }),
+			`ALTER TABLE "data_note" ALTER COLUMN "level" SET NOT NULL;` + "\n"},
+		{"change type", changed(func(m *spec.Model) { m.Fields[1].Type = spec.TypeNumber }),
+			`!ALTER TABLE "data_note" ALTER COLUMN "level" TYPE double precision USING "level"::double precision;` + "\n"},
+		{"drop model", &spec.Project{Name: "p"}, `!DROP TABLE "data_note";` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := stepsSQL(Diff(StorageSchema(base), StorageSchema(tt.to)))
+			if got != tt.want {
+				t.Errorf("Diff:\n got: %s\nwant: %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIdentLength(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 41)
+	id := ident("data_"+long, strings.Repeat("b", 51), "check")
+	if len(id) > 63 {
+		t.Fatalf("ident %q is %d bytes", id, len(id))
+	}
+	if id == ident("data_"+long, strings.Repeat("b", 50)+"c", "check") {
+		t.Fatal("shortened identifiers collide")
+	}
+}
+
+// TestMigrationsApply applies the example's generated migration and a
+// follow-up change to a real database.
+func TestMigrationsApply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	p := loadSpec(t, "../examples/clinic")
+	files, err := migrationFiles(p, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Path != "migrations/0001_init.sql" {
+		t.Fatalf("want 0001_init.sql and the snapshot, got %v", files)
+	}
+	migs := []db.Migration{{Name: "project/0001_init.sql", SQL: string(files[0].Data)}}
+	if _, err := db.Migrate(ctx, pool, migs); err != nil {
+		t.Fatalf("apply init: %v\n%s", err, files[0].Data)
+	}
+	// A changed spec diffs against the snapshot.
+	m := p.Model("measurement")
+	m.Fields = append(m.Fields, &spec.Field{Name: "cuff_size", Type: spec.TypeString, Enum: []string{"s", "m", "l"}})
+	next, err := migrationFiles(p, []File{files[0]}, files[1].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next) != 2 || next[0].Path != "migrations/0002_change.sql" {
+		t.Fatalf("want 0002_change.sql, got %v", next)
+	}
+	migs = append(migs, db.Migration{Name: "project/0002_change.sql", SQL: string(next[0].Data)})
+	if _, err := db.Migrate(ctx, pool, migs); err != nil {
+		t.Fatalf("apply change: %v\n%s", err, next[0].Data)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_name = 'data_measurement' AND column_name = 'cuff_size'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("cuff_size column: n=%d err=%v", n, err)
+	}
+	// The check constraints hold what the spec says.
+	_, err = pool.Exec(ctx, `INSERT INTO data_measurement (id, creator_id, status_changed_at, created_at, updated_at, systolic, diastolic, taken_at)
+		VALUES (gen_random_uuid(), gen_random_uuid(), now(), now(), now(), 500, 80, now())`)
+	if err == nil {
+		t.Fatal("systolic 500 was accepted by the table")
+	}
+	// Same spec again: nothing to write.
+	none, err := migrationFiles(p, []File{files[0], next[0]}, next[1].Data)
+	if err != nil || len(none) != 0 {
+		t.Fatalf("unchanged spec wrote %v (err %v)", none, err)
+	}
+}
+
+func syntheticProject(models, fields int) *spec.Project {
+	p := &spec.Project{Name: "synthetic", Title: "Synthetic"}
+	types := []spec.FieldType{spec.TypeString, spec.TypeInteger, spec.TypeNumber, spec.TypeBoolean, spec.TypeDateTime, spec.TypeDate, spec.TypeUUID, spec.TypeEmail}
+	for i := 0; i < models; i++ {
+		m := &spec.Model{Name: fmt.Sprintf("model_%02d", i), Description: "A synthetic model."}
+		for j := 0; j < fields; j++ {
+			f := &spec.Field{Name: fmt.Sprintf("field_%02d", j), Type: types[j%len(types)], Required: j%3 == 0, Indexed: j == 1}
+			m.Fields = append(m.Fields, f)
+		}
+		m.Fields = append(m.Fields, &spec.Field{Name: "extra", Type: spec.TypeObject, Fields: []*spec.Field{
+			{Name: "a", Type: spec.TypeString, Required: true},
+			{Name: "b", Type: spec.TypeArray, Items: &spec.Field{Type: spec.TypeInteger}},
+		}})
+		p.Models = append(p.Models, m)
+	}
+	return p
+}
+
+func BenchmarkGenerateClinic(b *testing.B) {
+	opts := testOptions(b)
+	for b.Loop() {
+		p := loadSpec(b, "../examples/clinic")
+		if _, err := Generate(p, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGenerate50Models(b *testing.B) {
+	opts := testOptions(b)
+	p := syntheticProject(50, 10)
+	for b.Loop() {
+		if _, err := Generate(p, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSynthetic50Generates(t *testing.T) {
+	t.Parallel()
+	if _, err := Generate(syntheticProject(50, 10), testOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,365 @@
+package generator
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/go-faster/yaml"
+
+	"github.com/exhgen/exhgen/spec"
+)
+
+// obj is a JSON object under construction. Documents are maps so that
+// encoding/json writes their keys sorted: the output is deterministic.
+type obj = map[string]any
+
+// ModelAPI is the naming of one model's generated operations and schemas,
+// shared by the OpenAPI emitter and the Go glue.
+type ModelAPI struct {
+	Model      string // spec name, "patient_profile"
+	Type       string // document schema, "PatientProfile"
+	DataType   string // create body / data, "PatientProfileData"
+	PatchType  string // patch body, "PatientProfilePatch"
+	ListType   string // list response, "PatientProfileList"
+	Collection string // "/data/patient_profile/documents"
+	Create     string // Go method names: "CreatePatientProfile"
+	Get        string
+	List       string
+	Update     string
+	Delete     string
+}
+
+func modelAPI(m *spec.Model) ModelAPI {
+	n := goName(m.Name)
+	return ModelAPI{
+		Model:      m.Name,
+		Type:       n,
+		DataType:   n + "Data",
+		PatchType:  n + "Patch",
+		ListType:   n + "List",
+		Collection: "/data/" + m.Name + "/documents",
+		Create:     "Create" + n,
+		Get:        "Get" + n,
+		List:       "List" + n + "Documents",
+		Update:     "Update" + n,
+		Delete:     "Delete" + n,
+	}
+}
+
+// parseFragment reads an OpenAPI fragment (YAML or JSON) into a document map.
+func parseFragment(data []byte) (obj, error) {
+	var doc obj
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse openapi fragment: %w", err)
+	}
+	// Round-trip through JSON so every nested value has JSON types.
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("normalise openapi fragment: %w", err)
+	}
+	doc = nil
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("normalise openapi fragment: %w", err)
+	}
+	return doc, nil
+}
+
+// sharedComponents are the components every part of the API refers to; the
+// generated part takes them from the fixed fragment so there is one definition.
+var sharedComponents = map[string][]string{
+	"schemas":         {"Error", "ErrorDetail"},
+	"responses":       {"Error"},
+	"securitySchemes": {"bearerAuth"},
+}
+
+// modelDocument is the OpenAPI document of the generated (per-model) part of
+// the API, with the shared components copied from the fixed fragment.
+func modelDocument(p *spec.Project, fixed obj) obj {
+	doc := baseDocument(p, fixed)
+	comps := doc["components"].(obj)
+	fixedComps, _ := fixed["components"].(map[string]any)
+	for kind, names := range sharedComponents {
+		src, _ := fixedComps[kind].(map[string]any)
+		dst := obj{}
+		for _, name := range names {
+			if v, ok := src[name]; ok {
+				dst[name] = v
+			}
+		}
+		comps[kind] = dst
+	}
+	paths := doc["paths"].(obj)
+	schemas := comps["schemas"].(obj)
+	params := obj{}
+	comps["parameters"] = params
+	var tags []any
+	for _, m := range p.Models {
+		api := modelAPI(m)
+		addModel(paths, schemas, api, m)
+		desc := m.Description
+		if desc == "" {
+			desc = "Documents of the " + humanName(m.Name) + " model."
+		}
+		tags = append(tags, obj{"name": m.Name, "description": desc})
+	}
+	if len(p.Models) > 0 {
+		schemas["Page"] = obj{
+			"type":        "object",
+			"description": "Where a page of results sits in the whole result set.",
+			"required":    []string{"limit", "offset", "total"},
+			"properties": obj{
+				"limit":  obj{"type": "integer", "format": "int32", "description": "The page size used."},
+				"offset": obj{"type": "integer", "format": "int32", "description": "The number of results skipped."},
+				"total":  obj{"type": "integer", "format": "int64", "description": "The number of results the caller may read in all."},
+			},
+		}
+		params["Limit"] = obj{"name": "limit", "in": "query", "required": false, "description": "The page size.",
+			"schema": obj{"type": "integer", "format": "int32", "minimum": 1, "maximum": 100, "default": 20}}
+		params["Offset"] = obj{"name": "offset", "in": "query", "required": false, "description": "The number of results to skip.",
+			"schema": obj{"type": "integer", "format": "int32", "minimum": 0, "default": 0}}
+		params["DocumentID"] = obj{"name": "id", "in": "path", "required": true, "description": "The document's id.",
+			"schema": obj{"type": "string", "format": "uuid"}}
+		params["IfMatch"] = obj{"name": "If-Match", "in": "header", "required": false,
+			"description": "The document version the change is based on, as returned in `version`. A stale version fails with 412.",
+			"schema":      obj{"type": "string", "maxLength": 32}}
+	}
+	doc["tags"] = tags
+	return doc
+}
+
+// baseDocument is the skeleton every document of the project shares.
+func baseDocument(p *spec.Project, fixed obj) obj {
+	version := p.Version
+	if version == "" {
+		version = "0.1.0"
+	}
+	title := p.Title
+	if title == "" {
+		title = p.Name
+	}
+	info := obj{"title": title, "version": version}
+	if p.Description != "" {
+		info["description"] = p.Description
+	}
+	if fi, ok := fixed["info"].(map[string]any); ok {
+		if lic, ok := fi["license"]; ok {
+			info["license"] = lic
+		}
+	}
+	doc := obj{
+		"openapi":    "3.0.3",
+		"info":       info,
+		"security":   []any{obj{"bearerAuth": []any{}}},
+		"paths":      obj{},
+		"components": obj{"schemas": obj{}},
+	}
+	if servers, ok := fixed["servers"]; ok {
+		doc["servers"] = servers
+	}
+	return doc
+}
+
+func errorResponses(extra obj) obj {
+	r := obj{"default": obj{"$ref": "#/components/responses/Error"}}
+	for k, v := range extra {
+		r[k] = v
+	}
+	return r
+}
+
+func jsonContent(ref string) obj {
+	return obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/" + ref}}}
+}
+
+func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
+	h := humanName(m.Name)
+	data := objectSchema(m.Fields, modeOpenAPI, true)
+	data["description"] = "The fields of a " + h + " document."
+	if m.Description != "" {
+		data["description"] = m.Description
+	}
+	schemas[api.DataType] = data
+	patch := objectSchema(m.Fields, modePatch, true)
+	patch["description"] = "A JSON merge patch (RFC 7396) of a " + h + " document's fields: a field set to null is removed."
+	schemas[api.PatchType] = patch
+	schemas[api.Type] = documentSchema(api, h)
+	schemas[api.ListType] = obj{
+		"type":        "object",
+		"description": "A page of " + h + " documents.",
+		"required":    []string{"data", "page"},
+		"properties": obj{
+			"data": obj{"type": "array", "items": obj{"$ref": "#/components/schemas/" + api.Type}},
+			"page": obj{"$ref": "#/components/schemas/Page"},
+		},
+	}
+	tags := []string{m.Name}
+	idParam := obj{"$ref": "#/components/parameters/DocumentID"}
+	ifMatch := obj{"$ref": "#/components/parameters/IfMatch"}
+	paths[api.Collection] = obj{
+		"post": obj{
+			"operationId": lowerFirst(api.Create),
+			"tags":        tags,
+			"summary":     "Create a " + h,
+			"description": "Creates a " + h + " document owned by the caller. The body is validated against the model's schema.",
+			"requestBody": obj{"required": true, "content": jsonContent(api.DataType)},
+			"responses": errorResponses(obj{
+				"201": obj{"description": "The created document.", "content": jsonContent(api.Type)},
+			}),
+		},
+		"get": obj{
+			"operationId": lowerFirst(api.List),
+			"tags":        tags,
+			"summary":     "List " + h + " documents",
+			"description": "Lists the " + h + " documents the caller may read, newest first.",
+			"parameters":  []any{obj{"$ref": "#/components/parameters/Limit"}, obj{"$ref": "#/components/parameters/Offset"}},
+			"responses": errorResponses(obj{
+				"200": obj{"description": "A page of documents.", "content": jsonContent(api.ListType)},
+			}),
+		},
+	}
+	paths[api.Collection+"/{id}"] = obj{
+		"get": obj{
+			"operationId": lowerFirst(api.Get),
+			"tags":        tags,
+			"summary":     "Get a " + h,
+			"description": "Returns one " + h + " document. A document the caller may not read is reported as not found.",
+			"parameters":  []any{idParam},
+			"responses": errorResponses(obj{
+				"200": obj{"description": "The document.", "content": jsonContent(api.Type)},
+			}),
+		},
+		"patch": obj{
+			"operationId": lowerFirst(api.Update),
+			"tags":        tags,
+			"summary":     "Update a " + h,
+			"description": "Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when the document has changed since that version.",
+			"parameters":  []any{idParam, ifMatch},
+			"requestBody": obj{"required": true, "content": jsonContent(api.PatchType)},
+			"responses": errorResponses(obj{
+				"200": obj{"description": "The updated document.", "content": jsonContent(api.Type)},
+			}),
+		},
+		"delete": obj{
+			"operationId": lowerFirst(api.Delete),
+			"tags":        tags,
+			"summary":     "Delete a " + h,
+			"description": "Deletes the document. With `If-Match`, the delete fails with 412 when the document has changed since that version.",
+			"parameters":  []any{idParam, ifMatch},
+			"responses": errorResponses(obj{
+				"204": obj{"description": "The document was deleted."},
+			}),
+		},
+	}
+}
+
+func documentSchema(api ModelAPI, h string) obj {
+	uuidArr := obj{"type": "array", "items": obj{"type": "string", "format": "uuid"}}
+	ts := func(d string) obj { return obj{"type": "string", "format": "date-time", "description": d} }
+	return obj{
+		"type":        "object",
+		"description": "A " + h + " document: server-owned metadata and the fields in `data`.",
+		"required":    []string{"id", "creator_id", "user_ids", "group_ids", "status", "status_changed_at", "created_at", "updated_at", "version", "data"},
+		"properties": obj{
+			"id":                obj{"type": "string", "format": "uuid", "description": "The document's id."},
+			"creator_id":        obj{"type": "string", "format": "uuid", "description": "The user who created the document."},
+			"user_ids":          withDesc(uuidArr, "Users linked to the document."),
+			"group_ids":         withDesc(uuidArr, "Groups linked to the document."),
+			"status":            obj{"type": "string", "description": "The document's workflow status."},
+			"status_changed_at": ts("When the status last changed."),
+			"created_at":        ts("When the document was created."),
+			"updated_at":        ts("When the document was last changed."),
+			"version":           obj{"type": "integer", "format": "int64", "description": "Incremented by every change; send it in If-Match to update safely."},
+			"data":              obj{"$ref": "#/components/schemas/" + api.DataType},
+		},
+	}
+}
+
+func withDesc(o obj, d string) obj {
+	c := obj{}
+	for k, v := range o {
+		c[k] = v
+	}
+	c["description"] = d
+	return c
+}
+
+// mergeDocuments is the published API: the fixed fragment's operations and
+// components followed by the generated ones. Names must not collide.
+func mergeDocuments(p *spec.Project, fixed, models obj) (obj, error) {
+	doc := baseDocument(p, fixed)
+	paths := doc["paths"].(obj)
+	for _, src := range []obj{fixed, models} {
+		sp, _ := src["paths"].(map[string]any)
+		if sp == nil {
+			sp, _ = src["paths"].(obj)
+		}
+		for k, v := range sp {
+			if _, dup := paths[k]; dup {
+				return nil, fmt.Errorf("path %q is declared twice", k)
+			}
+			paths[k] = v
+		}
+	}
+	comps := obj{}
+	for _, src := range []obj{fixed, models} {
+		sc, _ := src["components"].(map[string]any)
+		if sc == nil {
+			sc, _ = src["components"].(obj)
+		}
+		for kind, v := range sc {
+			m := asMap(v)
+			dst, _ := comps[kind].(obj)
+			if dst == nil {
+				dst = obj{}
+				comps[kind] = dst
+			}
+			for name, def := range m {
+				if prev, dup := dst[name]; dup {
+					a, _ := json.Marshal(prev)
+					b, _ := json.Marshal(def)
+					if string(a) != string(b) {
+						return nil, fmt.Errorf("component %s/%s is declared twice with different content", kind, name)
+					}
+				}
+				dst[name] = def
+			}
+		}
+	}
+	doc["components"] = comps
+	var tags []any
+	seen := map[string]bool{}
+	for _, src := range []obj{fixed, models} {
+		ts, _ := src["tags"].([]any)
+		for _, t := range ts {
+			name, _ := asMap(t)["name"].(string)
+			if !seen[name] {
+				seen[name] = true
+				tags = append(tags, t)
+			}
+		}
+	}
+	doc["tags"] = tags
+	return doc, nil
+}
+
+func asMap(v any) map[string]any {
+	switch m := v.(type) {
+	case obj:
+		return m
+	default:
+		return nil
+	}
+}
+
+// encodeJSON writes a document as indented JSON with a final newline.
+func encodeJSON(v any) ([]byte, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}

@@ -1,0 +1,240 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/project"
+)
+
+// Token limits and defaults.
+const (
+	// TypAccessToken is the JOSE typ of access tokens (RFC 9068 §2.1).
+	TypAccessToken = "at+jwt"
+	// MaxAccessTokenTTL caps the access token lifetime (TOK-5).
+	MaxAccessTokenTTL = time.Hour
+	// DefaultAccessTokenTTL is used when the project sets none.
+	DefaultAccessTokenTTL = 15 * time.Minute
+	// MaxLeeway caps the clock skew tolerated on exp and nbf (TOK-3).
+	MaxLeeway = time.Minute
+	// DefaultLeeway is the clock skew tolerated unless WithLeeway says otherwise.
+	DefaultLeeway = 30 * time.Second
+	// maxTokenLen bounds the size of a token before it is parsed.
+	maxTokenLen = 8 << 10
+)
+
+// AccessClaims are the claims of an access token (RFC 9068).
+type AccessClaims struct {
+	jwt.RegisteredClaims
+}
+
+// Tokens issues and verifies JWT access tokens signed with ES256 keys from
+// the auth_signing_keys table, and resolves a verified token to the caller's
+// Principal with the roles currently stored for the user.
+type Tokens struct {
+	pool     *pgxpool.Pool
+	issuer   string
+	audience string
+	ttl      time.Duration
+	leeway   time.Duration
+	clock    func() time.Time
+	roles    RolePermissions
+	keys     *Keys
+	parser   *jwt.Parser
+
+	keyCacheTTL     time.Duration
+	unknownKidEvery time.Duration
+}
+
+// Option configures Tokens.
+type Option func(*Tokens)
+
+// WithAudience sets the aud claim put into and required in access tokens
+// (default: the issuer).
+func WithAudience(aud string) Option { return func(t *Tokens) { t.audience = aud } }
+
+// WithLeeway sets the clock skew tolerated on exp and nbf, capped at
+// MaxLeeway.
+func WithLeeway(d time.Duration) Option {
+	return func(t *Tokens) { t.leeway = min(max(d, 0), MaxLeeway) }
+}
+
+// WithRoles sets the role definitions permissions are computed from.
+func WithRoles(roles []project.Role) Option {
+	return func(t *Tokens) { t.roles = NewRolePermissions(roles) }
+}
+
+// WithKeyCache sets how long signing keys are cached before they are
+// reloaded (default 1 min), and how often at most a token with an unknown
+// kid may trigger a reload (default 10 s).
+func WithKeyCache(ttl, unknownKidEvery time.Duration) Option {
+	return func(t *Tokens) { t.keyCacheTTL, t.unknownKidEvery = ttl, unknownKidEvery }
+}
+
+// NewTokens returns Tokens issuing access tokens for issuer that live ttl
+// (DefaultAccessTokenTTL when ttl <= 0, at most MaxAccessTokenTTL). clock
+// gives the current time (time.Now when nil).
+func NewTokens(pool *pgxpool.Pool, issuer string, ttl time.Duration, clock func() time.Time, opts ...Option) *Tokens {
+	if ttl <= 0 {
+		ttl = DefaultAccessTokenTTL
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	t := &Tokens{
+		pool: pool, issuer: issuer, audience: issuer, ttl: min(ttl, MaxAccessTokenTTL),
+		leeway: DefaultLeeway, clock: clock, roles: RolePermissions{},
+		keyCacheTTL: time.Minute, unknownKidEvery: 10 * time.Second,
+	}
+	for _, o := range opts {
+		o(t)
+	}
+	t.keys = newKeys(pool, clock, t.ttl+t.leeway, t.keyCacheTTL, t.unknownKidEvery)
+	t.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{AlgES256}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(t.issuer),
+		jwt.WithAudience(t.audience),
+		jwt.WithLeeway(t.leeway),
+		jwt.WithTimeFunc(clock),
+		jwt.WithStrictDecoding(),
+	)
+	return t
+}
+
+// Keys returns the signing key set (for rotation and the JWKS).
+func (t *Tokens) Keys() *Keys { return t.keys }
+
+// TTL returns the access token lifetime.
+func (t *Tokens) TTL() time.Duration { return t.ttl }
+
+// Issue signs an access token for p with the active key.
+func (t *Tokens) Issue(ctx context.Context, p *Principal) (token string, expiresIn time.Duration, err error) {
+	if p == nil || p.UserID == uuid.Nil {
+		return "", 0, errors.New("issue access token: no principal")
+	}
+	key, err := t.keys.signing(ctx)
+	if err != nil {
+		return "", 0, fmt.Errorf("issue access token: %w", err)
+	}
+	now := t.clock().Truncate(time.Second)
+	claims := AccessClaims{RegisteredClaims: jwt.RegisteredClaims{
+		Issuer:    t.issuer,
+		Subject:   p.UserID.String(),
+		Audience:  jwt.ClaimStrings{t.audience},
+		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+		NotBefore: jwt.NewNumericDate(now),
+		IssuedAt:  jwt.NewNumericDate(now),
+		ID:        uuid.NewString(),
+	}}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = key.kid
+	tok.Header["typ"] = TypAccessToken
+	signed, err := tok.SignedString(key.private)
+	if err != nil {
+		return "", 0, fmt.Errorf("issue access token: sign: %w", err)
+	}
+	return signed, t.ttl, nil
+}
+
+// Verify checks an access token: ES256 only, the key chosen solely by kid
+// among the local keys (jku, x5u and jwk headers are ignored), typ at+jwt,
+// exp required, exp/nbf/iat with leeway, iss and aud (TOK-1..TOK-4). Any
+// failure is a 401 *apierr.Error; the reason is kept as its cause for logs.
+func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error) {
+	if token == "" || len(token) > maxTokenLen {
+		return nil, unauthorized(errors.New("token missing or too long"))
+	}
+	var claims AccessClaims
+	_, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
+		typ, _ := tok.Header["typ"].(string)
+		if !isAccessTokenTyp(typ) {
+			return nil, fmt.Errorf("typ %q is not %s", typ, TypAccessToken)
+		}
+		kid, _ := tok.Header["kid"].(string)
+		if kid == "" {
+			return nil, errors.New("no kid")
+		}
+		key, err := t.keys.verifying(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		if tok.Method.Alg() != key.alg {
+			return nil, fmt.Errorf("alg %q not allowed for key %q", tok.Method.Alg(), kid)
+		}
+		return key.public, nil
+	})
+	if err != nil {
+		return nil, unauthorized(err)
+	}
+	if _, err := uuid.Parse(claims.Subject); err != nil {
+		return nil, unauthorized(errors.New("sub is not a user id"))
+	}
+	return &claims, nil
+}
+
+// isAccessTokenTyp accepts "at+jwt" and "application/at+jwt", case-insensitively
+// (RFC 9068 §4, RFC 7515 §4.1.9).
+func isAccessTokenTyp(typ string) bool {
+	typ = strings.ToLower(typ)
+	return typ == TypAccessToken || typ == "application/"+TypAccessToken
+}
+
+// Authenticate verifies token and returns ctx carrying the Principal, with
+// the user's roles as stored now (so revoked roles take effect before the
+// token expires) and the permissions those roles grant. A token for a user
+// that no longer exists is refused.
+func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Context, error) {
+	claims, err := t.Verify(ctx, token)
+	if err != nil {
+		return ctx, err
+	}
+	id := uuid.MustParse(claims.Subject)
+	p := &Principal{UserID: id}
+	err = t.pool.QueryRow(ctx, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&p.Email, &p.Roles)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ctx, unauthorized(errors.New("user no longer exists"))
+	}
+	if err != nil {
+		return ctx, fmt.Errorf("authenticate: load user: %w", err)
+	}
+	p.Permissions = t.roles.Permissions(p.Roles)
+	return WithPrincipal(ctx, p), nil
+}
+
+// PublicKeys returns the keys that currently verify tokens, newest first.
+func (t *Tokens) PublicKeys(ctx context.Context) ([]JWK, error) {
+	return t.keys.Public(ctx)
+}
+
+// JWKS returns the JSON Web Key Set {"keys":[...]} of PublicKeys.
+func (t *Tokens) JWKS(ctx context.Context) ([]byte, error) {
+	keys, err := t.keys.Public(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: %w", err)
+	}
+	b, err := json.Marshal(struct {
+		Keys []JWK `json:"keys"`
+	}{keys})
+	if err != nil {
+		return nil, fmt.Errorf("jwks: %w", err)
+	}
+	return b, nil
+}
+
+func unauthorized(cause error) *apierr.Error {
+	return apierr.Wrap(fmt.Errorf("invalid access token: %w", cause),
+		http.StatusUnauthorized, apierr.CodeUnauthorized, apierr.ErrUnauthorized.Message)
+}

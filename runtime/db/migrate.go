@@ -1,0 +1,203 @@
+package db
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Migration is one SQL script. Name identifies it for ever, e.g.
+// "core/0001_identity.sql" or "project/0001_init.sql"; SQL may hold several
+// statements.
+type Migration struct {
+	Name string
+	SQL  string
+}
+
+// ChecksumError reports a migration that was applied with different SQL than
+// it has now. Applied migrations must never be edited: add a new one.
+type ChecksumError struct {
+	Name     string
+	Recorded string // checksum in exh_schema_migrations
+	Current  string // checksum of the SQL given now
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("migration %s was changed after it was applied (recorded checksum %s, now %s)",
+		e.Name, e.Recorded, e.Current)
+}
+
+// MigrationsTable records applied migrations.
+const MigrationsTable = "exh_schema_migrations"
+
+// migrateLockKey is the pg_advisory_lock key serialising Migrate runs: the
+// ASCII bytes of "exhgenmg".
+const migrateLockKey int64 = 0x65786867656e6d67
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS ` + MigrationsTable + ` (
+	name text PRIMARY KEY,
+	checksum text NOT NULL,
+	applied_at timestamptz NOT NULL DEFAULT now()
+)`
+
+// Checksum returns the hex SHA-256 of sql.
+func Checksum(sql string) string {
+	sum := sha256.Sum256([]byte(sql))
+	return hex.EncodeToString(sum[:])
+}
+
+// MigrationsFromFS reads the *.sql files of dir in fsys, sorted by file name,
+// naming each prefix + "/" + file name.
+func MigrationsFromFS(fsys fs.FS, dir, prefix string) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations %s: %w", dir, err)
+	}
+	var migs []Migration
+	for _, e := range entries { // ReadDir sorts by name
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
+		}
+		migs = append(migs, Migration{Name: prefix + "/" + e.Name(), SQL: string(b)})
+	}
+	return migs, nil
+}
+
+// Migrate applies the migrations of migs not yet recorded, in the given
+// order, and returns their names. Each runs in its own transaction together
+// with its record row, so a failing one leaves no trace and stops the run
+// (earlier ones stay applied). The whole run holds a session advisory lock,
+// so concurrent calls (several processes starting at once) apply each
+// migration exactly once. Before anything is applied the checksums of all
+// recorded migrations present in migs are verified: a changed one gives a
+// *ChecksumError and nothing is applied. Recorded migrations missing from
+// migs are ignored. statement_timeout does not apply to migrations. Because
+// each migration runs in a transaction, statements that cannot (CREATE INDEX
+// CONCURRENTLY, ALTER TYPE ... ADD VALUE before PostgreSQL 12) are not allowed.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, migs []Migration) (applied []string, err error) {
+	if err := checkNames(migs); err != nil {
+		return nil, err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: acquire connection: %w", err)
+	}
+	// Migrations may legitimately run long, and waiting for another
+	// migrator's lock may too: lift the pool's statement_timeout on this
+	// session. The session is discarded at the end, which also drops the
+	// advisory lock should unlocking fail.
+	defer func() {
+		raw := conn.Hijack()
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = raw.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+		return nil, fmt.Errorf("migrate: take advisory lock: %w", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", migrateLockKey)
+	}()
+
+	if _, err := conn.Exec(ctx, createMigrationsTable); err != nil {
+		return nil, fmt.Errorf("migrate: create %s: %w", MigrationsTable, err)
+	}
+	pending, err := pending(ctx, conn.Conn(), migs)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range pending {
+		err := pgx.BeginFunc(ctx, conn.Conn(), func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO "+MigrationsTable+" (name, checksum) VALUES ($1, $2)",
+				m.Name, Checksum(m.SQL))
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migrate: apply %s: %w", m.Name, err)
+		}
+		applied = append(applied, m.Name)
+	}
+	return applied, nil
+}
+
+// Pending returns the migrations of migs that Migrate would apply now, or a
+// *ChecksumError if a recorded one was changed.
+func Pending(ctx context.Context, pool *pgxpool.Pool, migs []Migration) ([]Migration, error) {
+	if err := checkNames(migs); err != nil {
+		return nil, err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pending migrations: acquire connection: %w", err)
+	}
+	defer conn.Release()
+	return pending(ctx, conn.Conn(), migs)
+}
+
+func pending(ctx context.Context, conn *pgx.Conn, migs []Migration) ([]Migration, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", MigrationsTable).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("read applied migrations: %w", err)
+	}
+	recorded := map[string]string{}
+	if exists {
+		rows, err := conn.Query(ctx, "SELECT name, checksum FROM "+MigrationsTable)
+		if err != nil {
+			return nil, fmt.Errorf("read applied migrations: %w", err)
+		}
+		var name, sum string
+		if _, err := pgx.ForEachRow(rows, []any{&name, &sum}, func() error {
+			recorded[name] = sum
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("read applied migrations: %w", err)
+		}
+	}
+	var out []Migration
+	for _, m := range migs {
+		sum, ok := recorded[m.Name]
+		if !ok {
+			out = append(out, m)
+			continue
+		}
+		if cur := Checksum(m.SQL); cur != sum {
+			return nil, &ChecksumError{Name: m.Name, Recorded: sum, Current: cur}
+		}
+	}
+	return out, nil
+}
+
+func checkNames(migs []Migration) error {
+	seen := make(map[string]bool, len(migs))
+	for _, m := range migs {
+		if m.Name == "" {
+			return errors.New("migrate: a migration has no name")
+		}
+		if seen[m.Name] {
+			return fmt.Errorf("migrate: migration %s given twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
+	return nil
+}

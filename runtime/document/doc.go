@@ -1,0 +1,36 @@
+// Package document is the generic document service every generated backend
+// calls: create, get, list, update (JSON merge patch) and delete of the
+// documents of a project's models.
+//
+// The generated glue passes ogen request types as json.Marshaler values and
+// ogen response types as json.Unmarshaler outputs, so the service never
+// maps fields one by one:
+//
+//   - Writes marshal the request, decode it strictly (valid UTF-8, no
+//     duplicate keys, no U+0000, nesting ≤ 64: IN-2, IN-3), apply top-level
+//     defaults, validate against the model's JSON Schema (draft 2020-12,
+//     format assertions on: IN-1) and hand the JSON to PostgreSQL as one
+//     jsonb bind parameter from which the statement fills the typed columns.
+//   - Reads (and the RETURNING clause of writes) let PostgreSQL build the
+//     response document with json_build_object in one text column, which is
+//     fed to the output's UnmarshalJSON.
+//
+// Every model's SQL is built once by New; values are always bind parameters
+// and identifiers are quoted with pgx.Identifier.
+//
+// Access: each action of a model lists rules (project.Access): all_users,
+// creator, linked_users, permission (the caller holds data:<model>:<action>,
+// matched by auth.MatchPermission), linked_group_staff and
+// linked_group_patients (never grant yet). Deny by default; a rule list that
+// cannot be evaluated denies everybody (AC-1). Single-document reads, updates
+// and deletes the caller may not perform answer 404 (AC-2); lists filter in
+// SQL so rows and total only count readable documents; a denied create is
+// 403. Server-owned fields (id, creator_id, user_ids, group_ids, status,
+// timestamps, version) are never read from a body (AC-3). Writes check the
+// rules against the old and the new state (AC-4).
+//
+// Concurrency: Update and Delete accept an If-Match version; a stale one is
+// 412 precondition_failed (AUD-5). Updates lock the row (SELECT … FOR
+// UPDATE) so concurrent updates with the same If-Match have exactly one
+// winner. Results are returned only after COMMIT (DUR-1).
+package document

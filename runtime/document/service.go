@@ -1,0 +1,709 @@
+package document
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/auth"
+	"github.com/exhgen/exhgen/runtime/db"
+	"github.com/exhgen/exhgen/runtime/project"
+)
+
+// Paging limits of List.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// InitialStatus is the status of a new document.
+const InitialStatus = "active"
+
+// Page selects a window of a list, newest documents first. A zero Limit
+// means DefaultLimit.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock that stamps created_at, updated_at and
+// status_changed_at (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) { s.now = now }
+}
+
+// WithIDs sets the source of new document ids (default UUIDv7).
+func WithIDs(next func() uuid.UUID) Option {
+	return func(s *Service) { s.newID = next }
+}
+
+// Service stores the documents of every model of a project. It is safe for
+// concurrent use.
+type Service struct {
+	pool   *pgxpool.Pool
+	logger *slog.Logger
+	now    func() time.Time
+	newID  func() uuid.UUID
+	models map[string]*model
+}
+
+// accessRules are a model's compiled rules per action.
+type accessRules struct {
+	create, read, update, delete rules
+}
+
+// model is the compiled, ready-to-run form of a project.Model.
+type model struct {
+	name     string
+	table    string
+	schema   *jsonschema.Schema
+	columns  []column
+	byColumn map[string]string // column name → field name
+	integers []string          // top-level integer fields
+	defaults []fieldDefault
+	access   accessRules
+	sql      statements
+}
+
+type fieldDefault struct {
+	name  string
+	value any
+}
+
+// New compiles every model of p: its JSON Schema (format assertions on) and
+// its SQL statements. Access rule lists naming an unknown rule are logged
+// and deny everybody (AC-1).
+func New(pool *pgxpool.Pool, p *project.Project, logger *slog.Logger, opts ...Option) (*Service, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
+		pool:   pool,
+		logger: logger,
+		now:    time.Now,
+		newID:  newV7,
+		models: make(map[string]*model, len(p.Models)),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	for i := range p.Models {
+		m, err := compileModel(&p.Models[i], logger)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := s.models[m.name]; dup {
+			return nil, fmt.Errorf("model %q declared twice", m.name)
+		}
+		s.models[m.name] = m
+	}
+	return s, nil
+}
+
+func newV7() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
+
+func compileModel(pm *project.Model, logger *slog.Logger) (*model, error) {
+	if pm.Table == "" {
+		return nil, fmt.Errorf("model %q has no table", pm.Name)
+	}
+	sch, err := compileSchema(pm.Name, pm.Schema)
+	if err != nil {
+		return nil, err
+	}
+	m := &model{
+		name:     pm.Name,
+		table:    pm.Table,
+		schema:   sch,
+		byColumn: make(map[string]string, len(pm.Fields)),
+	}
+	for _, f := range pm.Fields {
+		if !namePattern.MatchString(f.Name) {
+			return nil, fmt.Errorf("model %q: field name %q is not a plain identifier", pm.Name, f.Name)
+		}
+		col := f.Column
+		if col == "" {
+			col = f.Name
+		}
+		typ, ok := sqlTypes[strings.ToLower(strings.TrimSpace(f.SQLType))]
+		if !ok {
+			return nil, fmt.Errorf("model %q: field %q: unsupported SQL type %q", pm.Name, f.Name, f.SQLType)
+		}
+		m.columns = append(m.columns, column{name: f.Name, ident: ident(col), column: col, sqlType: typ})
+		m.byColumn[col] = f.Name
+		if f.Type == project.Integer {
+			m.integers = append(m.integers, f.Name)
+		}
+		if len(f.Default) > 0 {
+			v, err := parseStrict(f.Default)
+			if err != nil {
+				return nil, fmt.Errorf("model %q: field %q: invalid default: %w", pm.Name, f.Name, err)
+			}
+			m.defaults = append(m.defaults, fieldDefault{name: f.Name, value: v})
+		}
+	}
+	for _, a := range []struct {
+		action string
+		names  []string
+		dst    *rules
+	}{
+		{actionCreate, pm.Access.Create, &m.access.create},
+		{actionRead, pm.Access.Read, &m.access.read},
+		{actionUpdate, pm.Access.Update, &m.access.update},
+		{actionDelete, pm.Access.Delete, &m.access.delete},
+	} {
+		r, err := compileRules(pm.Name, a.action, a.names)
+		if err != nil {
+			logger.Error("access rules cannot be evaluated; the action is denied to everybody", "err", err)
+		}
+		*a.dst = r
+	}
+	m.sql = buildStatements(pm.Table, m.columns, InitialStatus, m.access)
+	return m, nil
+}
+
+func (s *Service) model(name string) (*model, error) {
+	m, ok := s.models[name]
+	if !ok {
+		return nil, apierr.ErrNotFound
+	}
+	return m, nil
+}
+
+func caller(ctx context.Context) (*auth.Principal, error) {
+	p, ok := auth.PrincipalFrom(ctx)
+	if !ok {
+		return nil, apierr.ErrUnauthorized
+	}
+	return p, nil
+}
+
+// pick chooses the form of a scoped statement for the caller: every
+// document, only those the document-dependent rules grant (the caller's id
+// is then the last argument), or none (ok false).
+func pick(sc scoped, r rules, p *auth.Principal) (sql string, filtered, ok bool) {
+	switch {
+	case r.unrestricted(p):
+		return sc.all, false, true
+	case sc.filtered != "":
+		return sc.filtered, true, true
+	default:
+		return "", false, false
+	}
+}
+
+func (s *Service) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// Create validates data and stores it as a new document owned by the
+// caller; out receives the stored document.
+func (s *Service) Create(ctx context.Context, modelName string, data json.Marshaler, out json.Unmarshaler) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := s.model(modelName)
+	if err != nil {
+		return err
+	}
+	// AC-4: the new state is what create rules are checked against.
+	if !m.access.create.allows(p, docMeta{creatorID: p.UserID, userIDs: []uuid.UUID{p.UserID}}) {
+		return apierr.ErrForbidden
+	}
+	doc, raw, err := decodeObject(data)
+	if err != nil {
+		return err
+	}
+	changed := m.applyDefaults(doc)
+	if m.normalise(doc) {
+		changed = true
+	}
+	if err := validate(m.schema, doc); err != nil {
+		return err
+	}
+	if changed {
+		if raw, err = json.Marshal(doc); err != nil {
+			return fmt.Errorf("encode document: %w", err)
+		}
+	}
+	var res []byte
+	err = s.pool.QueryRow(ctx, m.sql.insert, s.newID(), p.UserID, s.timestamp(), raw).Scan(&res)
+	if err != nil {
+		return s.dbError(ctx, m, "create", err)
+	}
+	return decodeOut(out, res)
+}
+
+// Get reads one document. A document the caller may not read is reported
+// as missing (AC-2).
+func (s *Service) Get(ctx context.Context, modelName string, id uuid.UUID, out json.Unmarshaler) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := s.model(modelName)
+	if err != nil {
+		return err
+	}
+	q, filtered, ok := pick(m.sql.get, m.access.read, p)
+	if !ok {
+		return apierr.ErrNotFound
+	}
+	var row pgx.Row
+	if filtered {
+		row = s.pool.QueryRow(ctx, q, id, p.UserID)
+	} else {
+		row = s.pool.QueryRow(ctx, q, id)
+	}
+	var res []byte
+	if err := row.Scan(&res); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apierr.ErrNotFound
+		}
+		return s.dbError(ctx, m, "get", err)
+	}
+	return decodeOut(out, res)
+}
+
+// List reads a page of the documents the caller may read, newest first;
+// out receives {"data":[…],"page":{"limit","offset","total"}} where total
+// counts only readable documents.
+func (s *Service) List(ctx context.Context, modelName string, page Page, out json.Unmarshaler) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := s.model(modelName)
+	if err != nil {
+		return err
+	}
+	limit, offset := page.Limit, page.Offset
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 0 || limit > MaxLimit {
+		return apierr.Validation("The page limit is out of range.",
+			apierr.FieldError{Field: "limit", Code: "range", Message: fmt.Sprintf("The limit must be between 1 and %d.", MaxLimit)})
+	}
+	if offset < 0 {
+		return apierr.Validation("The page offset is out of range.",
+			apierr.FieldError{Field: "offset", Code: "range", Message: "The offset must not be negative."})
+	}
+	q, filtered, ok := pick(m.sql.list, m.access.read, p)
+	var res []byte
+	switch {
+	case !ok:
+		res = fmt.Appendf(nil, `{"data":[],"page":{"limit":%d,"offset":%d,"total":0}}`, limit, offset)
+	case filtered:
+		err = s.pool.QueryRow(ctx, q, limit, offset, p.UserID).Scan(&res)
+	default:
+		err = s.pool.QueryRow(ctx, q, limit, offset).Scan(&res)
+	}
+	if err != nil {
+		return s.dbError(ctx, m, "list", err)
+	}
+	return decodeOut(out, res)
+}
+
+// Update applies a JSON merge patch (RFC 7396) to a document's data,
+// validates the result in full and stores it as the next version. ifMatch,
+// when not empty, is the version the caller last read: a stale one gives
+// 412 (AUD-5). A document the caller may not update is reported as missing
+// (AC-2).
+func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, ifMatch string, patch json.Marshaler, out json.Unmarshaler) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := s.model(modelName)
+	if err != nil {
+		return err
+	}
+	want, check, err := ParseIfMatch(ifMatch)
+	if err != nil {
+		return err
+	}
+	q, filtered, ok := pick(m.sql.lockUpdate, m.access.update, p)
+	if !ok {
+		return apierr.ErrNotFound
+	}
+	patchDoc, _, err := decodeObject(patch)
+	if err != nil {
+		return err
+	}
+	var res []byte
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := lockDoc(ctx, tx, q, filtered, id, p)
+		if err != nil {
+			return err
+		}
+		// The SQL filter already applied the rules to the old state; this
+		// also covers rules that SQL cannot express.
+		if !m.access.update.allows(p, cur.meta) {
+			return apierr.ErrNotFound
+		}
+		if check && cur.version != want {
+			return apierr.ErrPreconditionFailed
+		}
+		data, err := parseStrict(cur.data)
+		if err != nil {
+			return fmt.Errorf("decode stored document: %w", err)
+		}
+		merged, ok := mergePatch(data, patchDoc).(map[string]any)
+		if !ok {
+			return fmt.Errorf("merge patch: result is not an object")
+		}
+		m.normalise(merged)
+		if err := validate(m.schema, merged); err != nil {
+			return err
+		}
+		// AC-4: the new state must be in the caller's scope as well, so a
+		// write cannot move a document out of it. A patch only changes
+		// data; server-owned fields, which today's rules read, stay.
+		next := cur.meta
+		if !m.access.update.allows(p, next) {
+			return apierr.ErrForbidden
+		}
+		raw, err := json.Marshal(merged)
+		if err != nil {
+			return fmt.Errorf("encode document: %w", err)
+		}
+		err = tx.QueryRow(ctx, m.sql.update, id, s.timestamp(), raw, cur.version).Scan(&res)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Cannot happen under the row lock; never overwrite blindly.
+			return apierr.ErrPreconditionFailed
+		}
+		if err != nil {
+			return s.dbError(ctx, m, "update", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return s.txError(ctx, m, "update", err)
+	}
+	return decodeOut(out, res)
+}
+
+// Delete removes a document. ifMatch works as for Update. A document the
+// caller may not delete is reported as missing (AC-2).
+func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, ifMatch string) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := s.model(modelName)
+	if err != nil {
+		return err
+	}
+	want, check, err := ParseIfMatch(ifMatch)
+	if err != nil {
+		return err
+	}
+	if !check {
+		q, filtered, ok := pick(m.sql.deleteNow, m.access.delete, p)
+		if !ok {
+			return apierr.ErrNotFound
+		}
+		var tag pgconn.CommandTag
+		if filtered {
+			tag, err = s.pool.Exec(ctx, q, id, p.UserID)
+		} else {
+			tag, err = s.pool.Exec(ctx, q, id)
+		}
+		if err != nil {
+			return s.dbError(ctx, m, "delete", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return apierr.ErrNotFound
+		}
+		return nil
+	}
+	q, filtered, ok := pick(m.sql.lockDelete, m.access.delete, p)
+	if !ok {
+		return apierr.ErrNotFound
+	}
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := lockDoc(ctx, tx, q, filtered, id, p)
+		if err != nil {
+			return err
+		}
+		if !m.access.delete.allows(p, cur.meta) {
+			return apierr.ErrNotFound
+		}
+		if cur.version != want {
+			return apierr.ErrPreconditionFailed
+		}
+		tag, err := tx.Exec(ctx, m.sql.deleteLocked, id, cur.version)
+		if err != nil {
+			return s.dbError(ctx, m, "delete", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return apierr.ErrPreconditionFailed
+		}
+		return nil
+	})
+	if err != nil {
+		return s.txError(ctx, m, "delete", err)
+	}
+	return nil
+}
+
+// locked is a document read under FOR UPDATE.
+type locked struct {
+	version int64
+	meta    docMeta
+	data    []byte
+}
+
+func lockDoc(ctx context.Context, tx pgx.Tx, q string, filtered bool, id uuid.UUID, p *auth.Principal) (locked, error) {
+	var row pgx.Row
+	if filtered {
+		row = tx.QueryRow(ctx, q, id, p.UserID)
+	} else {
+		row = tx.QueryRow(ctx, q, id)
+	}
+	var cur locked
+	if err := row.Scan(&cur.version, &cur.meta.creatorID, &cur.meta.userIDs, &cur.data); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return cur, apierr.ErrNotFound
+		}
+		return cur, fmt.Errorf("lock document: %w", err)
+	}
+	return cur, nil
+}
+
+// decodeObject marshals a request value and decodes it strictly (IN-2);
+// it must be a JSON object.
+func decodeObject(v json.Marshaler) (map[string]any, []byte, error) {
+	if v == nil {
+		return nil, nil, apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "A JSON object body is required.")
+	}
+	raw, err := v.MarshalJSON()
+	if err != nil {
+		return nil, nil, apierr.Wrap(err, http.StatusBadRequest, apierr.CodeBadRequest, "The body cannot be encoded as JSON.")
+	}
+	parsed, err := parseStrict(raw)
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			return nil, nil, apierr.Validation("The body is not acceptable JSON.",
+				apierr.FieldError{Field: se.Pointer(), Code: "json", Message: capitalise(se.msg) + "."})
+		}
+		return nil, nil, fmt.Errorf("decode body: %w", err)
+	}
+	obj, ok := parsed.(map[string]any)
+	if !ok {
+		return nil, nil, apierr.Validation("The body must be a JSON object.",
+			apierr.FieldError{Field: "", Code: "type", Message: "The body must be a JSON object."})
+	}
+	return obj, raw, nil
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func decodeOut(out json.Unmarshaler, res []byte) error {
+	if out == nil {
+		return nil
+	}
+	if err := out.UnmarshalJSON(res); err != nil {
+		return fmt.Errorf("decode stored document into %T: %w", out, err)
+	}
+	return nil
+}
+
+// applyDefaults sets the top-level defaults of absent fields.
+func (m *model) applyDefaults(doc map[string]any) bool {
+	changed := false
+	for _, d := range m.defaults {
+		if _, ok := doc[d.name]; !ok {
+			doc[d.name] = deepCopy(d.value)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// normalise rewrites integral numbers written with a fraction or exponent
+// (1.0, 1e2), which JSON Schema counts as integers, into the plain form a
+// bigint column accepts.
+func (m *model) normalise(doc map[string]any) bool {
+	changed := false
+	for _, name := range m.integers {
+		n, ok := doc[name].(json.Number)
+		if !ok || !strings.ContainsAny(string(n), ".eE") {
+			continue
+		}
+		r, ok := new(big.Rat).SetString(string(n))
+		if !ok || !r.IsInt() || r.Num().BitLen() > 256 {
+			continue
+		}
+		doc[name] = json.Number(r.Num().String())
+		changed = true
+	}
+	return changed
+}
+
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		c := make(map[string]any, len(v))
+		for k, e := range v {
+			c[k] = deepCopy(e)
+		}
+		return c
+	case []any:
+		c := make([]any, len(v))
+		for i, e := range v {
+			c[i] = deepCopy(e)
+		}
+		return c
+	default:
+		return v
+	}
+}
+
+// mergePatch applies an RFC 7396 merge patch to target (which it may
+// modify) and returns the result.
+func mergePatch(target, patch any) any {
+	pm, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	tm, ok := target.(map[string]any)
+	if !ok {
+		tm = make(map[string]any, len(pm))
+	}
+	for k, v := range pm {
+		if v == nil {
+			delete(tm, k)
+			continue
+		}
+		tm[k] = mergePatch(tm[k], v)
+	}
+	return tm
+}
+
+// ParseIfMatch reads an If-Match header holding a document version: `"3"`,
+// `3` or `W/"3"`. An empty header or `*` asks for no check (check false).
+// Anything else is a 400.
+func ParseIfMatch(h string) (version int64, check bool, err error) {
+	h = strings.TrimSpace(h)
+	if h == "" || h == "*" {
+		return 0, false, nil
+	}
+	v := strings.TrimPrefix(h, "W/")
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	bad := apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, `If-Match must be a document version, such as "3".`)
+	if v == "" || len(v) > 19 {
+		return 0, false, bad
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false, bad
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, false, bad
+	}
+	return n, true, nil
+}
+
+// txError maps what a transaction returned: API errors pass through,
+// database errors are classified, the rest is internal.
+func (s *Service) txError(ctx context.Context, m *model, op string, err error) error {
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	return s.dbError(ctx, m, op, err)
+}
+
+// dbError maps a PostgreSQL error to its public face. Constraint and data
+// errors are the client's (400/409); everything else is internal (500,
+// cause kept for the log, never shown).
+func (s *Service) dbError(ctx context.Context, m *model, op string, err error) error {
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23502": // not_null_violation
+			f := m.fieldFor(pe.ColumnName, pe.ConstraintName)
+			e := apierr.Validation("The document is invalid.", apierr.FieldError{Field: f, Code: "required", Message: "This field is required."})
+			e.Cause = err
+			return e
+		case pe.Code == "23514": // check_violation
+			f := m.fieldFor(pe.ColumnName, pe.ConstraintName)
+			e := apierr.Validation("The document is invalid.", apierr.FieldError{Field: f, Code: "constraint", Message: "The value breaks a constraint of this field."})
+			e.Cause = err
+			return e
+		case pe.Code == "23505": // unique_violation
+			return apierr.Wrap(err, http.StatusConflict, apierr.CodeConflict, "A document with these values already exists.")
+		case strings.HasPrefix(pe.Code, "22"): // data_exception: out of range, bad date, ...
+			s.logger.DebugContext(ctx, "document value rejected by the database", "model", m.name, "op", op, "code", pe.Code)
+			e := apierr.Validation("A value is out of range or malformed.")
+			e.Cause = err
+			return e
+		}
+	}
+	return fmt.Errorf("document %s %s: %w", op, m.name, err)
+}
+
+// fieldFor names the field (as a JSON pointer) a constraint error is about,
+// or "" when it cannot be told.
+func (m *model) fieldFor(columnName, constraint string) string {
+	if f, ok := m.byColumn[columnName]; ok {
+		return "/" + f
+	}
+	if constraint == "" {
+		return ""
+	}
+	// PostgreSQL names column constraints <table>_<column>_check.
+	c := strings.TrimSuffix(strings.TrimPrefix(constraint, m.table+"_"), "_check")
+	if f, ok := m.byColumn[c]; ok {
+		return "/" + f
+	}
+	best := ""
+	for col := range m.byColumn {
+		if len(col) > len(best) && (strings.Contains(constraint, "_"+col+"_") || strings.HasSuffix(constraint, "_"+col)) {
+			best = col
+		}
+	}
+	if best != "" {
+		return "/" + m.byColumn[best]
+	}
+	return ""
+}

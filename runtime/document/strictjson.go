@@ -1,0 +1,373 @@
+package document
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth bounds the nesting of arrays and objects in a request body (IN-3).
+const maxDepth = 64
+
+// syntaxError is a problem with the bytes of a request body. Its message is
+// written for clients: it never contains a Go error string.
+type syntaxError struct {
+	msg string
+	// rev holds the reference tokens of the JSON pointer of the value being
+	// read, innermost first (they are added while unwinding).
+	rev []string
+}
+
+// Pointer is the JSON pointer of the value where the problem was found ("" for
+// the whole document).
+func (e *syntaxError) Pointer() string {
+	var b strings.Builder
+	for i := len(e.rev) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(e.rev[i]))
+	}
+	return b.String()
+}
+
+func (e *syntaxError) Error() string {
+	if p := e.Pointer(); p != "" {
+		return e.msg + " at " + p
+	}
+	return e.msg
+}
+
+// within records that err happened inside the member named token.
+func within(err error, token string) error {
+	if e, ok := err.(*syntaxError); ok {
+		e.rev = append(e.rev, token)
+	}
+	return err
+}
+
+// parseStrict decodes one JSON value the way the service accepts request
+// bodies (IN-2): the input must be valid UTF-8, objects must not repeat a
+// key, strings must not contain U+0000 (PostgreSQL cannot store it in text or
+// jsonb), nesting is at most maxDepth deep and nothing but whitespace may
+// follow the value. Numbers are kept as json.Number so no precision is lost.
+// Objects become map[string]any and arrays []any, as encoding/json does.
+func parseStrict(data []byte) (any, error) {
+	if !utf8.Valid(data) {
+		return nil, &syntaxError{msg: "the body is not valid UTF-8"}
+	}
+	p := parser{data: data}
+	p.skipSpace()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return nil, &syntaxError{msg: "trailing data after the JSON value"}
+	}
+	return v, nil
+}
+
+type parser struct {
+	data []byte
+	pos  int
+}
+
+func (p *parser) fail(format string, args ...any) error {
+	return &syntaxError{msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int) (any, error) {
+	if p.pos >= len(p.data) {
+		return nil, p.fail("unexpected end of JSON input")
+	}
+	switch c := p.data[p.pos]; c {
+	case '{':
+		if depth >= maxDepth {
+			return nil, p.fail("JSON nesting is deeper than %d levels", maxDepth)
+		}
+		return p.object(depth + 1)
+	case '[':
+		if depth >= maxDepth {
+			return nil, p.fail("JSON nesting is deeper than %d levels", maxDepth)
+		}
+		return p.array(depth + 1)
+	case '"':
+		return p.str()
+	case 't':
+		return true, p.literal("true")
+	case 'f':
+		return false, p.literal("false")
+	case 'n':
+		return nil, p.literal("null")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return p.number()
+		}
+		return nil, p.fail("invalid character %q in JSON", rune(c))
+	}
+}
+
+func (p *parser) literal(lit string) error {
+	if len(p.data)-p.pos < len(lit) || string(p.data[p.pos:p.pos+len(lit)]) != lit {
+		return p.fail("invalid JSON literal")
+	}
+	p.pos += len(lit)
+	return nil
+}
+
+func (p *parser) object(depth int) (any, error) {
+	p.pos++ // {
+	obj := make(map[string]any)
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return obj, nil
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return nil, p.fail("expected a string object key")
+		}
+		key, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := obj[key]; dup {
+			return nil, within(p.fail("duplicate object key %q", key), key)
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return nil, within(p.fail("expected ':' after an object key"), key)
+		}
+		p.pos++
+		p.skipSpace()
+		v, err := p.value(depth)
+		if err != nil {
+			return nil, within(err, key)
+		}
+		obj[key] = v
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.fail("unexpected end of JSON input")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return obj, nil
+		default:
+			return nil, p.fail("expected ',' or '}' in an object")
+		}
+	}
+}
+
+func (p *parser) array(depth int) (any, error) {
+	p.pos++ // [
+	arr := make([]any, 0, 4)
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return arr, nil
+	}
+	for i := 0; ; i++ {
+		p.skipSpace()
+		v, err := p.value(depth)
+		if err != nil {
+			return nil, within(err, strconv.Itoa(i))
+		}
+		arr = append(arr, v)
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.fail("unexpected end of JSON input")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return arr, nil
+		default:
+			return nil, p.fail("expected ',' or ']' in an array")
+		}
+	}
+}
+
+func (p *parser) number() (any, error) {
+	start := p.pos
+	d := p.data
+	i := p.pos
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	default:
+		return nil, p.fail("invalid JSON number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			return nil, p.fail("invalid JSON number")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			return nil, p.fail("invalid JSON number")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	p.pos = i
+	return json.Number(d[start:i]), nil
+}
+
+// str reads a JSON string starting at the opening quote.
+func (p *parser) str() (string, error) {
+	p.pos++ // "
+	d := p.data
+	start := p.pos
+	// Fast path: no escapes.
+	for i := start; i < len(d); i++ {
+		c := d[i]
+		if c == '"' {
+			p.pos = i + 1
+			return string(d[start:i]), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			if c == 0 {
+				return "", p.fail("strings must not contain U+0000")
+			}
+			return "", p.fail("control character in a JSON string")
+		}
+	}
+	var b strings.Builder
+	i := start
+	for {
+		if i >= len(d) {
+			return "", p.fail("unterminated JSON string")
+		}
+		c := d[i]
+		switch {
+		case c == '"':
+			p.pos = i + 1
+			return b.String(), nil
+		case c < 0x20:
+			if c == 0 {
+				return "", p.fail("strings must not contain U+0000")
+			}
+			return "", p.fail("control character in a JSON string")
+		case c != '\\':
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		// Escape sequence.
+		i++
+		if i >= len(d) {
+			return "", p.fail("unterminated JSON string")
+		}
+		switch d[i] {
+		case '"', '\\', '/':
+			b.WriteByte(d[i])
+			i++
+		case 'b':
+			b.WriteByte('\b')
+			i++
+		case 'f':
+			b.WriteByte('\f')
+			i++
+		case 'n':
+			b.WriteByte('\n')
+			i++
+		case 'r':
+			b.WriteByte('\r')
+			i++
+		case 't':
+			b.WriteByte('\t')
+			i++
+		case 'u':
+			r, ok := hex4(d, i+1)
+			if !ok {
+				return "", p.fail("invalid \\u escape in a JSON string")
+			}
+			i += 5
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(-1), false
+				if i+1 < len(d) && d[i] == '\\' && d[i+1] == 'u' {
+					r2, ok = hex4(d, i+2)
+				}
+				dec := utf16.DecodeRune(r, r2)
+				if !ok || dec == utf8.RuneError {
+					return "", p.fail("invalid UTF-16 surrogate in a JSON string")
+				}
+				r = dec
+				i += 6
+			}
+			if r == 0 {
+				return "", p.fail("strings must not contain U+0000")
+			}
+			b.WriteRune(r)
+		default:
+			return "", p.fail("invalid escape in a JSON string")
+		}
+	}
+}
+
+func hex4(d []byte, i int) (rune, bool) {
+	if i+4 > len(d) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// escapePointer escapes a key for use as a JSON pointer token (RFC 6901).
+func escapePointer(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}

@@ -1,0 +1,175 @@
+package fixedapi
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/ogen-go/ogen/ogenerrors"
+
+	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/auth"
+	"github.com/exhgen/exhgen/runtime/fixedapi/oas"
+	"github.com/exhgen/exhgen/runtime/server"
+	"github.com/exhgen/exhgen/runtime/user"
+)
+
+//go:embed openapi.yaml
+var fragment []byte
+
+// Fragment returns the OpenAPI 3.0.3 document (YAML) of the fixed identity
+// endpoints, to be merged into the backend's published document. Its
+// components.schemas.Error, components.responses.Error and
+// components.securitySchemes.bearerAuth are the shared ones.
+func Fragment() []byte {
+	return append([]byte(nil), fragment...)
+}
+
+// NewHandler returns the HTTP handler of the fixed identity endpoints
+// (/auth/register, /auth/login, /auth/jwks.json, /.well-known/jwks.json,
+// /users/me). Errors are written as the shared Error schema; mount it
+// inside server.Server so requests carry an id and a logger.
+func NewHandler(users *user.Service, tokens *auth.Tokens) (http.Handler, error) {
+	h := &handler{users: users, tokens: tokens}
+	srv, err := oas.NewServer(h, security{tokens: tokens},
+		oas.WithErrorHandler(server.ErrorHandler),
+		oas.WithNotFound(server.NotFound),
+		oas.WithMethodNotAllowed(server.MethodNotAllowed),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("fixed api server: %w", err)
+	}
+	return bearerChallenge(srv), nil
+}
+
+type handler struct {
+	users  *user.Service
+	tokens *auth.Tokens
+}
+
+var _ oas.Handler = (*handler)(nil)
+
+func (h *handler) RegisterUser(ctx context.Context, req *oas.RegisterRequest) (*oas.User, error) {
+	u, err := h.users.Register(ctx, user.Registration{
+		Email:     req.Email,
+		Password:  req.Password,
+		FirstName: req.FirstName.Or(""),
+		LastName:  req.LastName.Or(""),
+		Language:  req.Language.Or(""),
+		TimeZone:  req.TimeZone.Or(""),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return toUser(u), nil
+}
+
+func (h *handler) Login(ctx context.Context, req *oas.LoginRequest) (*oas.TokenResponse, error) {
+	t, err := h.users.Login(ctx, user.Credentials{Email: req.Email, Password: req.Password})
+	if err != nil {
+		return nil, err
+	}
+	return &oas.TokenResponse{
+		AccessToken: t.AccessToken,
+		TokenType:   oas.TokenResponseTokenTypeBearer,
+		ExpiresIn:   int64(t.ExpiresIn.Seconds()),
+	}, nil
+}
+
+func (h *handler) GetJWKS(ctx context.Context) (*oas.JWKS, error) {
+	keys, err := h.tokens.PublicKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &oas.JWKS{Keys: make([]oas.JWK, len(keys))}
+	for i, k := range keys {
+		out.Keys[i] = oas.JWK{Kty: k.Kty, Crv: k.Crv, X: k.X, Y: k.Y, Kid: k.Kid, Alg: k.Alg, Use: k.Use}
+	}
+	return out, nil
+}
+
+func (h *handler) GetWellKnownJWKS(ctx context.Context) (*oas.JWKS, error) {
+	return h.GetJWKS(ctx)
+}
+
+func (h *handler) GetCurrentUser(ctx context.Context) (*oas.User, error) {
+	u, err := h.users.Me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toUser(u), nil
+}
+
+// NewError turns any error of an operation or of the security check into
+// the shared Error response, via server.Public (which logs the causes of
+// 5xx; IN-5). A failed security requirement is a 401, except when checking
+// the token failed for another reason (the database is down, say), which
+// stays a 5xx instead of looking like bad credentials.
+func (h *handler) NewError(ctx context.Context, err error) *oas.ErrorStatusCode {
+	var (
+		secErr *ogenerrors.SecurityError
+		ae     *apierr.Error
+	)
+	if errors.As(err, &secErr) && errors.As(err, &ae) && ae.Status >= http.StatusInternalServerError {
+		err = ae
+	}
+	status, body := server.Public(ctx, err)
+	out := oas.Error{Code: body.Code, Message: body.Message}
+	if body.RequestID != "" {
+		out.RequestID = oas.NewOptString(body.RequestID)
+	}
+	for _, d := range body.Details {
+		out.Details = append(out.Details, oas.ErrorDetail{Field: d.Field, Code: d.Code, Message: d.Message})
+	}
+	return &oas.ErrorStatusCode{StatusCode: status, Response: out}
+}
+
+func toUser(u *user.User) *oas.User {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return &oas.User{
+		ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		Language: u.Language, TimeZone: u.TimeZone, Roles: roles,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+// security authenticates bearer tokens with auth.Tokens.
+type security struct{ tokens *auth.Tokens }
+
+func (s security) HandleBearerAuth(ctx context.Context, _ oas.OperationName, t oas.BearerAuth) (context.Context, error) {
+	ctx2, err := s.tokens.Authenticate(ctx, t.Token)
+	if err == nil {
+		return ctx2, nil
+	}
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		return nil, err
+	}
+	// Not a verdict on the token (the database failed, say): keep it a 5xx
+	// rather than letting it look like bad credentials.
+	return nil, apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
+}
+
+// bearerChallenge adds `WWW-Authenticate: Bearer` to 401 responses (RFC 6750
+// §3); ogen writes NewError's responses itself, without headers.
+func bearerChallenge(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w}, r)
+	})
+}
+
+type challengeWriter struct{ http.ResponseWriter }
+
+func (w *challengeWriter) WriteHeader(code int) {
+	if code == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *challengeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,3 @@
+package fixedapi
+
+//go:generate go run ./internal/gen -spec openapi.yaml -out oas

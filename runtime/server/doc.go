@@ -1,0 +1,47 @@
+// Package server is the runtime's HTTP front: an http.Server with every
+// timeout set (SECURITY.md AV-1) and graceful shutdown (DUR-4), a fixed
+// middleware chain, the probe routes, and the one place where errors become
+// JSON responses (IN-5).
+//
+// Middleware, outermost first:
+//
+//  1. request id: X-Request-ID is kept when it is 1–64 characters of
+//     [A-Za-z0-9._:-], generated otherwise, stored in the context
+//     (RequestID) and echoed in the response;
+//  2. access log: one slog record per request (method, path without query,
+//     status, bytes, duration, request id, remote address); never bodies,
+//     queries or headers;
+//  3. panic recovery: a 500 internal_error JSON response carrying the request
+//     id; the panic value and stack go to the log only;
+//  4. security headers: X-Content-Type-Options: nosniff, Cache-Control:
+//     no-store, Referrer-Policy: no-referrer, X-Frame-Options: DENY and a
+//     deny-all Content-Security-Policy (handlers may override them);
+//  5. body limit: a Content-Length above Config.MaxBodyBytes is answered 413
+//     without reading the body; other bodies are wrapped in
+//     http.MaxBytesReader (IN-3);
+//  6. strict JSON: a JSON body (application/json, *+json) is rejected with
+//     400 unless it is valid UTF-8 holding exactly one well-formed value
+//     without repeated member names, \u0000, or nesting deeper than
+//     MaxJSONDepth (IN-2, IN-3). Go's and ogen's decoders accept all of
+//     these silently.
+//
+// Routes: GET /livez (never touches the database), GET /readyz (calls the
+// ready function; 503 when it fails), GET /openapi.json, and everything else
+// to the api handler.
+//
+// An ogen server plugs in with
+//
+//	oas.NewServer(h, sec,
+//		oas.WithErrorHandler(server.ErrorHandler),
+//		oas.WithNotFound(server.NotFound),
+//		oas.WithMethodNotAllowed(server.MethodNotAllowed))
+//
+// and its Handler.NewError (used for errors returned by operations and for
+// security failures) builds its response from Public(ctx, err).
+//
+// Error details name the failing field with a JSON pointer into the body
+// ("/device/serial", "/devices/1/serial"); a parameter is named
+// "<in>:<name>" ("query:limit", "path:id", "header:If-Match"). Where ogen
+// does not report an array index (decoding errors inside arrays), the
+// pointer stops at the array and the code is invalid_item.
+package server

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	ht "github.com/ogen-go/ogen/http"
+	"github.com/ogen-go/ogen/ogenerrors"
+	"github.com/ogen-go/ogen/validate"
+
+	"github.com/exhgen/exhgen/runtime/apierr"
+)
+
+// CodeNotImplemented answers operations an ogen handler does not implement.
+// (Not in apierr's vocabulary yet.)
+const CodeNotImplemented = "not_implemented"
+
+// Public errors the mapping produces.
+var (
+	errBodyRequired = apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "A request body is required.")
+	errBadJSON      = apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "The request body is not valid JSON or does not match the schema.")
+	errBadRequest   = apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "The request is invalid.")
+	errMediaType    = apierr.New(http.StatusUnsupportedMediaType, apierr.CodeUnsupportedMedia, "The request's Content-Type is not supported by this operation.")
+	errNotAllowed   = apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed, "The method is not allowed on this resource.")
+	errNotImpl      = apierr.New(http.StatusNotImplemented, CodeNotImplemented, "This operation is not implemented.")
+	errUnavailable  = apierr.New(http.StatusServiceUnavailable, apierr.CodeUnavailable, "The service is busy. Please retry shortly.")
+)
+
+const validationFailed = "The request is invalid."
+
+// PublicError returns the public face of err: ogen's decode, validation and
+// security errors, body-size and timeout errors are mapped to their status
+// and code; an *apierr.Error in the chain is used as is; anything else is a
+// 500 internal_error whose cause stays in the chain for logging only.
+func PublicError(err error) *apierr.Error {
+	if err == nil {
+		return apierr.ErrInternal
+	}
+	var (
+		secErr    *ogenerrors.SecurityError
+		reqErr    *ogenerrors.DecodeRequestError
+		paramsErr *ogenerrors.DecodeParamsError
+		ogenErr   ogenerrors.Error
+		maxErr    *http.MaxBytesError
+		ctErr     *validate.InvalidContentTypeError
+		ae        *apierr.Error
+	)
+	switch {
+	case errors.As(err, &maxErr):
+		// Also reached through DecodeRequestError: ogen reads the body.
+		return &apierr.Error{
+			Status:  http.StatusRequestEntityTooLarge,
+			Code:    apierr.CodePayloadTooLarge,
+			Message: "The request body exceeds " + strconv.FormatInt(maxErr.Limit, 10) + " bytes.",
+			Cause:   err,
+		}
+	case errors.As(err, &secErr):
+		// The security handler (auth.Tokens.Authenticate) may have said
+		// more precisely what is wrong.
+		if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
+			return ae
+		}
+		return withCause(apierr.ErrUnauthorized, err)
+	case errors.As(err, &ctErr):
+		return withCause(errMediaType, err)
+	case errors.As(err, &reqErr):
+		return decodeRequestError(reqErr)
+	case errors.As(err, &paramsErr):
+		return decodeParamsError(paramsErr)
+	case errors.Is(err, ht.ErrNotImplemented):
+		return withCause(errNotImpl, err)
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &ogenErr):
+		if ogenErr.Code() == http.StatusBadRequest {
+			return withCause(errBadRequest, err)
+		}
+	case errors.Is(err, context.DeadlineExceeded), isQueryCanceled(err):
+		return withCause(errUnavailable, err)
+	}
+	return apierr.From(err)
+}
+
+// isQueryCanceled reports a PostgreSQL statement_timeout or cancel (SQLSTATE
+// 57014), without importing the driver.
+func isQueryCanceled(err error) bool {
+	var pg interface{ SQLState() string }
+	return errors.As(err, &pg) && pg.SQLState() == "57014"
+}
+
+func withCause(e *apierr.Error, cause error) *apierr.Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+func decodeRequestError(err *ogenerrors.DecodeRequestError) *apierr.Error {
+	if errors.Is(err, validate.ErrBodyRequired) {
+		return withCause(errBodyRequired, err)
+	}
+	if details := fieldDetails(err.Err); len(details) > 0 {
+		return &apierr.Error{Status: http.StatusBadRequest, Code: apierr.CodeValidation,
+			Message: validationFailed, Details: details, Cause: err}
+	}
+	var body *ogenerrors.DecodeBodyError
+	if errors.As(err, &body) {
+		return withCause(errBadJSON, err)
+	}
+	// ogen wraps a Content-Type it cannot parse (or a missing one) as
+	// "parse media type"; it only parses it for operations with a body.
+	if !isMediaTypeOK(err) {
+		return withCause(errMediaType, err)
+	}
+	return withCause(errBadRequest, err)
+}
+
+// isMediaTypeOK reports whether err is not ogen's "parse media type" failure.
+func isMediaTypeOK(err error) bool {
+	for e := error(err); e != nil; e = next(e) {
+		if ownMessage(e) == "parse media type" {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeParamsError(err *ogenerrors.DecodeParamsError) *apierr.Error {
+	var p *ogenerrors.DecodeParamError
+	if !errors.As(err, &p) {
+		return withCause(errBadRequest, err)
+	}
+	d := classify(p.Err)
+	d.Field = string(p.In) + ":" + p.Name
+	return &apierr.Error{Status: http.StatusBadRequest, Code: apierr.CodeValidation,
+		Message: validationFailed, Details: []apierr.FieldError{d}, Cause: err}
+}
+
+// Public maps err with PublicError, logs the cause of a 5xx, and returns the
+// status and the JSON body (with the request id) to send. Use it where the
+// response is written by someone else, e.g. an ogen Handler's NewError.
+func Public(ctx context.Context, err error) (int, apierr.Body) {
+	e := PublicError(err)
+	if e.Status >= 500 {
+		level := slog.LevelError
+		if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusNotImplemented {
+			level = slog.LevelWarn
+		}
+		loggerFrom(ctx).LogAttrs(ctx, level, "request failed",
+			slog.String("request_id", RequestID(ctx)),
+			slog.Int("status", e.Status),
+			slog.String("code", e.Code),
+			slog.Any("error", err),
+		)
+	}
+	return e.Status, apierr.Body{Code: e.Code, Message: e.Message, RequestID: RequestID(ctx), Details: e.Details}
+}
+
+// WriteError writes err as a JSON apierr.Body with the request id, after
+// mapping it with PublicError. It logs the cause of a 5xx. A 401 gets
+// WWW-Authenticate: Bearer, a 503 Retry-After.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := Public(r.Context(), err)
+	h := w.Header()
+	switch status {
+	case http.StatusUnauthorized:
+		if h.Get("WWW-Authenticate") == "" {
+			h.Set("WWW-Authenticate", "Bearer")
+		}
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		if h.Get("Retry-After") == "" {
+			h.Set("Retry-After", "1")
+		}
+	}
+	writeJSON(w, status, body)
+}
+
+// writeErrorResponse writes e without logging (the caller already did).
+func writeErrorResponse(w http.ResponseWriter, r *http.Request, e *apierr.Error) {
+	writeJSON(w, e.Status, apierr.Body{Code: e.Code, Message: e.Message, RequestID: RequestID(r.Context()), Details: e.Details})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"code":"internal_error","message":"An internal error occurred."}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// ErrorHandler writes the errors an ogen server reports outside its
+// operations (decoding parameters and bodies, unimplemented operations,
+// security errors when the spec has no shared default response). Pass it to
+// ogen's WithErrorHandler.
+func ErrorHandler(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(w, r.WithContext(ctx), err)
+}
+
+// NotFound writes a 404 not_found JSON response. Pass it to ogen's
+// WithNotFound.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, r, apierr.ErrNotFound)
+}
+
+// MethodNotAllowed answers a request whose path exists but not with this
+// method: 405 method_not_allowed JSON with an Allow header, or 204 for an
+// OPTIONS request. Pass it to ogen's WithMethodNotAllowed.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
+	w.Header().Set("Allow", allowed)
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	WriteError(w, r, errNotAllowed)
+}

@@ -1,0 +1,82 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/exhgen/exhgen/runtime/apierr"
+)
+
+func TestIN2_StrictJSON(t *testing.T) {
+	t.Parallel()
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	tests := map[string]struct {
+		body, contentType string
+		status            int
+		code, field       string
+		detail            string
+	}{
+		"valid":                 {body: `{"systolic":1,` + okDevice + `}`, status: 201},
+		"duplicate top level":   {body: `{"systolic":1,"systolic":2,` + okDevice + `}`, status: 400, code: apierr.CodeValidation, field: "/systolic", detail: DetailDuplicateKey},
+		"duplicate nested":      {body: `{"systolic":1,"device":{"serial":"abc","serial":"abd"}}`, status: 400, code: apierr.CodeValidation, field: "/device/serial", detail: DetailDuplicateKey},
+		"same name in siblings": {body: `{"systolic":1,"device":{"serial":"abc"},"devices":[{"serial":"abc"},{"serial":"abd"}]}`, status: 201},
+		"nul in value":          {body: `{"systolic":1,"device":{"serial":"ab\u0000c"}}`, status: 400, code: apierr.CodeValidation, field: "/device/serial", detail: DetailNULCharacter},
+		"nul in array item":     {body: `{"systolic":1,` + okDevice + `,"tags":["a","\u0000"]}`, status: 400, code: apierr.CodeValidation, field: "/tags/1", detail: DetailNULCharacter},
+		"nul in name":           {body: `{"a\u0000":1}`, status: 400, code: apierr.CodeValidation, field: "/a\x00", detail: DetailNULCharacter},
+		"invalid utf-8":         {body: "{\"systolic\":1,\"device\":{\"serial\":\"ab\xffc\"}}", status: 400, code: apierr.CodeBadRequest},
+		"trailing value":        {body: `{"systolic":1,` + okDevice + `}{}`, status: 400, code: apierr.CodeBadRequest},
+		"trailing garbage":      {body: `{"systolic":1,` + okDevice + `} x`, status: 400, code: apierr.CodeBadRequest},
+		"truncated":             {body: `{"systolic":1,`, status: 400, code: apierr.CodeBadRequest},
+		"too deep":              {body: `{"systolic":1,` + okDevice + `,"x":` + deep(64) + `}`, status: 400, code: apierr.CodeValidation, field: "/x" + strings.Repeat("/0", 63), detail: DetailTooDeep},
+		"deep but allowed":      {body: deep(64), status: 400, code: apierr.CodeBadRequest}, // passes the check; ogen rejects the array
+		"merge patch checked":   {body: `{"a":1,"a":2}`, contentType: "application/merge-patch+json", status: 400, code: apierr.CodeValidation, field: "/a", detail: DetailDuplicateKey},
+		"other type unchecked":  {body: `{"a":1,"a":2}`, contentType: "text/plain", status: 415, code: apierr.CodeUnsupportedMedia},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, Config{}, nil)
+			req := postThing(tc.body, "good")
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			res := f.do(t, req)
+			if res.status != tc.status || res.body.Code != tc.code {
+				t.Fatalf("got %d %s, want %d %s: %s", res.status, res.body.Code, tc.status, tc.code, res.raw)
+			}
+			if tc.field != "" {
+				if len(res.body.Details) != 1 || res.body.Details[0].Field != tc.field || res.body.Details[0].Code != tc.detail {
+					t.Fatalf("details %+v, want %s %s", res.body.Details, tc.field, tc.detail)
+				}
+			}
+			if res.status == http.StatusBadRequest {
+				assertNoLeak(t, res.raw)
+			}
+		})
+	}
+}
+
+func TestCheckJSONDepthBoundary(t *testing.T) {
+	t.Parallel()
+	if e := checkJSON([]byte(strings.Repeat("[", MaxJSONDepth) + strings.Repeat("]", MaxJSONDepth))); e != nil {
+		t.Fatalf("depth %d rejected: %v", MaxJSONDepth, e)
+	}
+	if e := checkJSON([]byte(strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1))); e == nil {
+		t.Fatalf("depth %d accepted", MaxJSONDepth+1)
+	}
+	for _, ok := range []string{`1`, `"s"`, `null`, ` {"a":[1,{"b":{}}],"c":"\u00e9"} `, `[]`} {
+		if e := checkJSON([]byte(ok)); e != nil {
+			t.Errorf("%s rejected: %v", ok, e)
+		}
+	}
+}
+
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":1,"a":2}`, `[[[]]]`, `"\u0000"`, "\xff", `{} {}`, `{"a":{"b":[1,2,{"c":null}]}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = checkJSON(b) // must not panic
+	})
+}

@@ -1,0 +1,218 @@
+package spec
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// expectedErrors reads the `# ERROR: <summary>` comments of a fixture: one
+// "line: summary" entry per comment, sorted.
+func expectedErrors(src []byte) []string {
+	var want []string
+	for i, line := range strings.Split(string(src), "\n") {
+		parts := strings.Split(line, "# ERROR: ")
+		for _, summary := range parts[1:] {
+			want = append(want, fmt.Sprintf("%d: %s", i+1, strings.TrimSpace(summary)))
+		}
+	}
+	slices.Sort(want)
+	return want
+}
+
+// TestErrorFixtures loads each testdata/errors/*.hcl file alone and checks
+// that its diagnostics are exactly the ones its comments announce.
+func TestErrorFixtures(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("testdata/errors/*.hcl")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		t.Run(strings.TrimSuffix(name, ".hcl"), func(t *testing.T) {
+			t.Parallel()
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := expectedErrors(src)
+			if len(want) == 0 {
+				t.Fatal("fixture announces no error")
+			}
+			p, diags := LoadFiles(map[string][]byte{name: src})
+			if p == nil {
+				t.Fatal("LoadFiles returned a nil project")
+			}
+			var got []string
+			for _, d := range diags {
+				if d.Subject == nil {
+					t.Errorf("diagnostic without subject: %s: %s", d.Summary, d.Detail)
+					continue
+				}
+				if d.Subject.Filename != name {
+					t.Errorf("diagnostic in file %q, want %q", d.Subject.Filename, name)
+				}
+				if d.Detail == "" {
+					t.Errorf("line %d: %s: no detail", d.Subject.Start.Line, d.Summary)
+				}
+				got = append(got, fmt.Sprintf("%d: %s", d.Subject.Start.Line, d.Summary))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("diagnostics differ (-want +got):\n%s\nall diagnostics:\n%s", lineDiff(want, got), short(diags))
+			}
+		})
+	}
+}
+
+// lineDiff lists the entries only in want (-) and only in got (+).
+func lineDiff(want, got []string) string {
+	count := make(map[string]int)
+	for _, w := range want {
+		count[w]++
+	}
+	for _, g := range got {
+		count[g]--
+	}
+	var b strings.Builder
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for n := count[k]; n > 0; n-- {
+			fmt.Fprintf(&b, "- %s\n", k)
+		}
+		for n := count[k]; n < 0; n++ {
+			fmt.Fprintf(&b, "+ %s\n", k)
+		}
+	}
+	return b.String()
+}
+
+// noSubjectSummaries are diagnostics that cannot come from a single file
+// and are covered by TestLoadFailures instead.
+var noSubjectSummaries = []string{"Cannot read spec directory", "Cannot read spec file", "No spec files"}
+
+// TestDiagnosticCoverage checks that every diagnostic summary this package
+// can emit appears in some error fixture.
+func TestDiagnosticCoverage(t *testing.T) {
+	t.Parallel()
+	patterns := emittedSummaries(t)
+	if len(patterns) < 30 {
+		t.Fatalf("found only %d summaries in the source; is the analysis broken?", len(patterns))
+	}
+	paths, err := filepath.Glob("testdata/errors/*.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var announced []string
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range expectedErrors(src) {
+			announced = append(announced, e[strings.Index(e, ": ")+2:])
+		}
+	}
+	for _, p := range patterns {
+		re := summaryRegexp(p)
+		if slices.ContainsFunc(noSubjectSummaries, re.MatchString) {
+			continue
+		}
+		if !slices.ContainsFunc(announced, re.MatchString) {
+			t.Errorf("no error fixture covers the summary %q", p)
+		}
+	}
+}
+
+// emittedSummaries returns the summary (or summary format) of every
+// diagnostic built in the package's source: errorDiag calls and
+// hcl.Diagnostic literals.
+func emittedSummaries(t *testing.T) []string {
+	t.Helper()
+	fset := token.NewFileSet()
+	paths, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	add := func(e ast.Expr) {
+		switch e := e.(type) {
+		case *ast.BasicLit:
+			s, err := strconv.Unquote(e.Value)
+			if err == nil {
+				out = append(out, s)
+				return
+			}
+		case *ast.CallExpr: // fmt.Sprintf("format", ...)
+			if sel, ok := e.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Sprintf" && len(e.Args) > 0 {
+				if lit, ok := e.Args[0].(*ast.BasicLit); ok {
+					if s, err := strconv.Unquote(lit.Value); err == nil {
+						out = append(out, s)
+						return
+					}
+				}
+			}
+		case *ast.Ident: // errorDiag's own parameter
+			if e.Name == "summary" {
+				return
+			}
+		case *ast.SelectorExpr: // a rendered diagnostic's d.Summary
+			if e.Sel.Name == "Summary" {
+				return
+			}
+		}
+		t.Errorf("%s: cannot analyse summary expression", fset.Position(e.Pos()))
+	}
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "errorDiag" && len(n.Args) == 3 {
+					add(n.Args[1])
+				}
+			case *ast.KeyValueExpr:
+				if id, ok := n.Key.(*ast.Ident); ok && id.Name == "Summary" {
+					add(n.Value)
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// summaryRegexp turns a summary format into a regexp matching its output.
+func summaryRegexp(format string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(format); i++ {
+		if format[i] == '%' && i+1 < len(format) {
+			i++
+			b.WriteString(".*")
+			continue
+		}
+		b.WriteString(regexp.QuoteMeta(format[i : i+1]))
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}

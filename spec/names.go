@@ -1,0 +1,220 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// nameRule is the shape a kind of declared name must have.
+type nameRule struct {
+	kind     string         // "model", "field", ... as used in diagnostics
+	re       *regexp.Regexp // the accepted form
+	shape    string         // the accepted form, in words, ending a sentence
+	reserved []string       // names taken by the platform
+	reason   string         // why reserved names are reserved
+}
+
+var (
+	projectNameRule = nameRule{
+		kind:  "project",
+		re:    regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`),
+		shape: "1 to 63 lower-case letters, digits, underscores and hyphens, starting with a letter",
+	}
+	roleNameRule = nameRule{
+		kind:  "role",
+		re:    regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`),
+		shape: "1 to 63 lower-case letters, digits and underscores, starting with a letter",
+	}
+	groupRoleNameRule = nameRule{
+		kind:  "group role",
+		re:    roleNameRule.re,
+		shape: roleNameRule.shape,
+	}
+	modelNameRule = nameRule{
+		kind:     "model",
+		re:       regexp.MustCompile(`^[a-z][a-z0-9_]{0,40}$`),
+		shape:    "1 to 41 lower-case letters, digits and underscores, starting with a letter",
+		reserved: []string{"user", "users", "group", "groups", "auth", "error", "file", "files"},
+		reason:   "it names a built-in service",
+	}
+	fieldNameRule = nameRule{
+		kind:  "field",
+		re:    regexp.MustCompile(`^[a-z][a-z0-9_]{0,50}$`),
+		shape: "1 to 51 lower-case letters, digits and underscores, starting with a letter",
+		// Every document row has these columns (see the storage convention).
+		reserved: []string{"id", "creator_id", "user_ids", "group_ids", "status", "status_changed_at", "created_at", "updated_at", "version", "data"},
+		reason:   "every document already has it",
+	}
+)
+
+// check reports whether name has the rule's shape and, when reserved is
+// set, is not one of the reserved names. The subject is the label's range.
+func (r nameRule) check(name string, subject hcl.Range, reserved bool) hcl.Diagnostics {
+	if !r.re.MatchString(name) {
+		detail := fmt.Sprintf("%s is not a valid %s name: use %s.", quote(name), r.kind, r.shape)
+		if s := snakeCase(name); s != name && r.re.MatchString(s) {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+		return hcl.Diagnostics{errorDiag(subject, fmt.Sprintf("Invalid %s name", r.kind), detail)}
+	}
+	if reserved && slices.Contains(r.reserved, name) {
+		return hcl.Diagnostics{errorDiag(subject, fmt.Sprintf("Reserved %s name", r.kind),
+			fmt.Sprintf("The %s name %q is reserved because %s; choose another name.", r.kind, name, r.reason))}
+	}
+	return nil
+}
+
+// snakeCase turns "BloodPressure", "blood-pressure" or "Blood pressure" into
+// "blood_pressure", for suggestions.
+func snakeCase(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case r == '-' || r == ' ' || r == '.':
+			b.WriteByte('_')
+			prevLower = false
+		case unicode.IsUpper(r):
+			if prevLower {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			prevLower = false
+		default:
+			b.WriteRune(r)
+			prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+		}
+	}
+	return b.String()
+}
+
+// maxSuggestLen bounds the inputs suggest compares, so that a huge name
+// cannot make the quadratic distance computation slow.
+const maxSuggestLen = 128
+
+// suggest returns the candidate nearest to given by Levenshtein distance, or
+// "" when none is close enough. Earlier candidates win ties.
+func suggest(given string, candidates []string) string {
+	if given == "" || len(given) > maxSuggestLen {
+		return ""
+	}
+	best, bestDist := "", 0
+	for _, c := range candidates {
+		if c == given || len(c) > maxSuggestLen {
+			continue
+		}
+		d := levenshtein.Distance(given, c, nil)
+		if strings.EqualFold(given, c) {
+			d = 1
+		}
+		// Close enough: at most two edits, and fewer edits than the
+		// given name has characters (so "x" does not suggest "id").
+		if d > 2 || d >= utf8.RuneCountInString(given) {
+			continue
+		}
+		if best == "" || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// quote quotes s for a diagnostic, shortening very long values.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q...", s[:cut])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// errorDiag builds an error diagnostic. Every diagnostic the loader emits is
+// built here or by hcl itself.
+func errorDiag(subject hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  subject.Ptr(),
+	}
+}
+
+// duplicateDiag reports a second declaration of a name; prev is the first
+// one's declaration range.
+func duplicateDiag(kind, name string, subject, prev hcl.Range) *hcl.Diagnostic {
+	return errorDiag(subject, fmt.Sprintf("Duplicate %s %q", kind, name),
+		fmt.Sprintf("A %s named %q was already declared at %s.", kind, name, prev.String()))
+}
+
+// bodyContent is body.Content(schema), with a suggestion added where hcl
+// gives none: for an unsupported argument whose nearest match is already
+// set (hcl only suggests unset ones), and for a block or argument that
+// belongs in another block.
+func bodyContent(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
+	content, diags := body.Content(schema)
+	syn, ok := body.(*hclsyntax.Body)
+	if !ok || !diags.HasErrors() {
+		return content, diags
+	}
+	names := make([]string, len(schema.Attributes))
+	for i, a := range schema.Attributes {
+		names[i] = a.Name
+	}
+	for _, d := range diags {
+		if d.Subject == nil || strings.Contains(d.Detail, "Did you mean") {
+			continue
+		}
+		switch d.Summary {
+		case "Unsupported argument":
+			for name, attr := range syn.Attributes {
+				if attr.NameRange != *d.Subject {
+					continue
+				}
+				if s := suggest(name, names); s != "" {
+					if prev := content.Attributes[s]; prev != nil {
+						d.Detail += fmt.Sprintf(" Did you mean %q? It is already set at %s.", s, prev.NameRange.String())
+					}
+				} else if hint := misplaced[name]; hint != "" && schema == fileSchema {
+					d.Detail += " " + hint
+				}
+			}
+		case "Unsupported block type":
+			for _, b := range syn.Blocks {
+				if b.TypeRange == *d.Subject {
+					if hint := misplaced[b.Type]; hint != "" {
+						d.Detail += " " + hint
+					}
+				}
+			}
+		}
+	}
+	return content, diags
+}
+
+// misplaced says where names that are not expected where they were found
+// belong.
+var misplaced = map[string]string{
+	"title":             "It belongs in the project block.",
+	"description":       "It belongs in a project, role, model or field block.",
+	"version":           "It belongs in the project block.",
+	"languages":         "It belongs in the project block.",
+	"access_token_ttl":  "It belongs in the auth block.",
+	"refresh_token_ttl": "It belongs in the auth block.",
+	"registration":      "It belongs in the auth block.",
+	"permissions":       "It belongs in a role or group_role block.",
+	"field":             "A field block belongs in a model block, or in a field of type \"object\".",
+	"items":             "An items block belongs in a field of type \"array\".",
+	"access":            "An access block belongs in a model block.",
+}

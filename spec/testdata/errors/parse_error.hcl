@@ -1,0 +1,9 @@
+project "clinic" {
+  title = "Clinic"
+}
+
+model "measurement" {
+  field "systolic" {
+    type = "integer" "extra" # ERROR: Missing newline after argument
+  }
+}

@@ -1,0 +1,3 @@
+project { # ERROR: Missing name for project
+  title = "No name"
+}

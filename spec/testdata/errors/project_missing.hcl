@@ -1,0 +1,6 @@
+# ERROR: Missing project block
+model "measurement" {
+  field "systolic" {
+    type = "integer"
+  }
+}

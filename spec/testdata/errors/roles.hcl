@@ -1,0 +1,48 @@
+project "clinic" {
+  title = "Clinic"
+}
+
+model "measurement" {
+  field "systolic" {
+    type = "integer"
+  }
+}
+
+role "clinician" {
+  permissions = [
+    "data:measurment:read", # ERROR: Unknown model in permission
+    "data:measurement:reed", # ERROR: Unknown permission action
+    "user:read", # ERROR: Unknown permission service
+    "data:read", # ERROR: Invalid permission
+    "users", # ERROR: Invalid permission
+    "users:read:all:now", # ERROR: Invalid permission
+    "users:Read", # ERROR: Invalid permission
+    "data:measurement:transition:review", # ERROR: Unsupported permission
+    "data:blood:read", # ERROR: Unknown model in permission
+    "billing:read", # ERROR: Unknown permission service
+    "users:list", # ERROR: Unknown permission action
+    "data:measurement:read",
+    "data:measurement:read", # ERROR: Duplicate permission
+    "data:*:*",
+    "*:*",
+  ]
+}
+
+role "clinician" { # ERROR: Duplicate role "clinician"
+  permissions = "users:read" # ERROR: Incorrect attribute value type
+}
+
+role "Doctor" { # ERROR: Invalid role name
+  permision = ["users:read"] # ERROR: Unsupported argument
+}
+
+group_role "clinic_staff" {
+  permissions = ["groups:read"]
+}
+
+group_role "clinic_staff" { # ERROR: Duplicate group role "clinic_staff"
+}
+
+group_role "clinic-admin" { # ERROR: Invalid group role name
+  permissions = ["groups:*", "data:measurement:updat"] # ERROR: Unknown permission action
+}

@@ -1,0 +1,4 @@
+project "clinic" {
+  title = "Clinic"
+  version = "one"
+}

@@ -1,0 +1,5 @@
+project "clinic" {
+  title = "Clinic
+}
+
+model "note" {

@@ -1,0 +1,3 @@
+project "minimal" {
+  title = "Minimal"
+}
