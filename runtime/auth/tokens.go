@@ -55,6 +55,7 @@ type Tokens struct {
 
 	keyCacheTTL     time.Duration
 	unknownKidEvery time.Duration
+	verified        *verifiedCache
 }
 
 // Option configures Tokens.
@@ -101,6 +102,7 @@ func NewTokens(pool *pgxpool.Pool, issuer string, ttl time.Duration, clock func(
 		o(t)
 	}
 	t.keys = newKeys(pool, clock, t.ttl+t.leeway, t.keyCacheTTL, t.unknownKidEvery)
+	t.verified = newVerifiedCache(verifiedCacheSize, verifiedCacheTTL)
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{AlgES256}),
 		jwt.WithExpirationRequired(),
@@ -157,6 +159,10 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 	if token == "" || len(token) > maxTokenLen {
 		return nil, unauthorized(errors.New("token missing or too long"))
 	}
+	now := t.clock()
+	if c, ok := t.verified.get(token, now); ok {
+		return c, nil
+	}
 	var claims AccessClaims
 	_, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
 		typ, _ := tok.Header["typ"].(string)
@@ -182,6 +188,7 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 	if _, err := uuid.Parse(claims.Subject); err != nil {
 		return nil, unauthorized(errors.New("sub is not a user id"))
 	}
+	t.verified.put(token, &claims, now)
 	return &claims, nil
 }
 
@@ -208,7 +215,10 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 		return ctx, unauthorized(errors.New("user no longer exists"))
 	}
 	if err != nil {
-		return ctx, fmt.Errorf("authenticate: load user: %w", err)
+		// Not a verdict on the token (the database failed, say): a 5xx,
+		// not something that looks like bad credentials.
+		return ctx, apierr.Wrap(fmt.Errorf("authenticate: load user: %w", err),
+			http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
 	}
 	p.Permissions = t.roles.Permissions(p.Roles)
 	return WithPrincipal(ctx, p), nil

@@ -74,6 +74,13 @@ func Config(url string, maxConns int32) (*pgxpool.Config, error) {
 	setDefault(rp, "statement_timeout", ms(DefaultStatementTimeout))
 	setDefault(rp, "idle_in_transaction_session_timeout", ms(DefaultIdleInTransactionSessionTimeout))
 	setDefault(rp, "application_name", "exhgen")
+	// DUR-1: a 2xx is only sent after a durable commit, whatever the
+	// server's or the URL's setting.
+	rp["synchronous_commit"] = "on"
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		registerUUID(conn.TypeMap())
+		return nil
+	}
 	return cfg, nil
 }
 

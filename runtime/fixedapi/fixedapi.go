@@ -3,13 +3,9 @@ package fixedapi
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
 	"net/http"
 
-	"github.com/ogen-go/ogen/ogenerrors"
-
-	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/fixedapi/oas"
 	"github.com/exhgen/exhgen/runtime/server"
@@ -41,7 +37,7 @@ func NewHandler(users *user.Service, tokens *auth.Tokens) (http.Handler, error) 
 	if err != nil {
 		return nil, fmt.Errorf("fixed api server: %w", err)
 	}
-	return bearerChallenge(srv), nil
+	return server.BearerChallenge(srv), nil
 }
 
 type handler struct {
@@ -106,15 +102,8 @@ func (h *handler) GetCurrentUser(ctx context.Context) (*oas.User, error) {
 // the shared Error response, via server.Public (which logs the causes of
 // 5xx; IN-5). A failed security requirement is a 401, except when checking
 // the token failed for another reason (the database is down, say), which
-// stays a 5xx instead of looking like bad credentials.
+// auth.Tokens.Authenticate reports as a 5xx.
 func (h *handler) NewError(ctx context.Context, err error) *oas.ErrorStatusCode {
-	var (
-		secErr *ogenerrors.SecurityError
-		ae     *apierr.Error
-	)
-	if errors.As(err, &secErr) && errors.As(err, &ae) && ae.Status >= http.StatusInternalServerError {
-		err = ae
-	}
 	status, body := server.Public(ctx, err)
 	out := oas.Error{Code: body.Code, Message: body.Message}
 	if body.RequestID != "" {
@@ -142,34 +131,5 @@ func toUser(u *user.User) *oas.User {
 type security struct{ tokens *auth.Tokens }
 
 func (s security) HandleBearerAuth(ctx context.Context, _ oas.OperationName, t oas.BearerAuth) (context.Context, error) {
-	ctx2, err := s.tokens.Authenticate(ctx, t.Token)
-	if err == nil {
-		return ctx2, nil
-	}
-	var ae *apierr.Error
-	if errors.As(err, &ae) {
-		return nil, err
-	}
-	// Not a verdict on the token (the database failed, say): keep it a 5xx
-	// rather than letting it look like bad credentials.
-	return nil, apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
+	return s.tokens.Authenticate(ctx, t.Token)
 }
-
-// bearerChallenge adds `WWW-Authenticate: Bearer` to 401 responses (RFC 6750
-// §3); ogen writes NewError's responses itself, without headers.
-func bearerChallenge(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&challengeWriter{ResponseWriter: w}, r)
-	})
-}
-
-type challengeWriter struct{ http.ResponseWriter }
-
-func (w *challengeWriter) WriteHeader(code int) {
-	if code == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", "Bearer")
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *challengeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -59,9 +59,10 @@ func PublicError(err error) *apierr.Error {
 			Cause:   err,
 		}
 	case errors.As(err, &secErr):
-		// The security handler (auth.Tokens.Authenticate) may have said
-		// more precisely what is wrong.
-		if errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden) {
+		// The security handler (auth.Tokens.Authenticate) says what is
+		// wrong: a 401/403 verdict on the token, or a 5xx when it could
+		// not decide (the database is down, say).
+		if errors.As(err, &ae) {
 			return ae
 		}
 		return withCause(apierr.ErrUnauthorized, err)
@@ -220,3 +221,22 @@ func MethodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 	}
 	WriteError(w, r, errNotAllowed)
 }
+
+// BearerChallenge adds `WWW-Authenticate: Bearer` to 401 responses (RFC 6750
+// §3): ogen writes its Handler's NewError responses itself, without headers.
+func BearerChallenge(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w}, r)
+	})
+}
+
+type challengeWriter struct{ http.ResponseWriter }
+
+func (w *challengeWriter) WriteHeader(code int) {
+	if code == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *challengeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
