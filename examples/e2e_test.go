@@ -157,7 +157,7 @@ type backend struct {
 	logs *bytes.Buffer
 }
 
-func start(t testing.TB, bin, dbURL string, port int) *backend {
+func start(t testing.TB, bin, dbURL string, port int, env ...string) *backend {
 	t.Helper()
 	b := &backend{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: new(bytes.Buffer)}
 	b.cmd = exec.Command(bin, "serve")
@@ -166,6 +166,7 @@ func start(t testing.TB, bin, dbURL string, port int) *backend {
 		fmt.Sprintf("EXH_ADDR=127.0.0.1:%d", port),
 		"EXH_LOG_LEVEL=warn",
 	)
+	b.cmd.Env = append(b.cmd.Env, env...)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -297,4 +298,3 @@ func checkHTTPBasics(t *testing.T, url string) {
 		}
 	}
 }
-
