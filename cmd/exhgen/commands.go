@@ -9,10 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"github.com/exhgen/exhgen/generator"
@@ -24,6 +27,20 @@ import (
 
 // errReported means the problem was already printed (diagnostics).
 var errReported = errors.New("reported")
+
+// specDirArg accepts exactly one argument, the spec directory, and names
+// what is missing otherwise (cobra's default message does not).
+func specDirArg(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return fmt.Errorf("%s: missing the spec directory (usage: %s)", cmd.Name(), cmd.UseLine())
+	case len(args) > 1:
+		return fmt.Errorf("%s: want one spec directory, got %d arguments %q (usage: %s)", cmd.Name(), len(args), args, cmd.UseLine())
+	case args[0] == "":
+		return fmt.Errorf("%s: the spec directory is empty (usage: %s)", cmd.Name(), cmd.UseLine())
+	}
+	return nil
+}
 
 func execute(args []string, stdout, stderr io.Writer) int {
 	root := &cobra.Command{
@@ -56,11 +73,15 @@ func load(cmd *cobra.Command, dir string, asJSON bool) (*spec.Project, error) {
 			return nil, err
 		}
 	} else if len(diags) > 0 {
+		// The framed form for people, then the one-line
+		// "file:line:col: error: summary" form for editors and CI.
 		if p != nil {
 			if err := spec.WriteDiagnostics(w, p.Files, diags); err != nil {
 				return nil, err
 			}
-		} else if err := spec.WriteDiagnosticsShort(w, diags); err != nil {
+			fmt.Fprintln(w)
+		}
+		if err := spec.WriteDiagnosticsShort(w, diags); err != nil {
 			return nil, err
 		}
 	}
@@ -75,7 +96,7 @@ func validateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "validate DIR",
 		Short: "Check a project spec and report every problem with its location",
-		Args:  cobra.ExactArgs(1),
+		Args:  specDirArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := load(cmd, args[0], asJSON)
 			if err != nil {
@@ -120,15 +141,15 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 	}
 	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read runtime go.mod: %w", err)
 	}
 	gosum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read runtime go.sum: %w", err)
 	}
 	absOut, err := filepath.Abs(outDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("output directory %s: %w", outDir, err)
 	}
 	rel, err := filepath.Rel(absOut, root)
 	if err != nil {
@@ -138,7 +159,7 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 	if err != nil {
 		return nil, err
 	}
-	return generator.Generate(p, generator.Options{
+	out, err := generator.Generate(p, generator.Options{
 		RuntimePath: filepath.ToSlash(rel),
 		GoMod:       gomod,
 		GoSum:       gosum,
@@ -146,14 +167,20 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 		Migrations:  migs,
 		Snapshot:    snapshot,
 	})
+	if err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	return out, nil
 }
 
+// readMigrations reads the project's migrations and schema snapshot from
+// the spec directory.
 func readMigrations(specDir string) ([]generator.File, []byte, error) {
 	var files []generator.File
 	dir := filepath.Join(specDir, generator.MigrationsDir)
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("read migrations: %w", err)
 	}
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
@@ -161,14 +188,14 @@ func readMigrations(specDir string) ([]generator.File, []byte, error) {
 		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("read migrations: %w", err)
 		}
 		files = append(files, generator.File{Path: generator.MigrationsDir + "/" + e.Name(), Data: data})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	snapshot, err := os.ReadFile(filepath.Join(specDir, generator.SnapshotFile))
+	snapshot, err := os.ReadFile(filepath.Join(specDir, filepath.FromSlash(generator.SnapshotFile)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("read schema snapshot: %w", err)
 	}
 	return files, snapshot, nil
 }
@@ -180,8 +207,9 @@ type fileChange struct {
 }
 
 // changes compares generated files with what is on disk under dir. When
-// prune is set, files on disk that generate would not write are listed as
-// removed (only inside the output directory, which generate owns).
+// prune is set, generated files on disk that generate would not write any
+// more are listed as removed (only inside the output directory, which
+// generate owns; see isGenerated).
 func changes(dir string, files []generator.File, prune bool) ([]fileChange, error) {
 	var out []fileChange
 	want := map[string]bool{}
@@ -192,62 +220,102 @@ func changes(dir string, files []generator.File, prune bool) ([]fileChange, erro
 		case errors.Is(err, fs.ErrNotExist):
 			out = append(out, fileChange{"+", f.Path})
 		case err != nil:
-			return nil, err
+			return nil, fmt.Errorf("compare with %s: %w", dir, err)
 		case !bytes.Equal(old, f.Data):
 			out = append(out, fileChange{"~", f.Path})
 		}
 	}
 	if prune {
-		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			if err != nil || d.IsDir() {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if p == dir && errors.Is(err, fs.ErrNotExist) {
+					return fs.SkipAll
+				}
 				return err
 			}
-			rel, _ := filepath.Rel(dir, path)
+			if d.IsDir() {
+				if p != dir && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir // .git and the like are never ours
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
 			rel = filepath.ToSlash(rel)
-			if !want[rel] && isGenerated(path) {
+			if !want[rel] && isGenerated(rel, p) {
 				out = append(out, fileChange{"-", rel})
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("scan %s: %w", dir, err)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 
-// isGenerated reports whether a file in the output directory was written by
-// generate: generated Go carries the marker; data files are ours by place.
-func isGenerated(path string) bool {
-	if !strings.HasSuffix(path, ".go") {
+// generatedMarker is Go's mark of a generated file (`go help generate`);
+// exhgen's files and ogen's carry it.
+var generatedMarker = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
+
+// isGenerated reports whether the file at file (rel inside the output
+// directory) was written by generate and may be removed when generate no
+// longer writes it: Go files carrying the generated-code marker before
+// their package clause, and the copies of the spec's migrations. Anything
+// else (hand-written code, a built binary, a Dockerfile) is left alone.
+func isGenerated(rel, file string) bool {
+	switch {
+	case strings.HasSuffix(rel, ".go"):
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return false
+		}
+		if i := bytes.Index(data, []byte("\npackage ")); i >= 0 {
+			data = data[:i]
+		} else if bytes.HasPrefix(data, []byte("package ")) {
+			return false
+		}
+		return generatedMarker.Match(data)
+	case path.Dir(rel) == generator.MigrationsDir && strings.HasSuffix(rel, ".sql"):
 		return true
 	}
-	data, err := os.ReadFile(path)
-	return err == nil && bytes.Contains(data, []byte("DO NOT EDIT."))
+	return false
 }
 
-// write writes files under dir and removes the pruned ones.
+// write writes files under dir and removes the pruned ones, then the
+// directories pruning left empty.
 func write(dir string, files []generator.File, removed []fileChange) error {
 	for _, f := range files {
-		path := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
 		}
-		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, f.Data) {
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Data) {
 			continue
 		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			return err
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
 		}
 	}
 	for _, c := range removed {
-		if c.Action == "-" {
-			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(c.Path))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
+		if c.Action != "-" {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(c.Path))
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", p, err)
+		}
+		// Remove the parents left empty, up to dir; Remove fails on a
+		// directory that still holds something, which ends the climb.
+		for d := path.Dir(c.Path); d != "." && d != "/"; d = path.Dir(d) {
+			if os.Remove(filepath.Join(dir, filepath.FromSlash(d))) != nil {
+				break
 			}
 		}
 	}
@@ -259,20 +327,24 @@ func generateCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "generate DIR",
 		Short: "Write the backend (OpenAPI, ogen server and client, glue, migrations) for a spec",
-		Args:  cobra.ExactArgs(1),
+		Args:  specDirArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runGenerate(cmd, args[0], f.outDir(args[0]))
+			specDir, outDir := args[0], f.outDir(args[0])
+			out, err := generation(cmd, specDir, outDir)
+			if err != nil {
+				return err
+			}
+			return writeGeneration(cmd.OutOrStdout(), specDir, outDir, out)
 		},
 	}
 	f.register(c)
 	return c
 }
 
-func runGenerate(cmd *cobra.Command, specDir, outDir string) error {
-	out, err := generation(cmd, specDir, outDir)
-	if err != nil {
-		return err
-	}
+// writeGeneration writes a generation: the new migration and snapshot into
+// the spec directory, the backend into outDir (removing its stale
+// generated files).
+func writeGeneration(w io.Writer, specDir, outDir string, out *generator.Output) error {
 	backendChanges, err := changes(outDir, out.Backend, true)
 	if err != nil {
 		return err
@@ -283,9 +355,8 @@ func runGenerate(cmd *cobra.Command, specDir, outDir string) error {
 	if err := write(outDir, out.Backend, backendChanges); err != nil {
 		return err
 	}
-	w := cmd.OutOrStdout()
 	for _, f := range out.Project {
-		fmt.Fprintf(w, "wrote %s\n", filepath.Join(specDir, f.Path))
+		fmt.Fprintf(w, "wrote %s\n", filepath.Join(specDir, filepath.FromSlash(f.Path)))
 	}
 	fmt.Fprintf(w, "generated %s: %d files, %d changed\n", outDir, len(out.Backend), len(backendChanges))
 	return nil
@@ -296,14 +367,17 @@ func planCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "plan DIR",
 		Short: "Show what generate would change and the migrations pending against DATABASE_URL",
-		Args:  cobra.ExactArgs(1),
+		Args:  specDirArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			specDir, outDir := args[0], f.outDir(args[0])
+			url, err := databaseURL()
+			if err != nil {
+				return err
+			}
 			out, err := generation(cmd, specDir, outDir)
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
 			projChanges, err := changes(specDir, out.Project, false)
 			if err != nil {
 				return err
@@ -312,20 +386,27 @@ func planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			pending, err := pendingMigrations(cmd.Context(), url, specDir, out)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Spec directory %s:\n", specDir)
 			printChanges(w, projChanges)
 			fmt.Fprintf(w, "\nGenerated backend %s:\n", outDir)
 			printChanges(w, backendChanges)
-			pending, err := pendingMigrations(cmd.Context(), out)
-			if err != nil {
-				return err
-			}
 			fmt.Fprintf(w, "\nMigrations pending against DATABASE_URL: %d\n", len(pending))
 			for _, m := range pending {
 				fmt.Fprintf(w, "\n--- %s\n%s", m.Name, m.SQL)
 				if !strings.HasSuffix(m.SQL, "\n") {
 					fmt.Fprintln(w)
 				}
+			}
+			if len(projChanges)+len(backendChanges)+len(pending) == 0 {
+				fmt.Fprintln(w, "\nNo changes. The generated backend and the database are up to date.")
+			} else {
+				fmt.Fprintf(w, "\nPlan: %d spec files to write, %d backend files to change, %d migrations to apply.\n",
+					len(projChanges), len(backendChanges), len(pending))
 			}
 			return nil
 		},
@@ -349,32 +430,55 @@ func printChanges(w io.Writer, cs []fileChange) {
 func allMigrations(out *generator.Output) []db.Migration {
 	migs := app.CoreMigrations()
 	for _, f := range out.Backend {
-		if strings.HasPrefix(f.Path, generator.MigrationsDir+"/") && strings.HasSuffix(f.Path, ".sql") {
-			migs = append(migs, db.Migration{Name: "project/" + strings.TrimPrefix(f.Path, generator.MigrationsDir+"/"), SQL: string(f.Data)})
+		if name, ok := strings.CutPrefix(f.Path, generator.MigrationsDir+"/"); ok && strings.HasSuffix(name, ".sql") {
+			migs = append(migs, db.Migration{Name: "project/" + name, SQL: string(f.Data)})
 		}
 	}
 	return migs
 }
 
 func databaseURL() (string, error) {
-	url := os.Getenv("DATABASE_URL")
+	url := strings.TrimSpace(os.Getenv("DATABASE_URL"))
 	if url == "" {
-		return "", errors.New("DATABASE_URL is not set: point it at the backend's PostgreSQL database")
+		return "", errors.New("DATABASE_URL is not set: point it at the backend's PostgreSQL database, e.g. DATABASE_URL=postgres://user@127.0.0.1:5432/clinic?sslmode=disable")
 	}
 	return url, nil
 }
 
-func pendingMigrations(ctx context.Context, out *generator.Output) ([]db.Migration, error) {
-	url, err := databaseURL()
-	if err != nil {
-		return nil, err
-	}
+func openDatabase(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	pool, err := db.Open(ctx, url, 2)
+	if err != nil {
+		return nil, fmt.Errorf("connect to DATABASE_URL: %w", err)
+	}
+	return pool, nil
+}
+
+func pendingMigrations(ctx context.Context, url, specDir string, out *generator.Output) ([]db.Migration, error) {
+	pool, err := openDatabase(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	defer pool.Close()
-	return db.Pending(ctx, pool, allMigrations(out))
+	pending, err := db.Pending(ctx, pool, allMigrations(out))
+	if err != nil {
+		return nil, migrationError(err, specDir, "")
+	}
+	return pending, nil
+}
+
+// migrationError explains a *db.ChecksumError: which file was edited and
+// what to do instead. Other errors pass through.
+func migrationError(err error, specDir, suffix string) error {
+	var ce *db.ChecksumError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	hint := "The database was migrated by a different version of the exhgen runtime; use that version."
+	if name, ok := strings.CutPrefix(ce.Name, "project/"); ok {
+		hint = fmt.Sprintf("Applied migrations must never be edited: restore %s (for example from version control) and change the spec instead; generate then writes a new migration.",
+			filepath.Join(specDir, generator.MigrationsDir, name))
+	}
+	return fmt.Errorf("%w.\n%s%s", err, hint, suffix)
 }
 
 func applyCmd() *cobra.Command {
@@ -382,31 +486,38 @@ func applyCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "apply DIR",
 		Short: "Generate, then apply pending migrations to DATABASE_URL",
-		Args:  cobra.ExactArgs(1),
+		Args:  specDirArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			specDir, outDir := args[0], f.outDir(args[0])
-			if err := runGenerate(cmd, specDir, outDir); err != nil {
+			ctx := cmd.Context()
+			url, err := databaseURL()
+			if err != nil {
 				return err
 			}
 			out, err := generation(cmd, specDir, outDir)
 			if err != nil {
 				return err
 			}
-			url, err := databaseURL()
-			if err != nil {
-				return err
-			}
-			pool, err := db.Open(cmd.Context(), url, 2)
+			pool, err := openDatabase(ctx, url)
 			if err != nil {
 				return err
 			}
 			defer pool.Close()
-			applied, err := db.Migrate(cmd.Context(), pool, allMigrations(out))
-			if err != nil {
+			migs := allMigrations(out)
+			// Refuse before writing anything when an applied migration
+			// was edited (Migrate checks again, under its lock).
+			if _, err := db.Pending(ctx, pool, migs); err != nil {
+				return migrationError(err, specDir, " Nothing was written or applied.")
+			}
+			if err := writeGeneration(cmd.OutOrStdout(), specDir, outDir, out); err != nil {
 				return err
 			}
+			applied, err := db.Migrate(ctx, pool, migs)
 			for _, name := range applied {
 				fmt.Fprintf(cmd.OutOrStdout(), "applied %s\n", name)
+			}
+			if err != nil {
+				return migrationError(err, specDir, " Nothing was applied.")
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Apply complete: %d migrations applied.\n", len(applied))
 			return nil

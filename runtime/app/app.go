@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -51,26 +52,40 @@ func CoreMigrations() []db.Migration {
 	return user.Migrations()
 }
 
-// Migrations are the core migrations followed by the backend's project ones.
+// migrations are the core migrations followed by the backend's project
+// ones (none when Migrations is nil or holds no migrations directory).
 func (b Backend) migrations() ([]db.Migration, error) {
+	migs := CoreMigrations()
+	if b.Migrations == nil {
+		return migs, nil
+	}
+	if _, err := fs.Stat(b.Migrations, "migrations"); errors.Is(err, fs.ErrNotExist) {
+		return migs, nil
+	}
 	proj, err := db.MigrationsFromFS(b.Migrations, "migrations", "project")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("project migrations: %w", err)
 	}
-	return append(CoreMigrations(), proj...), nil
+	return append(migs, proj...), nil
 }
 
 // Main runs the backend's command line and returns the process exit code.
+// SIGINT and SIGTERM stop it gracefully.
 func Main(args []string, b Backend) int {
-	return run(args, b, os.Getenv, os.Stdout, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, b, os.Getenv, os.Stdout, os.Stderr)
 }
 
-func run(args []string, b Backend, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+// run is Main with its surroundings passed in: the commands stop when ctx
+// is done.
+func run(ctx context.Context, args []string, b Backend, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr, b.Name)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout, b.Name)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	cmd := args[0]
@@ -92,9 +107,7 @@ func run(args []string, b Backend, getenv func(string) string, stdout, stderr io
 		fmt.Fprintf(stderr, "%s: configuration: %v\n", b.Name, err)
 		return 2
 	}
-	logger := cfg.logger()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	logger := cfg.logger(stderr)
 	switch cmd {
 	case "migrate":
 		err = migrate(ctx, cfg, b, logger)
@@ -133,14 +146,14 @@ func migrate(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) er
 		return err
 	}
 	defer pool.Close()
-	return applyMigrations(ctx, pool, b, logger)
-}
-
-func applyMigrations(ctx context.Context, pool *pgxpool.Pool, b Backend, logger *slog.Logger) error {
 	migs, err := b.migrations()
 	if err != nil {
 		return err
 	}
+	return applyMigrations(ctx, pool, migs, logger)
+}
+
+func applyMigrations(ctx context.Context, pool *pgxpool.Pool, migs []db.Migration, logger *slog.Logger) error {
 	applied, err := db.Migrate(ctx, pool, migs)
 	if err != nil {
 		return err
@@ -167,6 +180,12 @@ func serve(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) erro
 		return err
 	}
 	defer cleanup()
+	if cfg.DebugAddr != "" {
+		// The debug server lives exactly as long as the API's.
+		dctx, stopDebug := context.WithCancel(ctx)
+		defer stopDebug()
+		go serveDebug(dctx, cfg.DebugAddr, logger)
+	}
 	logger.Info("serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer)
 	return h.Serve(ctx, ln)
 }
@@ -186,14 +205,14 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		pool.Close()
 		return nil, nil, err
 	}
-	if cfg.MigrateOnStart {
-		if err := applyMigrations(ctx, pool, b, logger); err != nil {
-			return fail(err)
-		}
-	}
 	migs, err := b.migrations()
 	if err != nil {
 		return fail(err)
+	}
+	if cfg.MigrateOnStart {
+		if err := applyMigrations(ctx, pool, migs, logger); err != nil {
+			return fail(err)
+		}
 	}
 	ttl := time.Duration(p.Auth.AccessTokenTTL)
 	tokens := auth.NewTokens(pool, cfg.Issuer, ttl, time.Now, auth.WithRoles(p.Roles))
@@ -217,7 +236,7 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 			return fail(err)
 		}
 		if generated != nil {
-			mux.Handle("/data/", generated)
+			mux.Handle("/data/", server.BearerChallenge(generated))
 		}
 	}
 	mux.HandleFunc("/", server.NotFound)
@@ -238,4 +257,21 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		Logger:          logger,
 	}, mux, ready, b.OpenAPI)
 	return srv, pool.Close, nil
+}
+
+// serveDebug serves pprof on its own listener, never on the API's.
+func serveDebug(ctx context.Context, addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	logger.Info("serving pprof", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("pprof server", "err", err)
+	}
 }
