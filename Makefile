@@ -24,7 +24,7 @@ generate: build
 test: fmt-check vet unit openapi-lint
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v /testdata/)); \
+	@out=$$(find . -name '*.go' -not -path '*/testdata/*' -not -path '*/node_modules/*' -not -path './.git/*' | xargs gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"clinic/client"
+	"clinic/api"
 )
 
 const password = "correct horse battery staple"
@@ -26,30 +26,30 @@ type state struct {
 	Kept  uuid.UUID `json:"kept"`
 }
 
-// bearer is a client.SecuritySource holding one token.
+// bearer is a api.SecuritySource holding one token.
 type bearer struct{ token string }
 
-func (b *bearer) BearerAuth(context.Context, client.OperationName) (client.BearerAuth, error) {
-	return client.BearerAuth{Token: b.token}, nil
+func (b *bearer) BearerAuth(context.Context, api.OperationName) (api.BearerAuth, error) {
+	return api.BearerAuth{Token: b.token}, nil
 }
 
-func newClient(t *testing.T) (*client.Client, *bearer) {
+func newClient(t *testing.T) (*api.Client, *bearer) {
 	t.Helper()
 	url := os.Getenv("EXH_E2E_URL")
 	if url == "" {
 		t.Fatal("EXH_E2E_URL is not set: run this through examples/e2e_test.go")
 	}
 	sec := &bearer{}
-	c, err := client.NewClient(url, sec)
+	c, err := api.NewClient(url, sec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, sec
 }
 
-func login(t *testing.T, ctx context.Context, c *client.Client, sec *bearer, email string) {
+func login(t *testing.T, ctx context.Context, c *api.Client, sec *bearer, email string) {
 	t.Helper()
-	tok, err := c.Login(ctx, &client.LoginRequest{Email: email, Password: password})
+	tok, err := c.Login(ctx, &api.LoginRequest{Email: email, Password: password})
 	if err != nil {
 		t.Fatalf("login %s: %v", email, err)
 	}
@@ -60,27 +60,27 @@ func login(t *testing.T, ctx context.Context, c *client.Client, sec *bearer, ema
 }
 
 // apiError is the status and body of an error the client returned.
-func apiError(t *testing.T, err error) *client.ErrorStatusCode {
+func apiError(t *testing.T, err error) *api.ErrorStatusCode {
 	t.Helper()
-	var e *client.ErrorStatusCode
+	var e *api.ErrorStatusCode
 	if !errors.As(err, &e) {
 		t.Fatalf("want an API error, got %v", err)
 	}
 	return e
 }
 
-func reading(systolic int64) *client.MeasurementData {
-	return &client.MeasurementData{
+func reading(systolic int64) *api.MeasurementData {
+	return &api.MeasurementData{
 		Systolic:  systolic,
 		Diastolic: 82,
-		Pulse:     client.NewOptInt64(64),
+		Pulse:     api.NewOptInt64(64),
 		TakenAt:   time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC),
-		Position:  client.NewOptMeasurementDataPosition(client.MeasurementDataPositionSitting),
-		Device: client.NewOptMeasurementDataDevice(client.MeasurementDataDevice{
+		Position:  api.NewOptMeasurementDataPosition(api.MeasurementDataPositionSitting),
+		Device: api.NewOptMeasurementDataDevice(api.MeasurementDataDevice{
 			Serial: "BP-0042",
-			Model:  client.NewOptString("Omron M7"),
+			Model:  api.NewOptString("Omron M7"),
 		}),
-		Samples: []client.MeasurementDataSamplesItem{{OffsetMs: 0, Pressure: 180.5}, {OffsetMs: 40, Pressure: 178}},
+		Samples: []api.MeasurementDataSamplesItem{{OffsetMs: 0, Pressure: 180.5}, {OffsetMs: 40, Pressure: 178}},
 		Tags:    []string{"morning"},
 	}
 }
@@ -91,7 +91,7 @@ func TestPhase1(t *testing.T) {
 	email := "patient-" + uuid.NewString()[:8] + "@example.com"
 
 	// Register and log in.
-	u, err := c.RegisterUser(ctx, &client.RegisterRequest{Email: email, Password: password, FirstName: client.NewOptString("Ann")})
+	u, err := c.RegisterUser(ctx, &api.RegisterRequest{Email: email, Password: password, FirstName: api.NewOptString("Ann")})
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}
@@ -112,7 +112,7 @@ func TestPhase1(t *testing.T) {
 	if m.CreatorID != u.ID || m.Version != 1 || m.Status != "active" || len(m.UserIds) != 1 || m.UserIds[0] != u.ID {
 		t.Fatalf("create: server-owned fields %+v", m)
 	}
-	if m.Data.Arm.Or("") != client.MeasurementDataArmLeft {
+	if m.Data.Arm.Or("") != api.MeasurementDataArmLeft {
 		t.Errorf("create: default arm not applied: %+v", m.Data.Arm)
 	}
 	if !m.Data.TakenAt.Equal(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)) || m.Data.Device.Value.Serial != "BP-0042" || len(m.Data.Samples) != 2 {
@@ -120,7 +120,7 @@ func TestPhase1(t *testing.T) {
 	}
 
 	// Read it back.
-	got, err := c.GetMeasurement(ctx, client.GetMeasurementParams{ID: m.ID})
+	got, err := c.GetMeasurement(ctx, api.GetMeasurementParams{ID: m.ID})
 	if err != nil || got.ID != m.ID || got.Data.Systolic != 128 {
 		t.Fatalf("get: %+v, %v", got, err)
 	}
@@ -130,7 +130,7 @@ func TestPhase1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create second: %v", err)
 	}
-	list, err := c.ListMeasurementDocuments(ctx, client.ListMeasurementDocumentsParams{Limit: client.NewOptInt32(10)})
+	list, err := c.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{Limit: api.NewOptInt32(10)})
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
@@ -139,16 +139,16 @@ func TestPhase1(t *testing.T) {
 	}
 
 	// Update with the current version, then a stale one gets 412.
-	upd, err := c.UpdateMeasurement(ctx, &client.MeasurementPatch{Note: client.NewOptNilString("after coffee")},
-		client.UpdateMeasurementParams{ID: m.ID, IfMatch: client.NewOptString("1")})
+	upd, err := c.UpdateMeasurement(ctx, &api.MeasurementPatch{Note: api.NewOptNilString("after coffee")},
+		api.UpdateMeasurementParams{ID: m.ID, IfMatch: api.NewOptString("1")})
 	if err != nil {
 		t.Fatalf("update: %v", err)
 	}
 	if upd.Version != 2 || upd.Data.Note.Or("") != "after coffee" || upd.Data.Systolic != 128 {
 		t.Fatalf("update: %+v", upd)
 	}
-	_, err = c.UpdateMeasurement(ctx, &client.MeasurementPatch{Note: client.NewOptNilString("stale")},
-		client.UpdateMeasurementParams{ID: m.ID, IfMatch: client.NewOptString("1")})
+	_, err = c.UpdateMeasurement(ctx, &api.MeasurementPatch{Note: api.NewOptNilString("stale")},
+		api.UpdateMeasurementParams{ID: m.ID, IfMatch: api.NewOptString("1")})
 	if e := apiError(t, err); e.StatusCode != http.StatusPreconditionFailed || e.Response.Code != "precondition_failed" {
 		t.Fatalf("stale update: want 412 precondition_failed, got %d %s", e.StatusCode, e.Response.Code)
 	}
@@ -168,25 +168,25 @@ func TestPhase1(t *testing.T) {
 
 	// Another user cannot see the documents (404, not 403) nor list them.
 	other := "other-" + uuid.NewString()[:8] + "@example.com"
-	if _, err := c.RegisterUser(ctx, &client.RegisterRequest{Email: other, Password: password}); err != nil {
+	if _, err := c.RegisterUser(ctx, &api.RegisterRequest{Email: other, Password: password}); err != nil {
 		t.Fatalf("register other: %v", err)
 	}
 	otherC, otherSec := newClient(t)
 	login(t, ctx, otherC, otherSec, other)
-	_, err = otherC.GetMeasurement(ctx, client.GetMeasurementParams{ID: m.ID})
+	_, err = otherC.GetMeasurement(ctx, api.GetMeasurementParams{ID: m.ID})
 	if e := apiError(t, err); e.StatusCode != http.StatusNotFound {
 		t.Fatalf("other user's get: want 404, got %d", e.StatusCode)
 	}
-	ol, err := otherC.ListMeasurementDocuments(ctx, client.ListMeasurementDocumentsParams{})
+	ol, err := otherC.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{})
 	if err != nil || ol.Page.Total != 0 || len(ol.Data) != 0 {
 		t.Fatalf("other user's list: %+v, %v", ol, err)
 	}
 
 	// Delete one; it is gone.
-	if err := c.DeleteMeasurement(ctx, client.DeleteMeasurementParams{ID: second.ID}); err != nil {
+	if err := c.DeleteMeasurement(ctx, api.DeleteMeasurementParams{ID: second.ID}); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	_, err = c.GetMeasurement(ctx, client.GetMeasurementParams{ID: second.ID})
+	_, err = c.GetMeasurement(ctx, api.GetMeasurementParams{ID: second.ID})
 	if e := apiError(t, err); e.StatusCode != http.StatusNotFound || e.Response.Code != "not_found" {
 		t.Fatalf("get deleted: want 404 not_found, got %d %s", e.StatusCode, e.Response.Code)
 	}
@@ -221,18 +221,18 @@ func TestPhase2(t *testing.T) {
 	}
 	c, sec := newClient(t)
 	login(t, ctx, c, sec, st.Email)
-	got, err := c.GetMeasurement(ctx, client.GetMeasurementParams{ID: st.Kept})
+	got, err := c.GetMeasurement(ctx, api.GetMeasurementParams{ID: st.Kept})
 	if err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
 	if got.Version != 2 || got.Data.Note.Or("") != "after coffee" || got.Data.Systolic != 128 {
 		t.Fatalf("after restart: %+v", got)
 	}
-	list, err := c.ListMeasurementDocuments(ctx, client.ListMeasurementDocumentsParams{})
+	list, err := c.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{})
 	if err != nil || list.Page.Total != 1 {
 		t.Fatalf("after restart list: %+v, %v", list, err)
 	}
-	if err := c.DeleteMeasurement(ctx, client.DeleteMeasurementParams{ID: st.Kept, IfMatch: client.NewOptString("1")}); err == nil {
+	if err := c.DeleteMeasurement(ctx, api.DeleteMeasurementParams{ID: st.Kept, IfMatch: api.NewOptString("1")}); err == nil {
 		t.Fatal("delete with a stale If-Match succeeded")
 	}
 }

@@ -11,6 +11,12 @@ import (
 )
 
 var (
+	rn13AllowedHeaders = map[string]string{
+		"POST": "Content-Type",
+	}
+	rn14AllowedHeaders = map[string]string{
+		"POST": "Content-Type",
+	}
 	rn1AllowedHeaders = map[string]string{
 		"GET":  "Authorization",
 		"POST": "Authorization,Content-Type",
@@ -28,6 +34,9 @@ var (
 		"DELETE": "Authorization,If-Match",
 		"GET":    "Authorization",
 		"PATCH":  "Authorization,Content-Type,If-Match",
+	}
+	rn9AllowedHeaders = map[string]string{
+		"GET": "Authorization",
 	}
 )
 
@@ -70,9 +79,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		switch elem[0] {
-		case '/': // Prefix: "/data/"
+		case '/': // Prefix: "/"
 
-			if l := len("/data/"); len(elem) >= l && elem[0:l] == "/data/" {
+			if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
 				elem = elem[l:]
 			} else {
 				break
@@ -82,70 +91,112 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 			switch elem[0] {
-			case 'm': // Prefix: "measurement/documents"
+			case '.': // Prefix: ".well-known/jwks.json"
 
-				if l := len("measurement/documents"); len(elem) >= l && elem[0:l] == "measurement/documents" {
+				if l := len(".well-known/jwks.json"); len(elem) >= l && elem[0:l] == ".well-known/jwks.json" {
 					elem = elem[l:]
 				} else {
 					break
 				}
 
 				if len(elem) == 0 {
+					// Leaf node.
 					switch r.Method {
 					case "GET":
-						s.handleListMeasurementDocumentsRequest([0]string{}, elemIsEscaped, w, r)
-					case "POST":
-						s.handleCreateMeasurementRequest([0]string{}, elemIsEscaped, w, r)
+						s.handleGetWellKnownJWKSRequest([0]string{}, elemIsEscaped, w, r)
 					default:
 						s.notAllowed(w, r, notAllowedParams{
-							allowedMethods: "GET,POST",
-							allowedHeaders: rn1AllowedHeaders,
-							acceptPost:     "application/json",
+							allowedMethods: "GET",
+							allowedHeaders: nil,
+							acceptPost:     "",
 							acceptPatch:    "",
 						})
 					}
 
 					return
 				}
-				switch elem[0] {
-				case '/': // Prefix: "/"
 
-					if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
+			case 'a': // Prefix: "auth/"
+
+				if l := len("auth/"); len(elem) >= l && elem[0:l] == "auth/" {
+					elem = elem[l:]
+				} else {
+					break
+				}
+
+				if len(elem) == 0 {
+					break
+				}
+				switch elem[0] {
+				case 'j': // Prefix: "jwks.json"
+
+					if l := len("jwks.json"); len(elem) >= l && elem[0:l] == "jwks.json" {
 						elem = elem[l:]
 					} else {
 						break
 					}
 
-					// Param: "id"
-					// Leaf parameter, slashes are prohibited
-					idx := strings.IndexByte(elem, '/')
-					if idx >= 0 {
+					if len(elem) == 0 {
+						// Leaf node.
+						switch r.Method {
+						case "GET":
+							s.handleGetJWKSRequest([0]string{}, elemIsEscaped, w, r)
+						default:
+							s.notAllowed(w, r, notAllowedParams{
+								allowedMethods: "GET",
+								allowedHeaders: nil,
+								acceptPost:     "",
+								acceptPatch:    "",
+							})
+						}
+
+						return
+					}
+
+				case 'l': // Prefix: "login"
+
+					if l := len("login"); len(elem) >= l && elem[0:l] == "login" {
+						elem = elem[l:]
+					} else {
 						break
 					}
-					args[0] = elem
-					elem = ""
 
 					if len(elem) == 0 {
 						// Leaf node.
 						switch r.Method {
-						case "DELETE":
-							s.handleDeleteMeasurementRequest([1]string{
-								args[0],
-							}, elemIsEscaped, w, r)
-						case "GET":
-							s.handleGetMeasurementRequest([1]string{
-								args[0],
-							}, elemIsEscaped, w, r)
-						case "PATCH":
-							s.handleUpdateMeasurementRequest([1]string{
-								args[0],
-							}, elemIsEscaped, w, r)
+						case "POST":
+							s.handleLoginRequest([0]string{}, elemIsEscaped, w, r)
 						default:
 							s.notAllowed(w, r, notAllowedParams{
-								allowedMethods: "DELETE,GET,PATCH",
-								allowedHeaders: rn5AllowedHeaders,
-								acceptPost:     "",
-								acceptPatch:    "application/json",
+								allowedMethods: "POST",
+								allowedHeaders: rn13AllowedHeaders,
+								acceptPost:     "application/json",
+								acceptPatch:    "",
+							})
+						}
+
+						return
+					}
+
+				case 'r': // Prefix: "register"
+
+					if l := len("register"); len(elem) >= l && elem[0:l] == "register" {
+						elem = elem[l:]
+					} else {
+						break
+					}
+
+					if len(elem) == 0 {
+						// Leaf node.
+						switch r.Method {
+						case "POST":
+							s.handleRegisterUserRequest([0]string{}, elemIsEscaped, w, r)
+						default:
+							s.notAllowed(w, r, notAllowedParams{
+								allowedMethods: "POST",
+								allowedHeaders: rn14AllowedHeaders,
+								acceptPost:     "application/json",
+								acceptPatch:    "",
 							})
 						}
 
@@ -154,76 +205,187 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 				}
 
-			case 'p': // Prefix: "patient_profile/documents"
+			case 'd': // Prefix: "data/"
 
-				if l := len("patient_profile/documents"); len(elem) >= l && elem[0:l] == "patient_profile/documents" {
+				if l := len("data/"); len(elem) >= l && elem[0:l] == "data/" {
 					elem = elem[l:]
 				} else {
 					break
 				}
 
 				if len(elem) == 0 {
-					switch r.Method {
-					case "GET":
-						s.handleListPatientProfileDocumentsRequest([0]string{}, elemIsEscaped, w, r)
-					case "POST":
-						s.handleCreatePatientProfileRequest([0]string{}, elemIsEscaped, w, r)
-					default:
-						s.notAllowed(w, r, notAllowedParams{
-							allowedMethods: "GET,POST",
-							allowedHeaders: rn3AllowedHeaders,
-							acceptPost:     "application/json",
-							acceptPatch:    "",
-						})
-					}
-
-					return
+					break
 				}
 				switch elem[0] {
-				case '/': // Prefix: "/"
+				case 'm': // Prefix: "measurement/documents"
 
-					if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
+					if l := len("measurement/documents"); len(elem) >= l && elem[0:l] == "measurement/documents" {
 						elem = elem[l:]
 					} else {
 						break
 					}
 
-					// Param: "id"
-					// Leaf parameter, slashes are prohibited
-					idx := strings.IndexByte(elem, '/')
-					if idx >= 0 {
-						break
-					}
-					args[0] = elem
-					elem = ""
-
 					if len(elem) == 0 {
-						// Leaf node.
 						switch r.Method {
-						case "DELETE":
-							s.handleDeletePatientProfileRequest([1]string{
-								args[0],
-							}, elemIsEscaped, w, r)
 						case "GET":
-							s.handleGetPatientProfileRequest([1]string{
-								args[0],
-							}, elemIsEscaped, w, r)
-						case "PATCH":
-							s.handleUpdatePatientProfileRequest([1]string{
-								args[0],
-							}, elemIsEscaped, w, r)
+							s.handleListMeasurementDocumentsRequest([0]string{}, elemIsEscaped, w, r)
+						case "POST":
+							s.handleCreateMeasurementRequest([0]string{}, elemIsEscaped, w, r)
 						default:
 							s.notAllowed(w, r, notAllowedParams{
-								allowedMethods: "DELETE,GET,PATCH",
-								allowedHeaders: rn7AllowedHeaders,
-								acceptPost:     "",
-								acceptPatch:    "application/json",
+								allowedMethods: "GET,POST",
+								allowedHeaders: rn1AllowedHeaders,
+								acceptPost:     "application/json",
+								acceptPatch:    "",
 							})
 						}
 
 						return
 					}
+					switch elem[0] {
+					case '/': // Prefix: "/"
 
+						if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
+							elem = elem[l:]
+						} else {
+							break
+						}
+
+						// Param: "id"
+						// Leaf parameter, slashes are prohibited
+						idx := strings.IndexByte(elem, '/')
+						if idx >= 0 {
+							break
+						}
+						args[0] = elem
+						elem = ""
+
+						if len(elem) == 0 {
+							// Leaf node.
+							switch r.Method {
+							case "DELETE":
+								s.handleDeleteMeasurementRequest([1]string{
+									args[0],
+								}, elemIsEscaped, w, r)
+							case "GET":
+								s.handleGetMeasurementRequest([1]string{
+									args[0],
+								}, elemIsEscaped, w, r)
+							case "PATCH":
+								s.handleUpdateMeasurementRequest([1]string{
+									args[0],
+								}, elemIsEscaped, w, r)
+							default:
+								s.notAllowed(w, r, notAllowedParams{
+									allowedMethods: "DELETE,GET,PATCH",
+									allowedHeaders: rn5AllowedHeaders,
+									acceptPost:     "",
+									acceptPatch:    "application/json",
+								})
+							}
+
+							return
+						}
+
+					}
+
+				case 'p': // Prefix: "patient_profile/documents"
+
+					if l := len("patient_profile/documents"); len(elem) >= l && elem[0:l] == "patient_profile/documents" {
+						elem = elem[l:]
+					} else {
+						break
+					}
+
+					if len(elem) == 0 {
+						switch r.Method {
+						case "GET":
+							s.handleListPatientProfileDocumentsRequest([0]string{}, elemIsEscaped, w, r)
+						case "POST":
+							s.handleCreatePatientProfileRequest([0]string{}, elemIsEscaped, w, r)
+						default:
+							s.notAllowed(w, r, notAllowedParams{
+								allowedMethods: "GET,POST",
+								allowedHeaders: rn3AllowedHeaders,
+								acceptPost:     "application/json",
+								acceptPatch:    "",
+							})
+						}
+
+						return
+					}
+					switch elem[0] {
+					case '/': // Prefix: "/"
+
+						if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
+							elem = elem[l:]
+						} else {
+							break
+						}
+
+						// Param: "id"
+						// Leaf parameter, slashes are prohibited
+						idx := strings.IndexByte(elem, '/')
+						if idx >= 0 {
+							break
+						}
+						args[0] = elem
+						elem = ""
+
+						if len(elem) == 0 {
+							// Leaf node.
+							switch r.Method {
+							case "DELETE":
+								s.handleDeletePatientProfileRequest([1]string{
+									args[0],
+								}, elemIsEscaped, w, r)
+							case "GET":
+								s.handleGetPatientProfileRequest([1]string{
+									args[0],
+								}, elemIsEscaped, w, r)
+							case "PATCH":
+								s.handleUpdatePatientProfileRequest([1]string{
+									args[0],
+								}, elemIsEscaped, w, r)
+							default:
+								s.notAllowed(w, r, notAllowedParams{
+									allowedMethods: "DELETE,GET,PATCH",
+									allowedHeaders: rn7AllowedHeaders,
+									acceptPost:     "",
+									acceptPatch:    "application/json",
+								})
+							}
+
+							return
+						}
+
+					}
+
+				}
+
+			case 'u': // Prefix: "users/me"
+
+				if l := len("users/me"); len(elem) >= l && elem[0:l] == "users/me" {
+					elem = elem[l:]
+				} else {
+					break
+				}
+
+				if len(elem) == 0 {
+					// Leaf node.
+					switch r.Method {
+					case "GET":
+						s.handleGetCurrentUserRequest([0]string{}, elemIsEscaped, w, r)
+					default:
+						s.notAllowed(w, r, notAllowedParams{
+							allowedMethods: "GET",
+							allowedHeaders: rn9AllowedHeaders,
+							acceptPost:     "",
+							acceptPatch:    "",
+						})
+					}
+
+					return
 				}
 
 			}
@@ -314,9 +476,9 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 			break
 		}
 		switch elem[0] {
-		case '/': // Prefix: "/data/"
+		case '/': // Prefix: "/"
 
-			if l := len("/data/"); len(elem) >= l && elem[0:l] == "/data/" {
+			if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
 				elem = elem[l:]
 			} else {
 				break
@@ -326,31 +488,23 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 				break
 			}
 			switch elem[0] {
-			case 'm': // Prefix: "measurement/documents"
+			case '.': // Prefix: ".well-known/jwks.json"
 
-				if l := len("measurement/documents"); len(elem) >= l && elem[0:l] == "measurement/documents" {
+				if l := len(".well-known/jwks.json"); len(elem) >= l && elem[0:l] == ".well-known/jwks.json" {
 					elem = elem[l:]
 				} else {
 					break
 				}
 
 				if len(elem) == 0 {
+					// Leaf node.
 					switch method {
 					case "GET":
-						r.name = ListMeasurementDocumentsOperation
-						r.summary = "List measurement documents"
-						r.operationID = "listMeasurementDocuments"
+						r.name = GetWellKnownJWKSOperation
+						r.summary = "Get the token signing keys (well-known location)"
+						r.operationID = "getWellKnownJWKS"
 						r.operationGroup = ""
-						r.pathPattern = "/data/measurement/documents"
-						r.args = args
-						r.count = 0
-						return r, true
-					case "POST":
-						r.name = CreateMeasurementOperation
-						r.summary = "Create a measurement"
-						r.operationID = "createMeasurement"
-						r.operationGroup = ""
-						r.pathPattern = "/data/measurement/documents"
+						r.pathPattern = "/.well-known/jwks.json"
 						r.args = args
 						r.count = 0
 						return r, true
@@ -358,53 +512,88 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 						return
 					}
 				}
-				switch elem[0] {
-				case '/': // Prefix: "/"
 
-					if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
+			case 'a': // Prefix: "auth/"
+
+				if l := len("auth/"); len(elem) >= l && elem[0:l] == "auth/" {
+					elem = elem[l:]
+				} else {
+					break
+				}
+
+				if len(elem) == 0 {
+					break
+				}
+				switch elem[0] {
+				case 'j': // Prefix: "jwks.json"
+
+					if l := len("jwks.json"); len(elem) >= l && elem[0:l] == "jwks.json" {
 						elem = elem[l:]
 					} else {
 						break
 					}
 
-					// Param: "id"
-					// Leaf parameter, slashes are prohibited
-					idx := strings.IndexByte(elem, '/')
-					if idx >= 0 {
+					if len(elem) == 0 {
+						// Leaf node.
+						switch method {
+						case "GET":
+							r.name = GetJWKSOperation
+							r.summary = "Get the token signing keys"
+							r.operationID = "getJWKS"
+							r.operationGroup = ""
+							r.pathPattern = "/auth/jwks.json"
+							r.args = args
+							r.count = 0
+							return r, true
+						default:
+							return
+						}
+					}
+
+				case 'l': // Prefix: "login"
+
+					if l := len("login"); len(elem) >= l && elem[0:l] == "login" {
+						elem = elem[l:]
+					} else {
 						break
 					}
-					args[0] = elem
-					elem = ""
 
 					if len(elem) == 0 {
 						// Leaf node.
 						switch method {
-						case "DELETE":
-							r.name = DeleteMeasurementOperation
-							r.summary = "Delete a measurement"
-							r.operationID = "deleteMeasurement"
+						case "POST":
+							r.name = LoginOperation
+							r.summary = "Log in with email and password"
+							r.operationID = "login"
 							r.operationGroup = ""
-							r.pathPattern = "/data/measurement/documents/{id}"
+							r.pathPattern = "/auth/login"
 							r.args = args
-							r.count = 1
+							r.count = 0
 							return r, true
-						case "GET":
-							r.name = GetMeasurementOperation
-							r.summary = "Get a measurement"
-							r.operationID = "getMeasurement"
+						default:
+							return
+						}
+					}
+
+				case 'r': // Prefix: "register"
+
+					if l := len("register"); len(elem) >= l && elem[0:l] == "register" {
+						elem = elem[l:]
+					} else {
+						break
+					}
+
+					if len(elem) == 0 {
+						// Leaf node.
+						switch method {
+						case "POST":
+							r.name = RegisterUserOperation
+							r.summary = "Register a user"
+							r.operationID = "registerUser"
 							r.operationGroup = ""
-							r.pathPattern = "/data/measurement/documents/{id}"
+							r.pathPattern = "/auth/register"
 							r.args = args
-							r.count = 1
-							return r, true
-						case "PATCH":
-							r.name = UpdateMeasurementOperation
-							r.summary = "Update a measurement"
-							r.operationID = "updateMeasurement"
-							r.operationGroup = ""
-							r.pathPattern = "/data/measurement/documents/{id}"
-							r.args = args
-							r.count = 1
+							r.count = 0
 							return r, true
 						default:
 							return
@@ -413,91 +602,217 @@ func (s *Server) FindPath(method string, u *url.URL) (r Route, _ bool) {
 
 				}
 
-			case 'p': // Prefix: "patient_profile/documents"
+			case 'd': // Prefix: "data/"
 
-				if l := len("patient_profile/documents"); len(elem) >= l && elem[0:l] == "patient_profile/documents" {
+				if l := len("data/"); len(elem) >= l && elem[0:l] == "data/" {
 					elem = elem[l:]
 				} else {
 					break
 				}
 
 				if len(elem) == 0 {
+					break
+				}
+				switch elem[0] {
+				case 'm': // Prefix: "measurement/documents"
+
+					if l := len("measurement/documents"); len(elem) >= l && elem[0:l] == "measurement/documents" {
+						elem = elem[l:]
+					} else {
+						break
+					}
+
+					if len(elem) == 0 {
+						switch method {
+						case "GET":
+							r.name = ListMeasurementDocumentsOperation
+							r.summary = "List measurement documents"
+							r.operationID = "listMeasurementDocuments"
+							r.operationGroup = ""
+							r.pathPattern = "/data/measurement/documents"
+							r.args = args
+							r.count = 0
+							return r, true
+						case "POST":
+							r.name = CreateMeasurementOperation
+							r.summary = "Create a measurement"
+							r.operationID = "createMeasurement"
+							r.operationGroup = ""
+							r.pathPattern = "/data/measurement/documents"
+							r.args = args
+							r.count = 0
+							return r, true
+						default:
+							return
+						}
+					}
+					switch elem[0] {
+					case '/': // Prefix: "/"
+
+						if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
+							elem = elem[l:]
+						} else {
+							break
+						}
+
+						// Param: "id"
+						// Leaf parameter, slashes are prohibited
+						idx := strings.IndexByte(elem, '/')
+						if idx >= 0 {
+							break
+						}
+						args[0] = elem
+						elem = ""
+
+						if len(elem) == 0 {
+							// Leaf node.
+							switch method {
+							case "DELETE":
+								r.name = DeleteMeasurementOperation
+								r.summary = "Delete a measurement"
+								r.operationID = "deleteMeasurement"
+								r.operationGroup = ""
+								r.pathPattern = "/data/measurement/documents/{id}"
+								r.args = args
+								r.count = 1
+								return r, true
+							case "GET":
+								r.name = GetMeasurementOperation
+								r.summary = "Get a measurement"
+								r.operationID = "getMeasurement"
+								r.operationGroup = ""
+								r.pathPattern = "/data/measurement/documents/{id}"
+								r.args = args
+								r.count = 1
+								return r, true
+							case "PATCH":
+								r.name = UpdateMeasurementOperation
+								r.summary = "Update a measurement"
+								r.operationID = "updateMeasurement"
+								r.operationGroup = ""
+								r.pathPattern = "/data/measurement/documents/{id}"
+								r.args = args
+								r.count = 1
+								return r, true
+							default:
+								return
+							}
+						}
+
+					}
+
+				case 'p': // Prefix: "patient_profile/documents"
+
+					if l := len("patient_profile/documents"); len(elem) >= l && elem[0:l] == "patient_profile/documents" {
+						elem = elem[l:]
+					} else {
+						break
+					}
+
+					if len(elem) == 0 {
+						switch method {
+						case "GET":
+							r.name = ListPatientProfileDocumentsOperation
+							r.summary = "List patient profile documents"
+							r.operationID = "listPatientProfileDocuments"
+							r.operationGroup = ""
+							r.pathPattern = "/data/patient_profile/documents"
+							r.args = args
+							r.count = 0
+							return r, true
+						case "POST":
+							r.name = CreatePatientProfileOperation
+							r.summary = "Create a patient profile"
+							r.operationID = "createPatientProfile"
+							r.operationGroup = ""
+							r.pathPattern = "/data/patient_profile/documents"
+							r.args = args
+							r.count = 0
+							return r, true
+						default:
+							return
+						}
+					}
+					switch elem[0] {
+					case '/': // Prefix: "/"
+
+						if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
+							elem = elem[l:]
+						} else {
+							break
+						}
+
+						// Param: "id"
+						// Leaf parameter, slashes are prohibited
+						idx := strings.IndexByte(elem, '/')
+						if idx >= 0 {
+							break
+						}
+						args[0] = elem
+						elem = ""
+
+						if len(elem) == 0 {
+							// Leaf node.
+							switch method {
+							case "DELETE":
+								r.name = DeletePatientProfileOperation
+								r.summary = "Delete a patient profile"
+								r.operationID = "deletePatientProfile"
+								r.operationGroup = ""
+								r.pathPattern = "/data/patient_profile/documents/{id}"
+								r.args = args
+								r.count = 1
+								return r, true
+							case "GET":
+								r.name = GetPatientProfileOperation
+								r.summary = "Get a patient profile"
+								r.operationID = "getPatientProfile"
+								r.operationGroup = ""
+								r.pathPattern = "/data/patient_profile/documents/{id}"
+								r.args = args
+								r.count = 1
+								return r, true
+							case "PATCH":
+								r.name = UpdatePatientProfileOperation
+								r.summary = "Update a patient profile"
+								r.operationID = "updatePatientProfile"
+								r.operationGroup = ""
+								r.pathPattern = "/data/patient_profile/documents/{id}"
+								r.args = args
+								r.count = 1
+								return r, true
+							default:
+								return
+							}
+						}
+
+					}
+
+				}
+
+			case 'u': // Prefix: "users/me"
+
+				if l := len("users/me"); len(elem) >= l && elem[0:l] == "users/me" {
+					elem = elem[l:]
+				} else {
+					break
+				}
+
+				if len(elem) == 0 {
+					// Leaf node.
 					switch method {
 					case "GET":
-						r.name = ListPatientProfileDocumentsOperation
-						r.summary = "List patient profile documents"
-						r.operationID = "listPatientProfileDocuments"
+						r.name = GetCurrentUserOperation
+						r.summary = "Get the current user"
+						r.operationID = "getCurrentUser"
 						r.operationGroup = ""
-						r.pathPattern = "/data/patient_profile/documents"
-						r.args = args
-						r.count = 0
-						return r, true
-					case "POST":
-						r.name = CreatePatientProfileOperation
-						r.summary = "Create a patient profile"
-						r.operationID = "createPatientProfile"
-						r.operationGroup = ""
-						r.pathPattern = "/data/patient_profile/documents"
+						r.pathPattern = "/users/me"
 						r.args = args
 						r.count = 0
 						return r, true
 					default:
 						return
 					}
-				}
-				switch elem[0] {
-				case '/': // Prefix: "/"
-
-					if l := len("/"); len(elem) >= l && elem[0:l] == "/" {
-						elem = elem[l:]
-					} else {
-						break
-					}
-
-					// Param: "id"
-					// Leaf parameter, slashes are prohibited
-					idx := strings.IndexByte(elem, '/')
-					if idx >= 0 {
-						break
-					}
-					args[0] = elem
-					elem = ""
-
-					if len(elem) == 0 {
-						// Leaf node.
-						switch method {
-						case "DELETE":
-							r.name = DeletePatientProfileOperation
-							r.summary = "Delete a patient profile"
-							r.operationID = "deletePatientProfile"
-							r.operationGroup = ""
-							r.pathPattern = "/data/patient_profile/documents/{id}"
-							r.args = args
-							r.count = 1
-							return r, true
-						case "GET":
-							r.name = GetPatientProfileOperation
-							r.summary = "Get a patient profile"
-							r.operationID = "getPatientProfile"
-							r.operationGroup = ""
-							r.pathPattern = "/data/patient_profile/documents/{id}"
-							r.args = args
-							r.count = 1
-							return r, true
-						case "PATCH":
-							r.name = UpdatePatientProfileOperation
-							r.summary = "Update a patient profile"
-							r.operationID = "updatePatientProfile"
-							r.operationGroup = ""
-							r.pathPattern = "/data/patient_profile/documents/{id}"
-							r.args = args
-							r.count = 1
-							return r, true
-						default:
-							return
-						}
-					}
-
 				}
 
 			}

@@ -164,6 +164,130 @@ func (s *ErrorStatusCode) SetResponse(val Error) {
 	s.Response = val
 }
 
+// A public EC P-256 signing key (RFC 7518 §6.2).
+// Ref: #/components/schemas/JWK
+type JWK struct {
+	Alg string `json:"alg"`
+	Crv string `json:"crv"`
+	Kid string `json:"kid"`
+	Kty string `json:"kty"`
+	Use string `json:"use"`
+	X   string `json:"x"`
+	Y   string `json:"y"`
+}
+
+// GetAlg returns the value of Alg.
+func (s *JWK) GetAlg() string {
+	return s.Alg
+}
+
+// GetCrv returns the value of Crv.
+func (s *JWK) GetCrv() string {
+	return s.Crv
+}
+
+// GetKid returns the value of Kid.
+func (s *JWK) GetKid() string {
+	return s.Kid
+}
+
+// GetKty returns the value of Kty.
+func (s *JWK) GetKty() string {
+	return s.Kty
+}
+
+// GetUse returns the value of Use.
+func (s *JWK) GetUse() string {
+	return s.Use
+}
+
+// GetX returns the value of X.
+func (s *JWK) GetX() string {
+	return s.X
+}
+
+// GetY returns the value of Y.
+func (s *JWK) GetY() string {
+	return s.Y
+}
+
+// SetAlg sets the value of Alg.
+func (s *JWK) SetAlg(val string) {
+	s.Alg = val
+}
+
+// SetCrv sets the value of Crv.
+func (s *JWK) SetCrv(val string) {
+	s.Crv = val
+}
+
+// SetKid sets the value of Kid.
+func (s *JWK) SetKid(val string) {
+	s.Kid = val
+}
+
+// SetKty sets the value of Kty.
+func (s *JWK) SetKty(val string) {
+	s.Kty = val
+}
+
+// SetUse sets the value of Use.
+func (s *JWK) SetUse(val string) {
+	s.Use = val
+}
+
+// SetX sets the value of X.
+func (s *JWK) SetX(val string) {
+	s.X = val
+}
+
+// SetY sets the value of Y.
+func (s *JWK) SetY(val string) {
+	s.Y = val
+}
+
+// A JSON Web Key Set (RFC 7517).
+// Ref: #/components/schemas/JWKS
+type JWKS struct {
+	Keys []JWK `json:"keys"`
+}
+
+// GetKeys returns the value of Keys.
+func (s *JWKS) GetKeys() []JWK {
+	return s.Keys
+}
+
+// SetKeys sets the value of Keys.
+func (s *JWKS) SetKeys(val []JWK) {
+	s.Keys = val
+}
+
+// Ref: #/components/schemas/LoginRequest
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// GetEmail returns the value of Email.
+func (s *LoginRequest) GetEmail() string {
+	return s.Email
+}
+
+// GetPassword returns the value of Password.
+func (s *LoginRequest) GetPassword() string {
+	return s.Password
+}
+
+// SetEmail sets the value of Email.
+func (s *LoginRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetPassword sets the value of Password.
+func (s *LoginRequest) SetPassword(val string) {
+	s.Password = val
+}
+
 // A measurement document: server-owned metadata and the fields in `data`.
 // Ref: #/components/schemas/Measurement
 type Measurement struct {
@@ -2832,4 +2956,254 @@ func (s *PatientProfilePatchSex) UnmarshalText(data []byte) error {
 	default:
 		return errors.Errorf("invalid value: %q", data)
 	}
+}
+
+// Ref: #/components/schemas/RegisterRequest
+type RegisterRequest struct {
+	Email     string    `json:"email"`
+	FirstName OptString `json:"first_name"`
+	// One of the project's languages; defaults to its first.
+	Language OptString `json:"language"`
+	LastName OptString `json:"last_name"`
+	// 15 to 128 characters, any Unicode.
+	Password string `json:"password"`
+	// IANA time zone name; defaults to UTC.
+	TimeZone OptString `json:"time_zone"`
+}
+
+// GetEmail returns the value of Email.
+func (s *RegisterRequest) GetEmail() string {
+	return s.Email
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *RegisterRequest) GetFirstName() OptString {
+	return s.FirstName
+}
+
+// GetLanguage returns the value of Language.
+func (s *RegisterRequest) GetLanguage() OptString {
+	return s.Language
+}
+
+// GetLastName returns the value of LastName.
+func (s *RegisterRequest) GetLastName() OptString {
+	return s.LastName
+}
+
+// GetPassword returns the value of Password.
+func (s *RegisterRequest) GetPassword() string {
+	return s.Password
+}
+
+// GetTimeZone returns the value of TimeZone.
+func (s *RegisterRequest) GetTimeZone() OptString {
+	return s.TimeZone
+}
+
+// SetEmail sets the value of Email.
+func (s *RegisterRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *RegisterRequest) SetFirstName(val OptString) {
+	s.FirstName = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *RegisterRequest) SetLanguage(val OptString) {
+	s.Language = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *RegisterRequest) SetLastName(val OptString) {
+	s.LastName = val
+}
+
+// SetPassword sets the value of Password.
+func (s *RegisterRequest) SetPassword(val string) {
+	s.Password = val
+}
+
+// SetTimeZone sets the value of TimeZone.
+func (s *RegisterRequest) SetTimeZone(val OptString) {
+	s.TimeZone = val
+}
+
+// Ref: #/components/schemas/TokenResponse
+type TokenResponse struct {
+	// A JWT to send as `Authorization: Bearer <token>`.
+	AccessToken string `json:"access_token"`
+	// Seconds until the access token expires.
+	ExpiresIn int64                  `json:"expires_in"`
+	TokenType TokenResponseTokenType `json:"token_type"`
+}
+
+// GetAccessToken returns the value of AccessToken.
+func (s *TokenResponse) GetAccessToken() string {
+	return s.AccessToken
+}
+
+// GetExpiresIn returns the value of ExpiresIn.
+func (s *TokenResponse) GetExpiresIn() int64 {
+	return s.ExpiresIn
+}
+
+// GetTokenType returns the value of TokenType.
+func (s *TokenResponse) GetTokenType() TokenResponseTokenType {
+	return s.TokenType
+}
+
+// SetAccessToken sets the value of AccessToken.
+func (s *TokenResponse) SetAccessToken(val string) {
+	s.AccessToken = val
+}
+
+// SetExpiresIn sets the value of ExpiresIn.
+func (s *TokenResponse) SetExpiresIn(val int64) {
+	s.ExpiresIn = val
+}
+
+// SetTokenType sets the value of TokenType.
+func (s *TokenResponse) SetTokenType(val TokenResponseTokenType) {
+	s.TokenType = val
+}
+
+type TokenResponseTokenType string
+
+const (
+	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
+)
+
+// AllValues returns all TokenResponseTokenType values.
+func (TokenResponseTokenType) AllValues() []TokenResponseTokenType {
+	return []TokenResponseTokenType{
+		TokenResponseTokenTypeBearer,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s TokenResponseTokenType) MarshalText() ([]byte, error) {
+	switch s {
+	case TokenResponseTokenTypeBearer:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *TokenResponseTokenType) UnmarshalText(data []byte) error {
+	switch TokenResponseTokenType(data) {
+	case TokenResponseTokenTypeBearer:
+		*s = TokenResponseTokenTypeBearer
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// Ref: #/components/schemas/User
+type User struct {
+	CreatedAt time.Time `json:"created_at"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"first_name"`
+	ID        uuid.UUID `json:"id"`
+	Language  string    `json:"language"`
+	LastName  string    `json:"last_name"`
+	// The user's global roles.
+	Roles     []string  `json:"roles"`
+	TimeZone  string    `json:"time_zone"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *User) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetEmail returns the value of Email.
+func (s *User) GetEmail() string {
+	return s.Email
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *User) GetFirstName() string {
+	return s.FirstName
+}
+
+// GetID returns the value of ID.
+func (s *User) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetLanguage returns the value of Language.
+func (s *User) GetLanguage() string {
+	return s.Language
+}
+
+// GetLastName returns the value of LastName.
+func (s *User) GetLastName() string {
+	return s.LastName
+}
+
+// GetRoles returns the value of Roles.
+func (s *User) GetRoles() []string {
+	return s.Roles
+}
+
+// GetTimeZone returns the value of TimeZone.
+func (s *User) GetTimeZone() string {
+	return s.TimeZone
+}
+
+// GetUpdatedAt returns the value of UpdatedAt.
+func (s *User) GetUpdatedAt() time.Time {
+	return s.UpdatedAt
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *User) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetEmail sets the value of Email.
+func (s *User) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *User) SetFirstName(val string) {
+	s.FirstName = val
+}
+
+// SetID sets the value of ID.
+func (s *User) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *User) SetLanguage(val string) {
+	s.Language = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *User) SetLastName(val string) {
+	s.LastName = val
+}
+
+// SetRoles sets the value of Roles.
+func (s *User) SetRoles(val []string) {
+	s.Roles = val
+}
+
+// SetTimeZone sets the value of TimeZone.
+func (s *User) SetTimeZone(val string) {
+	s.TimeZone = val
+}
+
+// SetUpdatedAt sets the value of UpdatedAt.
+func (s *User) SetUpdatedAt(val time.Time) {
+	s.UpdatedAt = val
 }

@@ -39,6 +39,7 @@ var operationRolesBearerAuth = map[string][]string{
 	CreatePatientProfileOperation:        []string{},
 	DeleteMeasurementOperation:           []string{},
 	DeletePatientProfileOperation:        []string{},
+	GetCurrentUserOperation:              []string{},
 	GetMeasurementOperation:              []string{},
 	GetPatientProfileOperation:           []string{},
 	ListMeasurementDocumentsOperation:    []string{},
@@ -83,4 +84,20 @@ func (s *Server) securityBearerAuth(ctx context.Context, operationName Operation
 		return nil, false, err
 	}
 	return rctx, true, err
+}
+
+// SecuritySource is provider of security values (tokens, passwords, etc.).
+type SecuritySource interface {
+	// BearerAuth provides bearerAuth security value.
+	// An access token from `POST /auth/login`.
+	BearerAuth(ctx context.Context, operationName OperationName) (BearerAuth, error)
+}
+
+func (s *Client) securityBearerAuth(ctx context.Context, operationName OperationName, req *http.Request) error {
+	t, err := s.sec.BearerAuth(ctx, operationName)
+	if err != nil {
+		return errors.Wrap(err, "security source \"BearerAuth\"")
+	}
+	req.Header.Set("Authorization", "Bearer "+t.Token)
+	return nil
 }

@@ -36,6 +36,19 @@ type Handler interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}
 	DeletePatientProfile(ctx context.Context, params DeletePatientProfileParams) error
+	// GetCurrentUser implements getCurrentUser operation.
+	//
+	// The profile of the user the bearer token was issued to.
+	//
+	// GET /users/me
+	GetCurrentUser(ctx context.Context) (*User, error)
+	// GetJWKS implements getJWKS operation.
+	//
+	// The JSON Web Key Set of the public keys access tokens are verified with: the active key and recently
+	// retired ones.
+	//
+	// GET /auth/jwks.json
+	GetJWKS(ctx context.Context) (*JWKS, error)
 	// GetMeasurement implements getMeasurement operation.
 	//
 	// Returns one measurement document. A document the caller may not read is reported as not found.
@@ -48,6 +61,12 @@ type Handler interface {
 	//
 	// GET /data/patient_profile/documents/{id}
 	GetPatientProfile(ctx context.Context, params GetPatientProfileParams) (*PatientProfile, error)
+	// GetWellKnownJWKS implements getWellKnownJWKS operation.
+	//
+	// The same key set as `/auth/jwks.json`, at its conventional location.
+	//
+	// GET /.well-known/jwks.json
+	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
 	// ListMeasurementDocuments implements listMeasurementDocuments operation.
 	//
 	// Lists the measurement documents the caller may read, newest first.
@@ -60,6 +79,22 @@ type Handler interface {
 	//
 	// GET /data/patient_profile/documents
 	ListPatientProfileDocuments(ctx context.Context, params ListPatientProfileDocumentsParams) (*PatientProfileList, error)
+	// Login implements login operation.
+	//
+	// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
+	// password both answer 401 `invalid_credentials`.
+	//
+	// POST /auth/login
+	Login(ctx context.Context, req *LoginRequest) (*TokenResponse, error)
+	// RegisterUser implements registerUser operation.
+	//
+	// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
+	// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
+	// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
+	// `validation_failed` naming each field as a JSON pointer.
+	//
+	// POST /auth/register
+	RegisterUser(ctx context.Context, req *RegisterRequest) (*User, error)
 	// UpdateMeasurement implements updateMeasurement operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when

@@ -29,7 +29,15 @@ func (s security) HandleBearerAuth(ctx context.Context, _ api.OperationName, t a
 }
 
 // handler implements api.Handler by calling the runtime's document service.
-type handler struct{ docs *document.Service }
+// The fixed operations (auth, users) are in api.Handler too, because the
+// package is generated from the whole published document so that its
+// client covers the whole API; their paths are routed to the runtime's own
+// server (runtime/fixedapi) before this one, so the embedded
+// UnimplementedHandler's answers are never reached.
+type handler struct {
+	api.UnimplementedHandler
+	docs *document.Service
+}
 
 func (h *handler) NewError(ctx context.Context, err error) *api.ErrorStatusCode {
 	status, body := server.Public(ctx, err)
