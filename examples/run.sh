@@ -43,7 +43,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
   fi
 fi
 export DATABASE_URL EXH_ADDR="127.0.0.1:$PORT" EXH_LOG_FORMAT=${EXH_LOG_FORMAT:-text}
-cleanup() { [ ${#STOP_PG[@]} -gt 0 ] && "${STOP_PG[@]}" || true; }
+cleanup() { if [ ${#STOP_PG[@]} -gt 0 ]; then "${STOP_PG[@]}" || true; STOP_PG=(); fi; }
 trap cleanup EXIT
 
 URL="http://127.0.0.1:$PORT"
