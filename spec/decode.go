@@ -15,11 +15,13 @@ import (
 // fileSchema is the top level of a spec file.
 var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
+		// In the order hcl tries them for "Did you mean": models first,
+		// as the most common.
+		{Type: "model", LabelNames: []string{"name"}},
 		{Type: "project", LabelNames: []string{"name"}},
-		{Type: "auth"},
 		{Type: "role", LabelNames: []string{"name"}},
 		{Type: "group_role", LabelNames: []string{"name"}},
-		{Type: "model", LabelNames: []string{"name"}},
+		{Type: "auth"},
 	},
 }
 
@@ -41,8 +43,8 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 			diags = append(diags, d...)
 			if p.DeclRange.Filename != "" {
 				diags = append(diags, errorDiag(block.DefRange, "Duplicate project block",
-					fmt.Sprintf("The project %q was already declared at %s; a project has exactly one project block.",
-						p.Name, p.DeclRange.String())))
+					fmt.Sprintf("The project %s was already declared at %s; a project has exactly one project block.",
+						quote(p.Name), p.DeclRange.String())))
 				continue
 			}
 			p.Name, p.Title, p.Description, p.Version = proj.Name, proj.Title, proj.Description, proj.Version
@@ -233,34 +235,31 @@ func decodeAuthBlock(block *hcl.Block) (*Auth, hcl.Diagnostics) {
 
 	access := defaultAccessTokenTTL
 	if a := attrs["access_token_ttl"]; a != nil {
-		if d, ok, dd := decodeDuration(a); ok {
-			if d < minAccessTokenTTL || d > maxAccessTokenTTL {
-				dd = append(dd, errorDiag(a.Expr.Range(), "Duration out of range",
-					fmt.Sprintf("access_token_ttl is %s; it must be between 1m and 1h, since an access token cannot be revoked before it expires.", d)))
-			} else {
-				access = d
-			}
-			diags = append(diags, dd...)
-		} else {
-			diags = append(diags, dd...)
+		d, ok, dd := decodeDuration(a)
+		diags = append(diags, dd...)
+		switch {
+		case !ok:
+		case d < minAccessTokenTTL || d > maxAccessTokenTTL:
+			diags = append(diags, errorDiag(a.Expr.Range(), "Duration out of range",
+				fmt.Sprintf("access_token_ttl is %s; it must be between 1m and 1h, since an access token cannot be revoked before it expires.", d)))
+		default:
+			access = d
 		}
 	}
 	refresh := defaultRefreshTokenTTL
 	if a := attrs["refresh_token_ttl"]; a != nil {
-		if d, ok, dd := decodeDuration(a); ok {
-			switch {
-			case d > maxRefreshTokenTTL:
-				dd = append(dd, errorDiag(a.Expr.Range(), "Duration out of range",
-					fmt.Sprintf("refresh_token_ttl is %s; it must be at most 365d.", d)))
-			case d <= access:
-				dd = append(dd, errorDiag(a.Expr.Range(), "Duration out of range",
-					fmt.Sprintf("refresh_token_ttl is %s; it must be longer than access_token_ttl (%s).", d, access)))
-			default:
-				refresh = d
-			}
-			diags = append(diags, dd...)
-		} else {
-			diags = append(diags, dd...)
+		d, ok, dd := decodeDuration(a)
+		diags = append(diags, dd...)
+		switch {
+		case !ok:
+		case d > maxRefreshTokenTTL:
+			diags = append(diags, errorDiag(a.Expr.Range(), "Duration out of range",
+				fmt.Sprintf("refresh_token_ttl is %s; it must be at most 365d.", d)))
+		case d <= access:
+			diags = append(diags, errorDiag(a.Expr.Range(), "Duration out of range",
+				fmt.Sprintf("refresh_token_ttl is %s; it must be longer than access_token_ttl (%s).", d, access)))
+		default:
+			refresh = d
 		}
 	}
 	auth.AccessTokenTTL, auth.RefreshTokenTTL = access.String(), refresh.String()
@@ -316,11 +315,11 @@ func parseDuration(s string) (time.Duration, error) {
 	d := time.Duration(days) * 24 * time.Hour
 	if m[2] != "" {
 		rest, err := time.ParseDuration(m[2])
-		if err != nil || rest < 0 {
-			return 0, fmt.Errorf("parse duration %q: %w", m[2], err)
+		if err != nil {
+			return 0, fmt.Errorf("parse duration after days: %w", err)
 		}
-		if rest > 10*24*time.Hour {
-			return 0, fmt.Errorf("duration %q after days too long", m[2])
+		if rest < 0 || rest > 10*24*time.Hour {
+			return 0, fmt.Errorf("duration %q after days out of range", m[2])
 		}
 		d += rest
 	}

@@ -76,11 +76,12 @@ func severityName(s hcl.DiagnosticSeverity) string {
 // [WithSources], if any.
 func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) error {
 	var b bytes.Buffer
+	idx := make(lineIndex)
 	for _, d := range diags {
 		if d == nil {
 			continue
 		}
-		writeDiagnostic(&b, files, d)
+		writeDiagnostic(&b, idx, files, d)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write diagnostics: %w", err)
@@ -88,13 +89,13 @@ func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 	return nil
 }
 
-func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnostic) {
+func writeDiagnostic(b *bytes.Buffer, idx lineIndex, files map[string]*hcl.File, d *hcl.Diagnostic) {
 	var lines []string
 	sev := severityName(d.Severity)
 	lines = append(lines, fmt.Sprintf("%s: %s", strings.ToUpper(sev[:1])+sev[1:], d.Summary), "")
 	if d.Subject != nil {
 		file := sourceFile(files, d)
-		snip := makeSnippet(file, *d.Subject, d.Context)
+		snip := makeSnippet(idx, file, *d.Subject, d.Context)
 		where := fmt.Sprintf("  on %s line %d", d.Subject.Filename, d.Subject.Start.Line)
 		if snip != nil && snip.context != "" {
 			where += ", in " + snip.context
@@ -191,6 +192,7 @@ type (
 // by [WithSources] (Load and LoadFiles attach them).
 func WriteDiagnosticsJSON(w io.Writer, diags hcl.Diagnostics) error {
 	out := jsonDiagnostics{Diagnostics: []jsonDiagnostic{}}
+	idx := make(lineIndex)
 	for _, d := range diags {
 		if d == nil {
 			continue
@@ -208,7 +210,7 @@ func WriteDiagnosticsJSON(w io.Writer, diags hcl.Diagnostics) error {
 				Start:    jsonPos{Line: s.Start.Line, Column: s.Start.Column, Byte: s.Start.Byte},
 				End:      jsonPos{Line: s.End.Line, Column: s.End.Column, Byte: s.End.Byte},
 			}
-			if snip := makeSnippet(sourceFile(nil, d), *s, d.Context); snip != nil {
+			if snip := makeSnippet(idx, sourceFile(nil, d), *s, d.Context); snip != nil {
 				js := &jsonSnippet{
 					Code:                 strings.Join(snip.lines, "\n"),
 					StartLine:            snip.startLine,
@@ -241,7 +243,7 @@ func WriteDiagnosticsJSON(w io.Writer, diags hcl.Diagnostics) error {
 type snippet struct {
 	context   string   // the enclosing top-level block, e.g. `model "measurement"`
 	startLine int      // number of lines[0]
-	lines     []string // the lines the subject (and context) cover, sanitized
+	lines     []string // the lines the subject (and context) cover, sanitized and cut to a window
 	// caretLine is the index in lines of a single-line subject, followed by
 	// caret, the line marking it; -1 for a multi-line subject.
 	caretLine int
@@ -251,39 +253,66 @@ type snippet struct {
 	highlightStart, highlightEnd int
 }
 
-// maxSnippetLines bounds the lines shown for one diagnostic.
-const maxSnippetLines = 20
+// Bounds on what one snippet shows, so that a huge or minified file cannot
+// blow up the output.
+const (
+	maxSnippetLines = 20  // lines per snippet
+	maxLineRunes    = 160 // characters per line, beyond which it is cut around the subject
+	leadRunes       = 40  // characters kept before the subject in a cut line
+)
+
+// lineIndex caches the line start offsets of each file across the
+// diagnostics of one rendering.
+type lineIndex map[*hcl.File][]int
+
+// starts returns the byte offset at which each line of file starts.
+func (idx lineIndex) starts(file *hcl.File) []int {
+	if s, ok := idx[file]; ok {
+		return s
+	}
+	s := []int{0}
+	for i, c := range file.Bytes {
+		if c == '\n' {
+			s = append(s, i+1)
+		}
+	}
+	idx[file] = s
+	return s
+}
 
 // makeSnippet cuts the lines of file that subject (and context, if not
 // nil) cover. It returns nil when the file or the lines are unknown.
-func makeSnippet(file *hcl.File, subject hcl.Range, context *hcl.Range) *snippet {
+func makeSnippet(idx lineIndex, file *hcl.File, subject hcl.Range, context *hcl.Range) *snippet {
 	if file == nil || file.Bytes == nil {
 		return nil
 	}
 	src := file.Bytes
-	// starts[i] is the byte offset of line i+1.
-	starts := []int{0}
-	for i, c := range src {
-		if c == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
+	starts := idx.starts(file)
+	nlines := len(starts)
 	lineBytes := func(n int) []byte { // line n (1-based), without its newline
 		end := len(src)
-		if n < len(starts) {
+		if n < nlines {
 			end = starts[n] - 1
 		}
 		return bytes.TrimSuffix(src[starts[n-1]:end], []byte{'\r'})
 	}
-	nlines := len(starts)
-	first, last := subject.Start.Line, subject.End.Line
-	if last > first && subject.End.Column == 1 {
-		last-- // the range ends at a newline
+	// offset returns pos's byte offset within line n, clamped to it.
+	offset := func(pos hcl.Pos, n int) int {
+		return min(max(pos.Byte-starts[n-1], 0), len(lineBytes(n)))
 	}
+
+	// A subject ending at the start of the next line ends at a newline.
+	endLine := subject.End.Line
+	if endLine > subject.Start.Line && subject.End.Column == 1 {
+		endLine--
+	}
+	singleLine := endLine == subject.Start.Line
+	first, last := subject.Start.Line, endLine
 	if context != nil && context.Filename == subject.Filename {
 		first, last = min(first, context.Start.Line), max(last, context.End.Line)
 	}
-	first, last = max(first, 1), min(last, nlines, max(first, 1)+maxSnippetLines-1)
+	first = max(first, 1)
+	last = min(last, nlines, first+maxSnippetLines-1)
 	if first > nlines || last < first {
 		return nil
 	}
@@ -292,47 +321,84 @@ func makeSnippet(file *hcl.File, subject hcl.Range, context *hcl.Range) *snippet
 	if nav, ok := file.Nav.(interface{ ContextString(offset int) string }); ok {
 		s.context = sanitize([]byte(nav.ContextString(subject.Start.Byte)), false)
 	}
-
-	// offsetIn returns pos's byte offset within its sanitized line, clamped.
-	offsetIn := func(pos hcl.Pos) (line int, off int, raw []byte, cut int) {
-		line = min(max(pos.Line, 1), nlines)
-		raw = lineBytes(line)
-		cut = min(max(pos.Byte-starts[line-1], 0), len(raw))
-		return line, len(sanitize(raw[:cut], false)), raw, cut
-	}
-	joinedOffset := func(line, off int) int {
-		n := 0
-		for l := first; l < line && l <= last; l++ {
-			n += len(s.lines[l-first]) + 1
-		}
-		return n + off
-	}
+	joined := 0 // offset of the current line in the joined lines
+	s.highlightStart, s.highlightEnd = -1, -1
 	for n := first; n <= last; n++ {
-		s.lines = append(s.lines, sanitize(lineBytes(n), false))
+		raw := lineBytes(n)
+		if n < subject.Start.Line || n > endLine {
+			pre, _, _ := window(sanitize(raw, false), "", "")
+			s.lines = append(s.lines, pre)
+			joined += len(pre) + 1
+			continue
+		}
+		hs, he := 0, len(raw)
+		if n == subject.Start.Line {
+			hs = offset(subject.Start, n)
+		}
+		if n == subject.End.Line {
+			he = max(offset(subject.End, n), hs)
+		}
+		if singleLine && he == hs && hs < len(raw) { // an empty range: mark one character
+			_, size := utf8.DecodeRune(raw[hs:])
+			he = hs + size
+		}
+		pre, mid, post := window(sanitize(raw[:hs], false), sanitize(raw[hs:he], false), sanitize(raw[he:], false))
+		s.lines = append(s.lines, pre+mid+post)
+		if n == subject.Start.Line {
+			s.highlightStart = joined + len(pre)
+		}
+		s.highlightEnd = joined + len(pre) + len(mid)
+		if singleLine {
+			s.caretLine = n - first
+			s.caret = caretLine(pre, mid)
+		}
+		joined += len(pre) + len(mid) + len(post) + 1
 	}
-
-	startLine, startOff, raw, cut := offsetIn(subject.Start)
-	endLine, endOff, _, _ := offsetIn(subject.End)
-	if subject.End.Line == subject.Start.Line || (subject.End.Line == subject.Start.Line+1 && subject.End.Column == 1) {
-		endLine = startLine
-		hl := raw[cut:]
-		if subject.End.Line == subject.Start.Line {
-			hl = raw[cut:min(max(subject.End.Byte-starts[startLine-1], cut), len(raw))]
-		}
-		if len(hl) == 0 && cut < len(raw) { // an empty range: mark one character
-			_, size := utf8.DecodeRune(raw[cut:])
-			hl = raw[cut : cut+size]
-		}
-		endOff = startOff + len(sanitize(hl, false))
-		if startLine >= first && startLine <= last {
-			s.caretLine = startLine - first
-			s.caret = caretLine(sanitize(raw[:cut], false), sanitize(hl, false))
-		}
+	if s.highlightStart < 0 { // the subject starts after the cut
+		s.highlightStart, s.highlightEnd = joined-1, joined-1
 	}
-	codeLen := joinedOffset(last+1, 0) - 1
-	s.highlightStart = min(joinedOffset(startLine, startOff), codeLen)
-	s.highlightEnd = min(max(joinedOffset(endLine, endOff), s.highlightStart), codeLen)
 	return s
+}
+
+// window cuts a line, given as the parts before, in and after the subject,
+// to about maxLineRunes characters, keeping some context before the
+// subject, and marks the cuts with "…".
+func window(pre, mid, post string) (string, string, string) {
+	n := utf8.RuneCountInString
+	if n(pre)+n(mid)+n(post) <= maxLineRunes {
+		return pre, mid, post
+	}
+	if n(mid) > maxLineRunes-leadRunes {
+		mid = firstRunes(mid, maxLineRunes-leadRunes-1) + "…"
+	}
+	if n(pre) > leadRunes {
+		pre = "…" + lastRunes(pre, leadRunes-1)
+	}
+	if room := maxLineRunes - n(pre) - n(mid); n(post) > room {
+		post = firstRunes(post, max(room-1, 0)) + "…"
+	}
+	return pre, mid, post
+}
+
+// firstRunes returns the first k runes of s.
+func firstRunes(s string, k int) string {
+	for i := range s {
+		if k == 0 {
+			return s[:i]
+		}
+		k--
+	}
+	return s
+}
+
+// lastRunes returns the last k runes of s.
+func lastRunes(s string, k int) string {
+	i := len(s)
+	for ; k > 0 && i > 0; k-- {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+	}
+	return s[i:]
 }
 
 // caretLine returns the line that puts carets under highlight when printed
@@ -363,6 +429,7 @@ func caretLine(before, highlight string) string {
 // U+FFFD.
 func sanitize(b []byte, keepNewlines bool) string {
 	var sb strings.Builder
+	sb.Grow(len(b))
 	for len(b) > 0 {
 		r, size := utf8.DecodeRune(b)
 		b = b[size:]

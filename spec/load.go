@@ -110,6 +110,7 @@ func LoadFiles(files map[string][]byte) (*Project, hcl.Diagnostics) {
 	diags = append(diags, l.link()...)
 	diags = dedupeDiagnostics(diags)
 	sortDiagnostics(diags)
+	diags = capDiagnostics(diags)
 	return p, WithSources(diags, p.Files)
 }
 
@@ -176,4 +177,25 @@ func dedupeDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 		out = append(out, d)
 	}
 	return out
+}
+
+// maxDiagnostics bounds the diagnostics one load reports: past that, more
+// only bury the first ones (a binary file yields one per byte).
+const maxDiagnostics = 100
+
+// capDiagnostics keeps the first maxDiagnostics of the sorted diags and
+// replaces the rest with one diagnostic saying how many were left out.
+func capDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	if len(diags) <= maxDiagnostics {
+		return diags
+	}
+	rest := diags[maxDiagnostics]
+	more := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Too many problems",
+		Detail: fmt.Sprintf("%d more problems were found, from here on, but are not shown; fix the ones above and load the project again.",
+			len(diags)-maxDiagnostics),
+		Subject: rest.Subject,
+	}
+	return append(diags[:maxDiagnostics:maxDiagnostics], more)
 }

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -428,5 +431,128 @@ func TestSuggest(t *testing.T) {
 		{strings.Repeat("a", 1000), ""},
 	} {
 		checkEqual(t, "suggest("+tt.given+")", suggest(tt.given, candidates), tt.want)
+	}
+}
+
+// TestParseDuration covers Go durations with a leading number of days.
+func TestParseDuration(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"15m", 15 * time.Minute, true},
+		{"30d", 30 * 24 * time.Hour, true},
+		{"1d12h", 36 * time.Hour, true},
+		{"0d", 0, true},
+		{"1d-1h", 0, false},
+		{"1dx", 0, false},
+		{"1000000d", 0, false},
+		{"1d999h", 0, false},
+		{"30 days", 0, false},
+		{"", 0, false},
+	} {
+		got, err := parseDuration(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestNonPortableConstruct covers patterns RE2 and ECMA-262 share.
+func TestNonPortableConstruct(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{
+		`^[a-z0-9_]+$`, `^\d{3}-\d{4}$`, `(?:ab)+`, `(?<year>\d{4})`, `[\]\[]`, `a\.b`, `\\A`, `[(?i)]`, `^\w+@\w+\.\w+$`,
+	} {
+		if c := nonPortableConstruct(p); c != "" {
+			t.Errorf("nonPortableConstruct(%q) = %q, want none", p, c)
+		}
+	}
+}
+
+// TestTooManyProblems checks that a load reports at most maxDiagnostics
+// problems and then says how many more there were.
+func TestTooManyProblems(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("project \"p\" {\n  title = \"P\"\n}\nmodel \"m\" {\n")
+	const fields = maxDiagnostics + 20
+	for i := range fields {
+		fmt.Fprintf(&b, "  field \"f%d\" {\n    type = \"strng\"\n  }\n", i)
+	}
+	b.WriteString("}\n")
+	_, diags := LoadFiles(map[string][]byte{"p.hcl": []byte(b.String())})
+	if len(diags) != maxDiagnostics+1 {
+		t.Fatalf("%d diagnostics, want %d", len(diags), maxDiagnostics+1)
+	}
+	last := diags[maxDiagnostics]
+	checkEqual(t, "summary", last.Summary, "Too many problems")
+	checkEqual(t, "subject line", last.Subject.Start.Line, 6+3*maxDiagnostics)
+	if !strings.HasPrefix(last.Detail, "20 more problems") {
+		t.Errorf("detail %q, want it to count 20 more", last.Detail)
+	}
+}
+
+// TestLongLines checks that snippets of a huge line are cut around the
+// subject, so output stays small.
+func TestLongLines(t *testing.T) {
+	t.Parallel()
+	src := "project \"p\" {\n  title = \"P\"\n  description = \"" + strings.Repeat("x", 10000) + "\" version = \"v" + strings.Repeat("9", 5000) + "\"\n}\n" +
+		strings.Repeat("\x04", 20000)
+	p, diags := LoadFiles(map[string][]byte{"p.hcl": []byte(src)})
+	if len(diags) != maxDiagnostics+1 {
+		t.Fatalf("%d diagnostics, want %d", len(diags), maxDiagnostics+1)
+	}
+	var human, js bytes.Buffer
+	if err := WriteDiagnostics(&human, p.Files, diags); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDiagnosticsJSON(&js, diags); err != nil {
+		t.Fatal(err)
+	}
+	if human.Len() > 200_000 || js.Len() > 400_000 {
+		t.Errorf("output too large: %d bytes human, %d JSON", human.Len(), js.Len())
+	}
+	for _, line := range strings.Split(human.String(), "\n") {
+		// Source and caret lines are indented; detail lines are not.
+		if n := utf8.RuneCountInString(line); n > maxLineRunes+20 && strings.HasPrefix(line, "│  ") {
+			t.Errorf("line of %d characters: %.60s...", n, line)
+		}
+	}
+}
+
+// TestTOK5_AccessTokenTTLAtMostOneHour checks that the spec cannot make
+// access tokens live longer than an hour (SECURITY.md TOK-5), and that
+// refresh tokens always have an absolute expiry.
+func TestTOK5_AccessTokenTTLAtMostOneHour(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		access, refresh string
+		ok              bool
+	}{
+		{"1h", "30d", true},
+		{"1m", "2m", true},
+		{"60m0s", "365d", true},
+		{"61m", "30d", false},
+		{"1h1s", "30d", false},
+		{"59s", "30d", false},
+		{"1d", "30d", false},
+		{"15m", "366d", false},
+		{"15m", "15m", false},
+		{"15m", "0d", false},
+	} {
+		src := fmt.Sprintf("project \"p\" {\n  title = \"P\"\n}\nauth {\n  access_token_ttl = %q\n  refresh_token_ttl = %q\n}\n", tt.access, tt.refresh)
+		p, diags := LoadFiles(map[string][]byte{"p.hcl": []byte(src)})
+		if diags.HasErrors() == tt.ok {
+			t.Errorf("access %s, refresh %s: diagnostics %q, want ok %v", tt.access, tt.refresh, short(diags), tt.ok)
+		}
+		if d := p.Auth.AccessTokenDuration(); d < time.Minute || d > time.Hour {
+			t.Errorf("access %s: AccessTokenTTL %s out of bounds even with errors", tt.access, p.Auth.AccessTokenTTL)
+		}
+		if d := p.Auth.RefreshTokenDuration(); d <= p.Auth.AccessTokenDuration() || d > 365*24*time.Hour {
+			t.Errorf("refresh %s: RefreshTokenTTL %s out of bounds even with errors", tt.refresh, p.Auth.RefreshTokenTTL)
+		}
 	}
 }

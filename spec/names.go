@@ -154,8 +154,8 @@ func errorDiag(subject hcl.Range, summary, detail string) *hcl.Diagnostic {
 // duplicateDiag reports a second declaration of a name; prev is the first
 // one's declaration range.
 func duplicateDiag(kind, name string, subject, prev hcl.Range) *hcl.Diagnostic {
-	return errorDiag(subject, fmt.Sprintf("Duplicate %s %q", kind, name),
-		fmt.Sprintf("A %s named %q was already declared at %s.", kind, name, prev.String()))
+	return errorDiag(subject, fmt.Sprintf("Duplicate %s %s", kind, quote(name)),
+		fmt.Sprintf("A %s named %s was already declared at %s.", kind, quote(name), prev.String()))
 }
 
 // bodyContent is body.Content(schema), with a suggestion added where hcl

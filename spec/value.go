@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -19,6 +20,9 @@ func attrValue(attr *hcl.Attribute) (v cty.Value, ok bool, diags hcl.Diagnostics
 	if attr == nil {
 		return cty.NilVal, false, nil
 	}
+	if d := checkNumberLiterals(attr.Expr); d != nil {
+		return cty.NilVal, false, hcl.Diagnostics{d}
+	}
 	v, diags = attr.Expr.Value(nil)
 	if diags.HasErrors() {
 		return cty.NilVal, false, diags
@@ -31,6 +35,33 @@ func attrValue(attr *hcl.Attribute) (v cty.Value, ok bool, diags hcl.Diagnostics
 	}
 	v, _ = v.Unmark()
 	return v, true, diags
+}
+
+// maxBinaryExponent bounds the binary exponent of number literals: a
+// float64 holds about 2^±1024, and converting numbers far beyond that to
+// text (in a template, say) takes time quadratic in the exponent.
+const maxBinaryExponent = 1100
+
+// checkNumberLiterals reports the first number literal in expr that no
+// float64 could hold, before anything evaluates it.
+func checkNumberLiterals(expr hcl.Expression) *hcl.Diagnostic {
+	node, ok := expr.(hclsyntax.Node)
+	if !ok {
+		return nil
+	}
+	var found *hcl.Diagnostic
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		lit, ok := n.(*hclsyntax.LiteralValueExpr)
+		if !ok || found != nil || lit.Val.IsNull() || !lit.Val.IsKnown() || lit.Val.Type() != cty.Number {
+			return nil
+		}
+		if exp := lit.Val.AsBigFloat().MantExp(nil); exp > maxBinaryExponent || exp < -maxBinaryExponent {
+			found = errorDiag(lit.SrcRange, "Value out of range",
+				"The number is too large or too close to zero: numbers must fit a 64-bit floating-point value.")
+		}
+		return nil
+	})
+	return found
 }
 
 // requireAttr reports a required attribute that is absent or null. hcl
@@ -129,7 +160,7 @@ func decodeCount(attr *hcl.Attribute) (n int, ok bool, diags hcl.Diagnostics) {
 	bf := v.AsBigFloat()
 	if !bf.IsInt() {
 		return 0, false, append(diags, errorDiag(attr.Expr.Range(), "Whole number required",
-			fmt.Sprintf("The value of %q must be a whole number, not %s.", attr.Name, bf.Text('g', 10))))
+			fmt.Sprintf("The value of %q must be a whole number, not %s.", attr.Name, formatBig(bf))))
 	}
 	if bf.Sign() < 0 || bf.Cmp(big.NewFloat(maxCount)) > 0 {
 		return 0, false, append(diags, errorDiag(attr.Expr.Range(), "Value out of range",
@@ -193,4 +224,11 @@ func friendly(v cty.Value) string {
 		return "null"
 	}
 	return v.Type().FriendlyName()
+}
+
+// formatBig formats a number for a diagnostic through float64: big.Float's
+// own Text takes time quadratic in the exponent.
+func formatBig(bf *big.Float) string {
+	f, _ := bf.Float64()
+	return formatFloat(f)
 }
