@@ -29,6 +29,27 @@ const (
 	CodeRegistrationClosed = "registration_closed"
 )
 
+// Codes of FieldError details. Stable: clients switch on them. Validation
+// by ogen and by the runtime's JSON Schema check report the same codes.
+const (
+	DetailRequired     = "required"
+	DetailUnknownField = "unknown_field"
+	DetailInvalidType  = "invalid_type"
+	DetailFormat       = "invalid_format"
+	DetailEnum         = "enum"
+	DetailMinimum      = "minimum"
+	DetailMaximum      = "maximum"
+	DetailMultipleOf   = "multiple_of"
+	DetailMinLength    = "min_length"
+	DetailMaxLength    = "max_length"
+	DetailMinItems     = "min_items"
+	DetailMaxItems     = "max_items"
+	DetailUniqueItems  = "unique_items"
+	DetailPattern      = "pattern"
+	DetailInvalidItem  = "invalid_item"
+	DetailInvalid      = "invalid"
+)
+
 // FieldError names one invalid field of a request body.
 type FieldError struct {
 	// Field is a JSON pointer into the request body, e.g. "/systolic".

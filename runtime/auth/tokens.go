@@ -56,6 +56,8 @@ type Tokens struct {
 	keyCacheTTL     time.Duration
 	unknownKidEvery time.Duration
 	verified        *verifiedCache
+	userCacheTTL    time.Duration
+	users           *userCache
 }
 
 // Option configures Tokens.
@@ -75,6 +77,10 @@ func WithLeeway(d time.Duration) Option {
 func WithRoles(roles []project.Role) Option {
 	return func(t *Tokens) { t.roles = NewRolePermissions(roles) }
 }
+
+// WithUserCache sets how long Authenticate reuses a user's roles read from
+// the database (default DefaultUserCacheTTL; 0 reads them on every request).
+func WithUserCache(ttl time.Duration) Option { return func(t *Tokens) { t.userCacheTTL = ttl } }
 
 // WithKeyCache sets how long signing keys are cached before they are
 // reloaded (default 1 min), and how often at most a token with an unknown
@@ -96,13 +102,14 @@ func NewTokens(pool *pgxpool.Pool, issuer string, ttl time.Duration, clock func(
 	t := &Tokens{
 		pool: pool, issuer: issuer, audience: issuer, ttl: min(ttl, MaxAccessTokenTTL),
 		leeway: DefaultLeeway, clock: clock, roles: RolePermissions{},
-		keyCacheTTL: time.Minute, unknownKidEvery: 10 * time.Second,
+		keyCacheTTL: time.Minute, unknownKidEvery: 10 * time.Second, userCacheTTL: DefaultUserCacheTTL,
 	}
 	for _, o := range opts {
 		o(t)
 	}
 	t.keys = newKeys(pool, clock, t.ttl+t.leeway, t.keyCacheTTL, t.unknownKidEvery)
 	t.verified = newVerifiedCache(verifiedCacheSize, verifiedCacheTTL)
+	t.users = newUserCache(verifiedCacheSize, t.userCacheTTL)
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{AlgES256}),
 		jwt.WithExpirationRequired(),
@@ -210,19 +217,30 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 	}
 	id := uuid.MustParse(claims.Subject)
 	p := &Principal{UserID: id}
-	err = t.pool.QueryRow(ctx, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&p.Email, &p.Roles)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ctx, unauthorized(errors.New("user no longer exists"))
-	}
-	if err != nil {
-		// Not a verdict on the token (the database failed, say): a 5xx,
-		// not something that looks like bad credentials.
-		return ctx, apierr.Wrap(fmt.Errorf("authenticate: load user: %w", err),
-			http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
+	now := t.clock()
+	if u, ok := t.users.get(id, now); ok {
+		p.Email, p.Roles = u.email, u.roles
+	} else {
+		err = t.pool.QueryRow(ctx, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&p.Email, &p.Roles)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ctx, unauthorized(errors.New("user no longer exists"))
+		}
+		if err != nil {
+			// Not a verdict on the token (the database failed, say): a 5xx,
+			// not something that looks like bad credentials.
+			return ctx, apierr.Wrap(fmt.Errorf("authenticate: load user: %w", err),
+				http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
+		}
+		t.users.put(id, p.Email, p.Roles, now)
 	}
 	p.Permissions = t.roles.Permissions(p.Roles)
 	return WithPrincipal(ctx, p), nil
 }
+
+// ForgetUser drops what Authenticate remembers of a user, so a change to
+// the user's roles or the user's deletion applies at the next request on
+// this replica (other replicas see it within the user cache TTL).
+func (t *Tokens) ForgetUser(id uuid.UUID) { t.users.forget(id) }
 
 // PublicKeys returns the keys that currently verify tokens, newest first.
 func (t *Tokens) PublicKeys(ctx context.Context) ([]JWK, error) {

@@ -202,13 +202,20 @@ func TestIssueAndAuthenticate(t *testing.T) {
 	}
 }
 
+// TestAuthenticateUsesCurrentRoles changes the stored user behind the
+// cache's back (as another replica would): each change applies once the
+// user cache TTL has passed.
 func TestAuthenticateUsesCurrentRoles(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tok := f.issue(t)
+	if _, err := f.tokens.Authenticate(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.pool.Exec(t.Context(), `UPDATE users SET roles = '{admin,ghost}' WHERE id = $1`, f.user); err != nil {
 		t.Fatal(err)
 	}
+	f.clock.Advance(DefaultUserCacheTTL)
 	ctx, err := f.tokens.Authenticate(t.Context(), tok)
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +229,14 @@ func TestAuthenticateUsesCurrentRoles(t *testing.T) {
 	if _, err := f.pool.Exec(t.Context(), `UPDATE users SET roles = '{}' WHERE id = $1`, f.user); err != nil {
 		t.Fatal(err)
 	}
+	// Within the TTL the remembered roles still apply; after it, never.
+	if ctx, err = f.tokens.Authenticate(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := PrincipalFrom(ctx); len(p.Permissions) == 0 {
+		t.Fatal("the user cache was not used within its TTL")
+	}
+	f.clock.Advance(DefaultUserCacheTTL)
 	ctx, err = f.tokens.Authenticate(t.Context(), tok)
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +248,7 @@ func TestAuthenticateUsesCurrentRoles(t *testing.T) {
 	if _, err := f.pool.Exec(t.Context(), `DELETE FROM users WHERE id = $1`, f.user); err != nil {
 		t.Fatal(err)
 	}
+	f.tokens.ForgetUser(f.user) // as the replica deleting the user does
 	_, err = f.tokens.Authenticate(t.Context(), tok)
 	requireUnauthorized(t, err)
 }

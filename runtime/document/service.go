@@ -22,6 +22,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/strictjson"
 )
 
 // Paging limits of List.
@@ -157,7 +158,7 @@ func compileModel(pm *project.Model, logger *slog.Logger) (*model, error) {
 			m.integers = append(m.integers, f.Name)
 		}
 		if len(f.Default) > 0 {
-			v, err := parseStrict(f.Default)
+			v, err := strictjson.Parse(f.Default)
 			if err != nil {
 				return nil, fmt.Errorf("model %q: field %q: invalid default: %w", pm.Name, f.Name, err)
 			}
@@ -368,7 +369,7 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 		if check && cur.version != want {
 			return apierr.ErrPreconditionFailed
 		}
-		data, err := parseStrict(cur.data)
+		data, err := strictjson.Parse(cur.data)
 		if err != nil {
 			return fmt.Errorf("decode stored document: %w", err)
 		}
@@ -505,12 +506,12 @@ func decodeObject(v json.Marshaler) (map[string]any, []byte, error) {
 	if err != nil {
 		return nil, nil, apierr.Wrap(err, http.StatusBadRequest, apierr.CodeBadRequest, "The body cannot be encoded as JSON.")
 	}
-	parsed, err := parseStrict(raw)
+	parsed, err := strictjson.Parse(raw)
 	if err != nil {
-		var se *syntaxError
+		var se *strictjson.Error
 		if errors.As(err, &se) {
 			return nil, nil, apierr.Validation("The body is not acceptable JSON.",
-				apierr.FieldError{Field: se.Pointer(), Code: "json", Message: capitalise(se.msg) + "."})
+				apierr.FieldError{Field: se.Pointer(), Code: se.Code, Message: se.Message})
 		}
 		return nil, nil, fmt.Errorf("decode body: %w", err)
 	}
@@ -520,13 +521,6 @@ func decodeObject(v json.Marshaler) (map[string]any, []byte, error) {
 			apierr.FieldError{Field: "", Code: "type", Message: "The body must be a JSON object."})
 	}
 	return obj, raw, nil
-}
-
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func decodeOut(out json.Unmarshaler, res []byte) error {

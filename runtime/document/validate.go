@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/strictjson"
 )
 
 // noLoader refuses every external reference: a model's schema must be
@@ -63,7 +65,7 @@ func validate(sch *jsonschema.Schema, data any) error {
 	var details []apierr.FieldError
 	collectFieldErrors(ve, &details)
 	if len(details) == 0 {
-		details = append(details, apierr.FieldError{Field: "", Code: "schema", Message: "The document does not match its schema."})
+		details = append(details, apierr.FieldError{Field: "", Code: apierr.DetailInvalid, Message: "The document does not match its schema."})
 	}
 	sort.SliceStable(details, func(i, j int) bool { return details[i].Field < details[j].Field })
 	return apierr.Validation("The document is invalid.", details...)
@@ -82,33 +84,47 @@ func collectFieldErrors(ve *jsonschema.ValidationError, out *[]apierr.FieldError
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		for _, m := range k.Missing {
-			*out = append(*out, apierr.FieldError{Field: ptr + "/" + escapePointer(m), Code: "required", Message: "This field is required."})
+			*out = append(*out, apierr.FieldError{Field: pointer(append(slices.Clone(ve.InstanceLocation), m)), Code: apierr.DetailRequired, Message: "This field is required."})
 		}
 		return
 	case *kind.AdditionalProperties:
 		for _, p := range k.Properties {
-			*out = append(*out, apierr.FieldError{Field: ptr + "/" + escapePointer(p), Code: "additionalProperties", Message: "This field is not allowed."})
+			*out = append(*out, apierr.FieldError{Field: pointer(append(slices.Clone(ve.InstanceLocation), p)), Code: apierr.DetailUnknownField, Message: "This field is not allowed."})
 		}
 		return
 	case *kind.Group, *kind.Schema, *kind.Reference:
 		// A group without causes says nothing more specific.
-		*out = append(*out, apierr.FieldError{Field: ptr, Code: "schema", Message: "The value does not match its schema."})
+		*out = append(*out, apierr.FieldError{Field: ptr, Code: apierr.DetailInvalid, Message: "The value does not match its schema."})
 		return
 	}
-	code := "schema"
+	code := apierr.DetailInvalid
 	if kp := ve.ErrorKind.KeywordPath(); len(kp) > 0 {
-		code = kp[0]
+		if c, ok := keywordCodes[kp[0]]; ok {
+			code = c
+		}
 	}
 	*out = append(*out, apierr.FieldError{Field: ptr, Code: code, Message: message(ve.ErrorKind)})
 }
 
-func pointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(escapePointer(t))
-	}
-	return b.String()
+func pointer(tokens []string) string { return strictjson.Pointer(tokens) }
+
+// keywordCodes maps JSON Schema keywords to the detail codes ogen's
+// validation reports too, so a client sees one code whichever layer caught
+// the problem.
+var keywordCodes = map[string]string{
+	"type":        apierr.DetailInvalidType,
+	"format":      apierr.DetailFormat,
+	"enum":        apierr.DetailEnum,
+	"const":       apierr.DetailEnum,
+	"minimum":     apierr.DetailMinimum,
+	"maximum":     apierr.DetailMaximum,
+	"multipleOf":  apierr.DetailMultipleOf,
+	"minLength":   apierr.DetailMinLength,
+	"maxLength":   apierr.DetailMaxLength,
+	"minItems":    apierr.DetailMinItems,
+	"maxItems":    apierr.DetailMaxItems,
+	"uniqueItems": apierr.DetailUniqueItems,
+	"pattern":     apierr.DetailPattern,
 }
 
 // message is a human sentence for one failed keyword. It is built from the

@@ -12,26 +12,28 @@ import (
 	"github.com/ogen-go/ogen/validate"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/strictjson"
 )
 
-// Codes of apierr.FieldError details. Stable: clients switch on them.
+// Codes of apierr.FieldError details (defined in apierr, where the
+// document service's validation uses them too).
 const (
-	DetailRequired     = "required"
-	DetailUnknownField = "unknown_field"
-	DetailInvalidType  = "invalid_type"
-	DetailFormat       = "invalid_format"
-	DetailEnum         = "enum"
-	DetailMinimum      = "minimum"
-	DetailMaximum      = "maximum"
-	DetailMultipleOf   = "multiple_of"
-	DetailMinLength    = "min_length"
-	DetailMaxLength    = "max_length"
-	DetailMinItems     = "min_items"
-	DetailMaxItems     = "max_items"
-	DetailUniqueItems  = "unique_items"
-	DetailPattern      = "pattern"
-	DetailInvalidItem  = "invalid_item"
-	DetailInvalid      = "invalid"
+	DetailRequired     = apierr.DetailRequired
+	DetailUnknownField = apierr.DetailUnknownField
+	DetailInvalidType  = apierr.DetailInvalidType
+	DetailFormat       = apierr.DetailFormat
+	DetailEnum         = apierr.DetailEnum
+	DetailMinimum      = apierr.DetailMinimum
+	DetailMaximum      = apierr.DetailMaximum
+	DetailMultipleOf   = apierr.DetailMultipleOf
+	DetailMinLength    = apierr.DetailMinLength
+	DetailMaxLength    = apierr.DetailMaxLength
+	DetailMinItems     = apierr.DetailMinItems
+	DetailMaxItems     = apierr.DetailMaxItems
+	DetailUniqueItems  = apierr.DetailUniqueItems
+	DetailPattern      = apierr.DetailPattern
+	DetailInvalidItem  = apierr.DetailInvalidItem
+	DetailInvalid      = apierr.DetailInvalid
 )
 
 // fieldDetails turns the error ogen reports for a request body into one
@@ -133,14 +135,7 @@ func detail(path []string, code, msg string) apierr.FieldError {
 }
 
 // pointer renders path as a JSON pointer (RFC 6901).
-func pointer(path []string) string {
-	var b strings.Builder
-	for _, s := range path {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s))
-	}
-	return b.String()
-}
+func pointer(path []string) string { return strictjson.Pointer(path) }
 
 // index turns ogen's "[3]" into "3".
 func index(name string) (string, bool) {

@@ -2,27 +2,25 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/strictjson"
 )
 
 // MaxJSONDepth is the deepest nesting of objects and arrays a JSON request
 // body may have (IN-3).
-const MaxJSONDepth = 64
+const MaxJSONDepth = strictjson.MaxDepth
 
 // Detail codes of the strict JSON check.
 const (
-	DetailDuplicateKey = "duplicate_key"
-	DetailNULCharacter = "nul_character"
-	DetailTooDeep      = "too_deep"
+	DetailDuplicateKey = strictjson.CodeDuplicateKey
+	DetailNULCharacter = strictjson.CodeNULCharacter
+	DetailTooDeep      = strictjson.CodeTooDeep
 )
 
 // strictJSON rejects, before any handler parses them, JSON request bodies
@@ -67,103 +65,23 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-type jsonFrame struct {
-	object  bool
-	wantKey bool // object: the next token is a member name or '}'
-	key     string
-	index   int
-	keys    map[string]struct{}
-}
-
 // checkJSON returns nil when body is one well-formed JSON value without
 // repeated member names, NUL characters or excessive nesting.
 func checkJSON(body []byte) *apierr.Error {
-	if !utf8.Valid(body) {
-		return errNotUTF8
+	_, err := strictjson.Parse(body)
+	if err == nil {
+		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var stack []*jsonFrame
-	done := false
-	path := func(extra ...string) []string {
-		var p []string
-		for _, f := range stack {
-			if f.object {
-				p = append(p, f.key)
-			} else {
-				p = append(p, strconv.Itoa(f.index))
-			}
-		}
-		return append(p, extra...)
+	var se *strictjson.Error
+	if !errors.As(err, &se) {
+		return withCause(errBadJSON, err)
 	}
-	valueDone := func() {
-		if len(stack) == 0 {
-			done = true
-			return
-		}
-		top := stack[len(stack)-1]
-		if top.object {
-			top.wantKey = true
-		} else {
-			top.index++
-		}
-	}
-	invalid := func(p []string, code, msg string) *apierr.Error {
-		return apierr.Validation("The request body is invalid.", apierr.FieldError{Field: pointer(p), Code: code, Message: msg})
-	}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			if !done {
-				return withCause(errBadJSON, io.ErrUnexpectedEOF)
-			}
-			return nil
-		}
-		if err != nil || done {
-			return withCause(errBadJSON, err)
-		}
-		var top *jsonFrame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.object && top.wantKey {
-			if tok == json.Delim('}') {
-				stack = stack[:len(stack)-1]
-				valueDone()
-				continue
-			}
-			key, _ := tok.(string) // the decoder guarantees a name here
-			top.key = key
-			if _, dup := top.keys[key]; dup {
-				return invalid(path(), DetailDuplicateKey, "This member name appears more than once.")
-			}
-			if strings.ContainsRune(key, 0) {
-				return invalid(path(), DetailNULCharacter, "Member names cannot contain the NUL character.")
-			}
-			top.keys[key] = struct{}{}
-			top.wantKey = false
-			continue
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if len(stack) >= MaxJSONDepth {
-				return invalid(path(), DetailTooDeep, "Objects and arrays are nested too deeply.")
-			}
-			f := &jsonFrame{object: tok == json.Delim('{')}
-			if f.object {
-				f.wantKey = true
-				f.keys = map[string]struct{}{}
-			}
-			stack = append(stack, f)
-			continue
-		case json.Delim(']'):
-			stack = stack[:len(stack)-1]
-			valueDone()
-			continue
-		}
-		if str, ok := tok.(string); ok && strings.ContainsRune(str, 0) {
-			return invalid(path(), DetailNULCharacter, "Strings cannot contain the NUL character.")
-		}
-		valueDone()
+	switch se.Code {
+	case strictjson.CodeDuplicateKey, strictjson.CodeNULCharacter, strictjson.CodeTooDeep:
+		return apierr.Validation("The request body is invalid.", apierr.FieldError{Field: se.Pointer(), Code: se.Code, Message: se.Message})
+	case strictjson.CodeInvalidUTF8:
+		return withCause(errNotUTF8, err)
+	default:
+		return withCause(errBadJSON, err)
 	}
 }

@@ -301,8 +301,8 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (*User, error) {
 }
 
 // SetRoles replaces a user's global roles. Every role must be defined by
-// the project. Tokens already issued carry the change at their next use,
-// since Authenticate reads the roles from the database.
+// the project. Tokens already issued carry the change at their next use on
+// this replica, and within auth.DefaultUserCacheTTL on the others.
 func (s *Service) SetRoles(ctx context.Context, id uuid.UUID, roles []string) error {
 	roles = slices.Clone(roles)
 	slices.Sort(roles)
@@ -328,6 +328,7 @@ func (s *Service) SetRoles(ctx context.Context, id uuid.UUID, roles []string) er
 	if tag.RowsAffected() == 0 {
 		return apierr.ErrNotFound
 	}
+	s.tokens.ForgetUser(id)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package document
+package strictjson
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-func TestParseStrict(t *testing.T) {
+func TestParse(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -46,24 +46,24 @@ func TestParseStrict(t *testing.T) {
 		{name: "eof", in: `{"a":`, wantErr: "end of JSON", ptr: "/a"},
 		{name: "empty", in: ``, wantErr: "end of JSON"},
 		{name: "key not string", in: `{a:1}`, wantErr: "key"},
-		{name: "deep ok", in: strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth), want: nest(maxDepth)},
-		{name: "too deep", in: strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1), wantErr: "nesting", ptr: strings.Repeat("/0", maxDepth)},
+		{name: "deep ok", in: strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), want: nest(MaxDepth)},
+		{name: "too deep", in: strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), wantErr: "nesting", ptr: strings.Repeat("/0", MaxDepth)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseStrict([]byte(tt.in))
+			got, err := Parse([]byte(tt.in))
 			if tt.wantErr == "" {
 				if err != nil {
-					t.Fatalf("parseStrict: %v", err)
+					t.Fatalf("Parse: %v", err)
 				}
 				if !reflect.DeepEqual(got, tt.want) {
 					t.Fatalf("got %#v, want %#v", got, tt.want)
 				}
 				return
 			}
-			var se *syntaxError
-			if !errors.As(err, &se) || !strings.Contains(se.msg, tt.wantErr) {
+			var se *Error
+			if !errors.As(err, &se) || !strings.Contains(strings.ToLower(se.Message), strings.ToLower(tt.wantErr)) {
 				t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
 			}
 			if se.Pointer() != tt.ptr {
@@ -81,10 +81,10 @@ func nest(n int) any {
 	return v
 }
 
-// FuzzParseStrict checks parseStrict against encoding/json: whatever it
+// FuzzParse checks Parse against encoding/json: whatever it
 // accepts, encoding/json accepts with the same result; whatever it rejects
 // is invalid JSON or one of the inputs it refuses on purpose.
-func FuzzParseStrict(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`{"systolic":120,"taken_at":"2026-11-26T08:00:00Z"}`, `[1,2,{"a":null}]`, `"\u0000"`, `{"a":1,"a":2}`,
 		"\"\xff\"", `"\ud800"`, `1e400`, `-0.0e-0`, `{"'":"--","/*":"$$"}`, `"\u02bc"`, `[[[[]]]]`,
@@ -92,7 +92,7 @@ func FuzzParseStrict(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := parseStrict(data)
+		got, err := Parse(data)
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
 		var want any
@@ -103,20 +103,38 @@ func FuzzParseStrict(f *testing.F) {
 			}
 		}
 		if err != nil {
-			var se *syntaxError
+			var se *Error
 			if !errors.As(err, &se) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return // stricter than encoding/json is fine
 		}
 		if stdErr != nil {
-			t.Fatalf("parseStrict accepted %q, encoding/json says %v", data, stdErr)
+			t.Fatalf("Parse accepted %q, encoding/json says %v", data, stdErr)
 		}
 		if !utf8.Valid(data) {
 			t.Fatalf("accepted invalid UTF-8 %q", data)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("parseStrict(%q) = %#v, encoding/json %#v", data, got, want)
+			t.Fatalf("Parse(%q) = %#v, encoding/json %#v", data, got, want)
 		}
 	})
+}
+
+func TestCodes(t *testing.T) {
+	t.Parallel()
+	for in, code := range map[string]string{
+		"\"\xff\"":              CodeInvalidUTF8,
+		`{"a":1,"a":2}`:         CodeDuplicateKey,
+		`"\u0000"`:              CodeNULCharacter,
+		strings.Repeat("[", 65): CodeTooDeep,
+		`{} x`:                  CodeTrailingData,
+		`{"a":}`:                CodeInvalidJSON,
+	} {
+		_, err := Parse([]byte(in))
+		var se *Error
+		if !errors.As(err, &se) || se.Code != code {
+			t.Errorf("Parse(%q): %v, want code %s", in, err, code)
+		}
+	}
 }

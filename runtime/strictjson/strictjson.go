@@ -1,4 +1,4 @@
-package document
+package strictjson
 
 import (
 	"encoding/json"
@@ -9,13 +9,24 @@ import (
 	"unicode/utf8"
 )
 
-// maxDepth bounds the nesting of arrays and objects in a request body (IN-3).
-const maxDepth = 64
+// MaxDepth bounds the nesting of arrays and objects (IN-3).
+const MaxDepth = 64
 
-// syntaxError is a problem with the bytes of a request body. Its message is
-// written for clients: it never contains a Go error string.
-type syntaxError struct {
-	msg string
+// Stable codes of the problems Parse reports.
+const (
+	CodeInvalidUTF8  = "invalid_utf8"
+	CodeInvalidJSON  = "invalid_json"
+	CodeTrailingData = "trailing_data"
+	CodeDuplicateKey = "duplicate_key"
+	CodeNULCharacter = "nul_character"
+	CodeTooDeep      = "too_deep"
+)
+
+// Error is a problem with the bytes of a JSON text. Message is written for
+// clients: it never contains a Go error string.
+type Error struct {
+	Code    string
+	Message string
 	// rev holds the reference tokens of the JSON pointer of the value being
 	// read, innermost first (they are added while unwinding).
 	rev []string
@@ -23,7 +34,7 @@ type syntaxError struct {
 
 // Pointer is the JSON pointer of the value where the problem was found ("" for
 // the whole document).
-func (e *syntaxError) Pointer() string {
+func (e *Error) Pointer() string {
 	var b strings.Builder
 	for i := len(e.rev) - 1; i >= 0; i-- {
 		b.WriteByte('/')
@@ -32,30 +43,32 @@ func (e *syntaxError) Pointer() string {
 	return b.String()
 }
 
-func (e *syntaxError) Error() string {
+func (e *Error) Error() string {
 	if p := e.Pointer(); p != "" {
-		return e.msg + " at " + p
+		return e.Message + " at " + p
 	}
-	return e.msg
+	return e.Message
 }
 
 // within records that err happened inside the member named token.
 func within(err error, token string) error {
-	if e, ok := err.(*syntaxError); ok {
+	if e, ok := err.(*Error); ok {
 		e.rev = append(e.rev, token)
 	}
 	return err
 }
 
-// parseStrict decodes one JSON value the way the service accepts request
-// bodies (IN-2): the input must be valid UTF-8, objects must not repeat a
-// key, strings must not contain U+0000 (PostgreSQL cannot store it in text or
-// jsonb), nesting is at most maxDepth deep and nothing but whitespace may
-// follow the value. Numbers are kept as json.Number so no precision is lost.
-// Objects become map[string]any and arrays []any, as encoding/json does.
-func parseStrict(data []byte) (any, error) {
+// Parse decodes one JSON value strictly, as request bodies are accepted
+// (IN-2): the input must be valid UTF-8, objects must not repeat a key,
+// strings must not contain U+0000 (PostgreSQL cannot store it in text or
+// jsonb), nesting is at most MaxDepth deep and nothing but whitespace may
+// follow the value. Go's encoding/json and ogen accept all of these. Numbers
+// are kept as json.Number so no precision is lost; objects become
+// map[string]any and arrays []any, as encoding/json does. Every failure is
+// an *Error.
+func Parse(data []byte) (any, error) {
 	if !utf8.Valid(data) {
-		return nil, &syntaxError{msg: "the body is not valid UTF-8"}
+		return nil, &Error{Code: CodeInvalidUTF8, Message: "The text is not valid UTF-8."}
 	}
 	p := parser{data: data}
 	p.skipSpace()
@@ -65,7 +78,7 @@ func parseStrict(data []byte) (any, error) {
 	}
 	p.skipSpace()
 	if p.pos != len(p.data) {
-		return nil, &syntaxError{msg: "trailing data after the JSON value"}
+		return nil, &Error{Code: CodeTrailingData, Message: "Trailing data after the JSON value."}
 	}
 	return v, nil
 }
@@ -76,7 +89,12 @@ type parser struct {
 }
 
 func (p *parser) fail(format string, args ...any) error {
-	return &syntaxError{msg: fmt.Sprintf(format, args...)}
+	return p.failCode(CodeInvalidJSON, format, args...)
+}
+
+func (p *parser) failCode(code, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &Error{Code: code, Message: strings.ToUpper(msg[:1]) + msg[1:] + "."}
 }
 
 func (p *parser) skipSpace() {
@@ -96,13 +114,13 @@ func (p *parser) value(depth int) (any, error) {
 	}
 	switch c := p.data[p.pos]; c {
 	case '{':
-		if depth >= maxDepth {
-			return nil, p.fail("JSON nesting is deeper than %d levels", maxDepth)
+		if depth >= MaxDepth {
+			return nil, p.failCode(CodeTooDeep, "JSON nesting is deeper than %d levels", MaxDepth)
 		}
 		return p.object(depth + 1)
 	case '[':
-		if depth >= maxDepth {
-			return nil, p.fail("JSON nesting is deeper than %d levels", maxDepth)
+		if depth >= MaxDepth {
+			return nil, p.failCode(CodeTooDeep, "JSON nesting is deeper than %d levels", MaxDepth)
 		}
 		return p.array(depth + 1)
 	case '"':
@@ -147,7 +165,7 @@ func (p *parser) object(depth int) (any, error) {
 			return nil, err
 		}
 		if _, dup := obj[key]; dup {
-			return nil, within(p.fail("duplicate object key %q", key), key)
+			return nil, within(p.failCode(CodeDuplicateKey, "duplicate object key %q", key), key)
 		}
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
@@ -266,7 +284,7 @@ func (p *parser) str() (string, error) {
 		}
 		if c < 0x20 {
 			if c == 0 {
-				return "", p.fail("strings must not contain U+0000")
+				return "", p.failCode(CodeNULCharacter, "strings must not contain U+0000")
 			}
 			return "", p.fail("control character in a JSON string")
 		}
@@ -284,7 +302,7 @@ func (p *parser) str() (string, error) {
 			return b.String(), nil
 		case c < 0x20:
 			if c == 0 {
-				return "", p.fail("strings must not contain U+0000")
+				return "", p.failCode(CodeNULCharacter, "strings must not contain U+0000")
 			}
 			return "", p.fail("control character in a JSON string")
 		case c != '\\':
@@ -335,7 +353,7 @@ func (p *parser) str() (string, error) {
 				i += 6
 			}
 			if r == 0 {
-				return "", p.fail("strings must not contain U+0000")
+				return "", p.failCode(CodeNULCharacter, "strings must not contain U+0000")
 			}
 			b.WriteRune(r)
 		default:
@@ -365,6 +383,17 @@ func hex4(d []byte, i int) (rune, bool) {
 }
 
 // escapePointer escapes a key for use as a JSON pointer token (RFC 6901).
+// Pointer joins reference tokens into a JSON pointer (RFC 6901):
+// ["device", "a/b"] → "/device/a~1b".
+func Pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(t))
+	}
+	return b.String()
+}
+
 func escapePointer(s string) string {
 	if !strings.ContainsAny(s, "~/") {
 		return s
