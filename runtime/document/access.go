@@ -117,7 +117,10 @@ func (r rules) filter(callerParam string) string {
 		conds = append(conds, "creator_id = "+callerParam)
 	}
 	if r.linkedUsers {
-		conds = append(conds, callerParam+" = ANY(user_ids)")
+		// Containment, not "= ANY(user_ids)": only @> can use the GIN
+		// index on user_ids (the same goes for group_ids, once groups
+		// are matched).
+		conds = append(conds, "user_ids @> ARRAY["+callerParam+"]::uuid[]")
 	}
 	if len(conds) == 0 {
 		return "FALSE"

@@ -116,7 +116,7 @@ func BenchmarkRawPgxGet(b *testing.B) {
 		var out doc
 		for pb.Next() {
 			var res []byte
-			err := e.pool.QueryRow(e.ctx, e.m.sql.get.filtered, ids[rand.IntN(len(ids))], e.p.UserID).Scan(&res)
+			err := e.pool.QueryRow(e.ctx, e.m.sql.get.forms[1], ids[rand.IntN(len(ids))], e.p.UserID).Scan(&res)
 			if err == nil {
 				err = out.UnmarshalJSON(res)
 			}

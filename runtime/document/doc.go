@@ -9,8 +9,10 @@
 //   - Writes marshal the request, decode it strictly (valid UTF-8, no
 //     duplicate keys, no U+0000, nesting ≤ 64: IN-2, IN-3), apply top-level
 //     defaults, validate against the model's JSON Schema (draft 2020-12,
-//     format assertions on: IN-1) and hand the JSON to PostgreSQL as one
-//     jsonb bind parameter from which the statement fills the typed columns.
+//     format assertions on: IN-1; dates and date-times must also have a
+//     year in 1..9999, which PostgreSQL stores and responses print) and
+//     hand the JSON to PostgreSQL as one jsonb bind parameter from which the
+//     statement fills the typed columns.
 //   - Reads (and the RETURNING clause of writes) let PostgreSQL build the
 //     response document with json_build_object in one text column, which is
 //     fed to the output's UnmarshalJSON.
@@ -23,11 +25,18 @@
 // matched by auth.MatchPermission), linked_group_staff and
 // linked_group_patients (never grant yet). Deny by default; a rule list that
 // cannot be evaluated denies everybody (AC-1). Single-document reads, updates
-// and deletes the caller may not perform answer 404 (AC-2); lists filter in
-// SQL so rows and total only count readable documents; a denied create is
-// 403. Server-owned fields (id, creator_id, user_ids, group_ids, status,
-// timestamps, version) are never read from a body (AC-3). Writes check the
-// rules against the old and the new state (AC-4).
+// and deletes the caller may not perform answer 404 (AC-2); updating or
+// deleting also takes read access, as the answer would otherwise confirm or
+// show the document. Lists filter in SQL so rows and total only count
+// readable documents (linked_users as user_ids @> ARRAY[caller], which the
+// GIN index serves); a denied create is 403. Server-owned fields (id,
+// creator_id, user_ids, group_ids, status, timestamps, version) are never
+// read from a body (AC-3). Writes check the rules against the old and the
+// new state (AC-4).
+//
+// A patch that changes no stored value (compared by PostgreSQL, so 1.0 and 1
+// or two spellings of one instant are the same) writes nothing: no new
+// version, the same updated_at.
 //
 // Concurrency: Update and Delete accept an If-Match version; a stale one is
 // 412 precondition_failed (AUD-5). Updates lock the row (SELECT … FOR

@@ -45,7 +45,8 @@ const measurementSchema = `{
   }
 }`
 
-// measurementDDL follows the storage convention. The diastolic CHECK is
+// measurementDDL follows the storage convention, with the indexes the
+// generator emits (generator/migrate.go, modelTable). The diastolic CHECK is
 // deliberately stricter than the schema so database constraint errors can be
 // tested.
 const measurementDDL = `
@@ -71,6 +72,7 @@ CREATE TABLE data_measurement (
 CREATE INDEX data_measurement_creator_id_idx ON data_measurement (creator_id);
 CREATE INDEX data_measurement_user_ids_idx ON data_measurement USING gin (user_ids);
 CREATE INDEX data_measurement_group_ids_idx ON data_measurement USING gin (group_ids);
+CREATE INDEX data_measurement_created_at_idx ON data_measurement (created_at DESC, id DESC);
 CREATE INDEX data_measurement_taken_at_idx ON data_measurement (taken_at);
 `
 

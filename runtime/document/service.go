@@ -105,8 +105,12 @@ func New(pool *pgxpool.Pool, p *project.Project, logger *slog.Logger, opts ...Op
 	for _, o := range opts {
 		o(s)
 	}
+	df, err := newDateFormats()
+	if err != nil {
+		return nil, err
+	}
 	for i := range p.Models {
-		m, err := compileModel(&p.Models[i], logger)
+		m, err := compileModel(&p.Models[i], df, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -126,11 +130,11 @@ func newV7() uuid.UUID {
 	return id
 }
 
-func compileModel(pm *project.Model, logger *slog.Logger) (*model, error) {
+func compileModel(pm *project.Model, df *dateFormats, logger *slog.Logger) (*model, error) {
 	if pm.Table == "" {
 		return nil, fmt.Errorf("model %q has no table", pm.Name)
 	}
-	sch, err := compileSchema(pm.Name, pm.Schema)
+	sch, err := compileSchema(pm.Name, pm.Schema, df)
 	if err != nil {
 		return nil, err
 	}
@@ -201,18 +205,26 @@ func caller(ctx context.Context) (*auth.Principal, error) {
 	return p, nil
 }
 
-// pick chooses the form of a scoped statement for the caller: every
-// document, only those the document-dependent rules grant (the caller's id
-// is then the last argument), or none (ok false).
-func pick(sc scoped, r rules, p *auth.Principal) (sql string, filtered, ok bool) {
-	switch {
-	case r.unrestricted(p):
-		return sc.all, false, true
-	case sc.filtered != "":
-		return sc.filtered, true, true
-	default:
+// pick chooses the form of a scoped statement for the caller, given the
+// rule sets guarding it (in the order the statement was built with): for
+// each set, every document or only those its document-dependent rules grant
+// (the caller's id is then the last argument, filtered true). ok is false
+// when some set grants the caller nothing.
+func pick(sc scoped, p *auth.Principal, sets ...rules) (sql string, filtered, ok bool) {
+	mask := 0
+	for i, r := range sets {
+		switch {
+		case r.unrestricted(p):
+		case r.restricted():
+			mask |= 1 << i
+		default:
+			return "", false, false
+		}
+	}
+	if sc.forms[mask] == "" {
 		return "", false, false
 	}
+	return sc.forms[mask], mask != 0, true
 }
 
 func (s *Service) timestamp() time.Time {
@@ -269,7 +281,7 @@ func (s *Service) Get(ctx context.Context, modelName string, id uuid.UUID, out j
 	if err != nil {
 		return err
 	}
-	q, filtered, ok := pick(m.sql.get, m.access.read, p)
+	q, filtered, ok := pick(m.sql.get, p, m.access.read)
 	if !ok {
 		return apierr.ErrNotFound
 	}
@@ -313,7 +325,7 @@ func (s *Service) List(ctx context.Context, modelName string, page Page, out jso
 		return apierr.Validation("The page offset is out of range.",
 			apierr.FieldError{Field: "offset", Code: "range", Message: "The offset must not be negative."})
 	}
-	q, filtered, ok := pick(m.sql.list, m.access.read, p)
+	q, filtered, ok := pick(m.sql.list, p, m.access.read)
 	var res []byte
 	switch {
 	case !ok:
@@ -330,10 +342,12 @@ func (s *Service) List(ctx context.Context, modelName string, page Page, out jso
 }
 
 // Update applies a JSON merge patch (RFC 7396) to a document's data,
-// validates the result in full and stores it as the next version. ifMatch,
+// validates the result in full and stores it as the next version. A patch
+// that leaves every stored value as it is writes nothing: out receives the
+// current document, with its version and updated_at unchanged. ifMatch,
 // when not empty, is the version the caller last read: a stale one gives
-// 412 (AUD-5). A document the caller may not update is reported as missing
-// (AC-2).
+// 412 (AUD-5), no-op or not. A document the caller may not both read and
+// update is reported as missing (AC-2): the response would show it.
 func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, ifMatch string, patch json.Marshaler, out json.Unmarshaler) error {
 	p, err := caller(ctx)
 	if err != nil {
@@ -347,7 +361,7 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 	if err != nil {
 		return err
 	}
-	q, filtered, ok := pick(m.sql.lockUpdate, m.access.update, p)
+	q, filtered, ok := pick(m.sql.lockUpdate, p, m.access.update, m.access.read)
 	if !ok {
 		return apierr.ErrNotFound
 	}
@@ -363,7 +377,7 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 		}
 		// The SQL filter already applied the rules to the old state; this
 		// also covers rules that SQL cannot express.
-		if !m.access.update.allows(p, cur.meta) {
+		if !m.access.update.allows(p, cur.meta) || !m.access.read.allows(p, cur.meta) {
 			return apierr.ErrNotFound
 		}
 		if check && cur.version != want {
@@ -392,6 +406,8 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 		if err != nil {
 			return fmt.Errorf("encode document: %w", err)
 		}
+		// The statement writes only when a stored value changes and
+		// otherwise returns the document as it is.
 		err = tx.QueryRow(ctx, m.sql.update, id, s.timestamp(), raw, cur.version).Scan(&res)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Cannot happen under the row lock; never overwrite blindly.
@@ -409,7 +425,7 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 }
 
 // Delete removes a document. ifMatch works as for Update. A document the
-// caller may not delete is reported as missing (AC-2).
+// caller may not both read and delete is reported as missing (AC-2).
 func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, ifMatch string) error {
 	p, err := caller(ctx)
 	if err != nil {
@@ -424,7 +440,7 @@ func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, if
 		return err
 	}
 	if !check {
-		q, filtered, ok := pick(m.sql.deleteNow, m.access.delete, p)
+		q, filtered, ok := pick(m.sql.deleteNow, p, m.access.delete, m.access.read)
 		if !ok {
 			return apierr.ErrNotFound
 		}
@@ -442,7 +458,7 @@ func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, if
 		}
 		return nil
 	}
-	q, filtered, ok := pick(m.sql.lockDelete, m.access.delete, p)
+	q, filtered, ok := pick(m.sql.lockDelete, p, m.access.delete, m.access.read)
 	if !ok {
 		return apierr.ErrNotFound
 	}
@@ -451,7 +467,7 @@ func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, if
 		if err != nil {
 			return err
 		}
-		if !m.access.delete.allows(p, cur.meta) {
+		if !m.access.delete.allows(p, cur.meta) || !m.access.read.allows(p, cur.meta) {
 			return apierr.ErrNotFound
 		}
 		if cur.version != want {

@@ -3,6 +3,7 @@ package document
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -69,6 +70,15 @@ func (c column) extract(param string) string {
 	}
 }
 
+// comparable makes expr, a value of c's type, comparable with IS DISTINCT
+// FROM: json has no equality operator, so it is compared as jsonb.
+func (c column) comparable(expr string) string {
+	if c.sqlType == "json" {
+		return "(" + expr + ")::jsonb"
+	}
+	return expr
+}
+
 // utc renders a timestamptz as RFC 3339 in UTC ("2026-11-27T00:14:17.123456Z"),
 // whatever the session's TimeZone.
 func utc(expr string) string {
@@ -109,12 +119,47 @@ func docExpr(cols []column) string {
 		"'data', " + dataExpr(cols) + ")"
 }
 
-// scoped holds a statement in two forms: for callers granted the action on
-// every document, and restricted by the document-dependent access rules
-// ("" when the rules have none).
+// scoped holds a statement in the forms a caller's grants call for. A
+// statement is guarded by one rule set (the action's) or two (the action's
+// and read's: a caller may only update or delete what it may read). For each
+// set the caller is granted either every document (no condition) or only
+// those its document-dependent rules grant (a condition on the caller's id).
+// forms[mask] is the statement whose conditions are those of the sets i
+// with bit i of mask set; forms no caller can need are "".
 type scoped struct {
-	all      string
-	filtered string
+	forms [4]string
+}
+
+// guard builds the forms of a statement guarded by sets (at most two);
+// build receives the SQL condition and callerParam is the caller's
+// placeholder.
+func guard(callerParam string, build func(cond string) string, sets ...rules) scoped {
+	var sc scoped
+	for mask := range 1 << len(sets) {
+		var conds []string
+		usable := true
+		for i, r := range sets {
+			if mask&(1<<i) == 0 {
+				continue
+			}
+			if !r.restricted() {
+				usable = false
+				break
+			}
+			if c := r.filter(callerParam); !slices.Contains(conds, c) {
+				conds = append(conds, c)
+			}
+		}
+		if !usable {
+			continue
+		}
+		cond := "TRUE"
+		if len(conds) > 0 {
+			cond = strings.Join(conds, " AND ")
+		}
+		sc.forms[mask] = build(cond)
+	}
+	return sc
 }
 
 // statements are a model's SQL, built once by New. Every value is a bind
@@ -122,67 +167,86 @@ type scoped struct {
 type statements struct {
 	// insert: $1 id, $2 creator, $3 now, $4 data (jsonb).
 	insert string
-	// get: $1 id [, $2 caller].
+	// get: $1 id [, $2 caller]; guarded by read.
 	get scoped
-	// list: $1 limit, $2 offset [, $3 caller].
+	// list: $1 limit, $2 offset [, $3 caller]; guarded by read.
 	list scoped
 	// lockUpdate, lockDelete: $1 id [, $2 caller] → version, creator_id,
-	// user_ids, data (text).
+	// user_ids, data (text); guarded by update (delete) and read.
 	lockUpdate scoped
 	lockDelete scoped
-	// update: $1 id, $2 now, $3 data (jsonb), $4 expected version.
+	// update: $1 id, $2 now, $3 data (jsonb), $4 expected version. It
+	// writes only when a column changes; otherwise it returns the stored
+	// document as it is (no new version, same updated_at).
 	update string
-	// deleteNow: $1 id [, $2 caller], without If-Match.
+	// deleteNow: $1 id [, $2 caller], without If-Match; guarded by delete
+	// and read.
 	deleteNow scoped
 	// deleteLocked: $1 id, $2 expected version, after lockDelete.
 	deleteLocked string
 }
 
+// Names the statements use for their own relations. Field columns are
+// always qualified next to them, so a field of the same name is harmless.
+const (
+	inputAlias = "exh_in"   // the one-row relation holding the data parameter
+	inputCol   = "exh_body" // its jsonb column
+	rowAlias   = "exh_row"  // the updated row
+	updatedCTE = "exh_upd"  // the rows an update wrote
+)
+
 func buildStatements(table string, cols []column, initialStatus string, acc accessRules) statements {
 	t := ident(table)
 	doc := docExpr(cols)
+	// The data parameter is read through a one-row relation, so every
+	// statement references it even when the model has no field columns.
+	in := inputAlias + "." + inputCol
 
 	insertCols := []string{"id", "creator_id", "user_ids", "status", "status_changed_at", "created_at", "updated_at", "version"}
 	insertVals := []string{"$1::uuid", "$2::uuid", "ARRAY[$2::uuid]", lit(initialStatus), "$3::timestamptz", "$3::timestamptz", "$3::timestamptz", "1"}
 	sets := make([]string, 0, len(cols)+2)
+	changed := make([]string, 0, len(cols))
 	for _, c := range cols {
 		insertCols = append(insertCols, c.ident)
-		insertVals = append(insertVals, c.extract("$4"))
-		sets = append(sets, c.ident+" = "+c.extract("$3"))
+		insertVals = append(insertVals, c.extract(in))
+		sets = append(sets, c.ident+" = "+c.extract(in))
+		changed = append(changed, c.comparable(rowAlias+"."+c.ident)+" IS DISTINCT FROM "+c.comparable(c.extract(in)))
 	}
-	sets = append(sets, "version = version + 1", "updated_at = $2::timestamptz")
+	sets = append(sets, "version = "+rowAlias+".version + 1", "updated_at = $2::timestamptz")
+	if len(changed) == 0 {
+		changed = append(changed, "FALSE") // no field column: nothing can change
+	}
 
 	var st statements
-	st.insert = fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) RETURNING %s::text",
-		t, strings.Join(insertCols, ", "), strings.Join(insertVals, ", "), doc)
+	st.insert = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (SELECT $4::jsonb AS %s) AS %s RETURNING %s::text",
+		t, strings.Join(insertCols, ", "), strings.Join(insertVals, ", "), inputCol, inputAlias, doc)
 
-	both := func(r rules, callerParam string, build func(cond string) string) scoped {
-		sc := scoped{all: build("TRUE")}
-		if r.restricted() {
-			sc.filtered = build(r.filter(callerParam))
-		}
-		return sc
-	}
-	st.get = both(acc.read, "$2::uuid", func(cond string) string {
+	st.get = guard("$2::uuid", func(cond string) string {
 		return fmt.Sprintf("SELECT %s::text FROM %s WHERE id = $1::uuid AND %s", doc, t, cond)
-	})
-	st.list = both(acc.read, "$3::uuid", func(cond string) string {
+	}, acc.read)
+	st.list = guard("$3::uuid", func(cond string) string {
 		return fmt.Sprintf("SELECT json_build_object("+
 			"'data', coalesce((SELECT json_agg(page.doc ORDER BY page.created_at DESC, page.id DESC) FROM "+
 			"(SELECT %s AS doc, created_at, id FROM %s WHERE %s ORDER BY created_at DESC, id DESC LIMIT $1::bigint OFFSET $2::bigint) AS page), '[]'::json), "+
 			"'page', json_build_object('limit', $1::bigint, 'offset', $2::bigint, 'total', (SELECT count(*) FROM %s WHERE %s)))::text",
 			doc, t, cond, t, cond)
-	})
+	}, acc.read)
 	lock := func(cond string) string {
 		return fmt.Sprintf("SELECT version, creator_id, user_ids, %s::text FROM %s WHERE id = $1::uuid AND %s FOR UPDATE", dataExpr(cols), t, cond)
 	}
-	st.lockUpdate = both(acc.update, "$2::uuid", lock)
-	st.lockDelete = both(acc.delete, "$2::uuid", lock)
-	st.update = fmt.Sprintf("UPDATE %s SET %s WHERE id = $1::uuid AND version = $4::bigint RETURNING %s::text",
-		t, strings.Join(sets, ", "), doc)
-	st.deleteNow = both(acc.delete, "$2::uuid", func(cond string) string {
+	st.lockUpdate = guard("$2::uuid", lock, acc.update, acc.read)
+	st.lockDelete = guard("$2::uuid", lock, acc.delete, acc.read)
+	// A data-modifying CTE: the outer query sees the table as it was before
+	// the update, so the second branch returns the unchanged row when the
+	// update wrote nothing.
+	st.update = fmt.Sprintf("WITH %[1]s AS (UPDATE %[2]s AS %[3]s SET %[4]s FROM (SELECT $3::jsonb AS %[5]s) AS %[6]s "+
+		"WHERE %[3]s.id = $1::uuid AND %[3]s.version = $4::bigint AND (%[7]s) RETURNING %[3]s.*) "+
+		"SELECT %[8]s::text FROM %[1]s "+
+		"UNION ALL SELECT %[8]s::text FROM %[2]s WHERE id = $1::uuid AND version = $4::bigint AND NOT EXISTS (SELECT FROM %[1]s)",
+		updatedCTE, t, rowAlias, strings.Join(sets, ", "), inputCol, inputAlias, strings.Join(changed, " OR "), doc)
+	st.deleteNow = guard("$2::uuid", func(cond string) string {
 		return fmt.Sprintf("DELETE FROM %s WHERE id = $1::uuid AND %s", t, cond)
-	})
+	}, acc.delete, acc.read)
 	st.deleteLocked = fmt.Sprintf("DELETE FROM %s WHERE id = $1::uuid AND version = $2::bigint", t)
 	return st
 }

@@ -10,9 +10,9 @@ func (s *Service) Statements(modelName string) (insert, getByID string, err erro
 	if err != nil {
 		return "", "", err
 	}
-	get := m.sql.get.filtered
+	get := m.sql.get.forms[1] // filtered by the read rules
 	if get == "" {
-		get = m.sql.get.all
+		get = m.sql.get.forms[0]
 	}
 	return m.sql.insert, get, nil
 }
