@@ -79,6 +79,10 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 				diags = append(diags, duplicateDiag("model", model.Name, block.LabelRanges[0], prev.DeclRange))
 				continue
 			}
+			if i := slices.IndexFunc(p.Models, func(m *Model) bool { return sameGeneratedNames(m.Name, model.Name) }); i >= 0 {
+				diags = append(diags, sameGoNameDiag("model", model.Name, p.Models[i].Name, block.LabelRanges[0], p.Models[i].DeclRange))
+				continue
+			}
 			p.Models = append(p.Models, model)
 		}
 	}
@@ -403,6 +407,10 @@ func decodeModelBlock(block *hcl.Block) (*Model, hcl.Diagnostics) {
 			accessSeen = true
 			m.Access = *access
 		}
+	}
+	if len(fieldBlocks) == 0 {
+		diags = append(diags, errorDiag(block.LabelRanges[0], "Model without fields",
+			fmt.Sprintf("The model %s declares no field blocks; a model stores at least one field.", quote(m.Name))))
 	}
 	fields, d := decodeFieldBlocks(fieldBlocks, 1)
 	diags = append(diags, d...)

@@ -76,6 +76,10 @@ func decodeFieldBlocks(blocks []*hcl.Block, depth int) ([]*Field, hcl.Diagnostic
 			diags = append(diags, duplicateDiag("field", f.Name, b.LabelRanges[0], fields[i].DeclRange))
 			continue
 		}
+		if i := slices.IndexFunc(fields, func(prev *Field) bool { return goName(prev.Name) == goName(f.Name) }); i >= 0 {
+			diags = append(diags, sameGoNameDiag("field", f.Name, fields[i].Name, b.LabelRanges[0], fields[i].DeclRange))
+			continue
+		}
 		fields = append(fields, f)
 	}
 	return fields, diags

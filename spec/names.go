@@ -39,11 +39,16 @@ var (
 		shape: roleNameRule.shape,
 	}
 	modelNameRule = nameRule{
-		kind:     "model",
-		re:       regexp.MustCompile(`^[a-z][a-z0-9_]{0,40}$`),
-		shape:    "1 to 41 lower-case letters, digits and underscores, starting with a letter",
-		reserved: []string{"user", "users", "group", "groups", "auth", "error", "file", "files"},
-		reason:   "it names a built-in service",
+		kind:  "model",
+		re:    regexp.MustCompile(`^[a-z][a-z0-9_]{0,40}$`),
+		shape: "1 to 41 lower-case letters, digits and underscores, starting with a letter",
+		// Built-in services, and names whose generated schemas or
+		// operations would collide with the fixed API's or the shared ones
+		// (Page, Error, ErrorDetail, JWKS, getCurrentUser, ...).
+		reserved: []string{"user", "users", "group", "groups", "auth", "error", "file", "files",
+			"page", "error_detail", "jwks", "well_known_jwks", "current_user", "register_request",
+			"login_request", "token_response"},
+		reason: "it names a built-in service or part of the built-in API",
 	}
 	fieldNameRule = nameRule{
 		kind:  "field",
@@ -153,6 +158,43 @@ func errorDiag(subject hcl.Range, summary, detail string) *hcl.Diagnostic {
 
 // duplicateDiag reports a second declaration of a name; prev is the first
 // one's declaration range.
+// goName is the identifier generated Go code gives a name: the parts
+// between underscores, each capitalised ("bp_2" and "bp2" are both "Bp2").
+func goName(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "_") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+// modelSchemaSuffixes are appended to a model's Go name to name the
+// schemas generated for it (the document itself, its data, its patch, a
+// page of it).
+var modelSchemaSuffixes = []string{"", "Data", "Patch", "List"}
+
+// sameGeneratedNames reports whether two models would give a generated
+// schema the same name ("bp_2" and "bp2"; "note" and "note_data").
+func sameGeneratedNames(a, b string) bool {
+	for _, sa := range modelSchemaSuffixes {
+		for _, sb := range modelSchemaSuffixes {
+			if goName(a)+sa == goName(b)+sb {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameGoNameDiag reports two names that generated code would spell alike.
+func sameGoNameDiag(kind, name, other string, subject, prev hcl.Range) *hcl.Diagnostic {
+	return errorDiag(subject, fmt.Sprintf("Conflicting %s names", kind),
+		fmt.Sprintf("The %s names %s and %s (declared at %s) give the same name to generated code (%s); rename one of them.",
+			kind, quote(name), quote(other), prev.String(), goName(name)))
+}
+
 func duplicateDiag(kind, name string, subject, prev hcl.Range) *hcl.Diagnostic {
 	return errorDiag(subject, fmt.Sprintf("Duplicate %s %s", kind, quote(name)),
 		fmt.Sprintf("A %s named %s was already declared at %s.", kind, quote(name), prev.String()))

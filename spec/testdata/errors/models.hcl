@@ -21,7 +21,7 @@ model "users" { # ERROR: Reserved model name
   }
 }
 
-model "BloodPressure" { # ERROR: Invalid model name
+model "BloodPressure" { # ERROR: Invalid model name # ERROR: Model without fields
   description = ["not", "a", "string"] # ERROR: Incorrect attribute value type
   feild "x" { # ERROR: Unsupported block type
   }

@@ -1,0 +1,42 @@
+project "clinic" {
+  title = "Clinic"
+}
+
+model "bp_2" {
+  field "x_1" {
+    type = "integer"
+  }
+  field "x1" { # ERROR: Conflicting field names
+    type = "integer"
+  }
+}
+
+model "bp2" { # ERROR: Conflicting model names
+  field "value" {
+    type = "integer"
+  }
+}
+
+model "page" { # ERROR: Reserved model name
+  field "value" {
+    type = "integer"
+  }
+}
+
+model "empty" { # ERROR: Model without fields
+  access {
+    read = ["creator"]
+  }
+}
+
+model "note" {
+  field "text" {
+    type = "string"
+  }
+}
+
+model "note_data" { # ERROR: Conflicting model names
+  field "text" {
+    type = "string"
+  }
+}
