@@ -165,6 +165,8 @@ func start(t testing.TB, bin, dbURL string, port int, env ...string) *backend {
 		"DATABASE_URL="+dbURL,
 		fmt.Sprintf("EXH_ADDR=127.0.0.1:%d", port),
 		"EXH_LOG_LEVEL=warn",
+		// Fixed, so tokens issued before a restart on another port verify.
+		"EXH_ISSUER=https://clinic.example.test",
 	)
 	b.cmd.Env = append(b.cmd.Env, env...)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs

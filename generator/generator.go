@@ -72,7 +72,10 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	models := modelDocument(p, fixed)
+	models, err := modelDocument(p, fixed)
+	if err != nil {
+		return nil, err
+	}
 	merged, err := mergeDocuments(p, fixed, models)
 	if err != nil {
 		return nil, err
@@ -111,8 +114,29 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 		return nil, err
 	}
 	add(goFiles...)
+	var manifest strings.Builder
+	manifest.WriteString("# Files written by `exhgen generate`. It deletes those a later run no longer\n# writes, and never touches any other file in this directory.\n")
+	for _, f := range out.Backend {
+		manifest.WriteString(f.Path + "\n")
+	}
+	add(File{Path: ManifestFile, Data: []byte(manifest.String())})
 	sort.Slice(out.Backend, func(i, j int) bool { return out.Backend[i].Path < out.Backend[j].Path })
 	return out, nil
+}
+
+// ManifestFile lists, in the output directory, the files generate wrote.
+const ManifestFile = "exhgen.manifest"
+
+// ReadManifest returns the paths a manifest lists.
+func ReadManifest(data []byte) []string {
+	var paths []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			paths = append(paths, line)
+		}
+	}
+	return paths
 }
 
 // backendData is what the Go templates print.

@@ -176,3 +176,25 @@ func TestGeneratedGoIsMarked(t *testing.T) {
 		}
 	}
 }
+
+// TestNameCollisions: a model whose generated schema names clash with
+// another's or with the fixed API's is refused with a clear error, even
+// when it reaches the generator without the spec loader's checks.
+func TestNameCollisions(t *testing.T) {
+	t.Parallel()
+	field := []*spec.Field{{Name: "x", Type: spec.TypeInteger}}
+	for name, models := range map[string][]string{
+		"shared page":     {"page"},
+		"fixed schema":    {"login_request"},
+		"derived schemas": {"note", "note_data"},
+		"go name":         {"bp_2", "bp2"},
+	} {
+		p := &spec.Project{Name: "p", Title: "P"}
+		for _, m := range models {
+			p.Models = append(p.Models, &spec.Model{Name: m, Fields: field})
+		}
+		if _, err := Generate(p, testOptions(t)); err == nil || !strings.Contains(err.Error(), "rename the model") {
+			t.Errorf("%s: want a rename error, got %v", name, err)
+		}
+	}
+}

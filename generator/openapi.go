@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-faster/yaml"
 
+	"github.com/exhgen/exhgen/runtime/document"
 	"github.com/exhgen/exhgen/spec"
 )
 
@@ -75,7 +76,7 @@ var sharedComponents = map[string][]string{
 
 // modelDocument is the OpenAPI document of the generated (per-model) part of
 // the API, with the shared components copied from the fixed fragment.
-func modelDocument(p *spec.Project, fixed obj) obj {
+func modelDocument(p *spec.Project, fixed obj) (obj, error) {
 	doc := baseDocument(p, fixed)
 	comps := doc["components"].(obj)
 	fixedComps, _ := fixed["components"].(map[string]any)
@@ -94,8 +95,28 @@ func modelDocument(p *spec.Project, fixed obj) obj {
 	params := obj{}
 	comps["parameters"] = params
 	var tags []any
+	taken := map[string]string{}
+	for kind, names := range sharedComponents {
+		if kind == "schemas" {
+			for _, n := range names {
+				taken[n] = "the shared components"
+			}
+		}
+	}
+	if fs, ok := fixedComps["schemas"].(map[string]any); ok {
+		for n := range fs {
+			taken[n] = "the fixed API"
+		}
+	}
+	taken["Page"] = "the shared components"
 	for _, m := range p.Models {
 		api := modelAPI(m)
+		for _, n := range []string{api.Type, api.DataType, api.PatchType, api.ListType} {
+			if owner, dup := taken[n]; dup {
+				return nil, fmt.Errorf("model %q: its schema %s is also generated for %s; rename the model", m.Name, n, owner)
+			}
+			taken[n] = fmt.Sprintf("model %q", m.Name)
+		}
 		addModel(paths, schemas, api, m)
 		desc := m.Description
 		if desc == "" {
@@ -115,7 +136,7 @@ func modelDocument(p *spec.Project, fixed obj) obj {
 			},
 		}
 		params["Limit"] = obj{"name": "limit", "in": "query", "required": false, "description": "The page size.",
-			"schema": obj{"type": "integer", "format": "int32", "minimum": 1, "maximum": 100, "default": 20}}
+			"schema": obj{"type": "integer", "format": "int32", "minimum": 1, "maximum": document.MaxLimit, "default": document.DefaultLimit}}
 		params["Offset"] = obj{"name": "offset", "in": "query", "required": false, "description": "The number of results to skip.",
 			"schema": obj{"type": "integer", "format": "int32", "minimum": 0, "default": 0}}
 		params["DocumentID"] = obj{"name": "id", "in": "path", "required": true, "description": "The document's id.",
@@ -125,7 +146,7 @@ func modelDocument(p *spec.Project, fixed obj) obj {
 			"schema":      obj{"type": "string", "maxLength": 32}}
 	}
 	doc["tags"] = tags
-	return doc
+	return doc, nil
 }
 
 // baseDocument is the skeleton every document of the project shares.
@@ -174,13 +195,13 @@ func jsonContent(ref string) obj {
 
 func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 	h := humanName(m.Name)
-	data := objectSchema(m.Fields, modeOpenAPI, true)
+	data := objectSchema(m.Fields, modeOpenAPI)
 	data["description"] = "The fields of a " + h + " document."
 	if m.Description != "" {
 		data["description"] = m.Description
 	}
 	schemas[api.DataType] = data
-	patch := objectSchema(m.Fields, modePatch, true)
+	patch := objectSchema(m.Fields, modePatch)
 	patch["description"] = "A JSON merge patch (RFC 7396) of a " + h + " document's fields: a field set to null is removed."
 	schemas[api.PatchType] = patch
 	schemas[api.Type] = documentSchema(api, h)
@@ -255,7 +276,7 @@ func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 
 func documentSchema(api ModelAPI, h string) obj {
 	uuidArr := obj{"type": "array", "items": obj{"type": "string", "format": "uuid"}}
-	ts := func(d string) obj { return obj{"type": "string", "format": "date-time", "description": d} }
+	ts := func(d string) obj { return withDesc(dateTimeSchema(true), d) }
 	return obj{
 		"type":        "object",
 		"description": "A " + h + " document: server-owned metadata and the fields in `data`.",

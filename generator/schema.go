@@ -12,14 +12,17 @@ const (
 	modeJSONSchema schemaMode = iota
 	// modeOpenAPI is an OpenAPI 3.0 schema object for a create body or response.
 	modeOpenAPI
-	// modePatch is an OpenAPI 3.0 schema for a merge patch: nothing required,
-	// optional top-level fields nullable (null removes them).
+	// modePatch is an OpenAPI 3.0 schema for a JSON merge patch (RFC 7396):
+	// objects are merged member by member at every level, so nothing is
+	// required and optional members are nullable (null removes them);
+	// arrays are replaced whole, so their items are complete values. The
+	// runtime validates the merged document in full.
 	modePatch
 )
 
 // jsonSchema is the JSON Schema every write of m's data is validated against.
 func jsonSchema(m *spec.Model) map[string]any {
-	s := objectSchema(m.Fields, modeJSONSchema, true)
+	s := objectSchema(m.Fields, modeJSONSchema)
 	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	if m.Description != "" {
 		s["description"] = m.Description
@@ -28,16 +31,16 @@ func jsonSchema(m *spec.Model) map[string]any {
 }
 
 // objectSchema describes an object with the given fields.
-func objectSchema(fields []*spec.Field, mode schemaMode, top bool) map[string]any {
+func objectSchema(fields []*spec.Field, mode schemaMode) map[string]any {
 	props := map[string]any{}
 	var required []string
 	for _, f := range fields {
 		fs := fieldSchema(f, mode)
-		if mode == modePatch && top && !f.Required {
+		if mode == modePatch && !f.Required {
 			fs["nullable"] = true
 		}
 		props[f.Name] = fs
-		if f.Required && !(mode == modePatch && top) {
+		if f.Required && mode != modePatch {
 			required = append(required, f.Name)
 		}
 	}
@@ -57,15 +60,7 @@ func fieldSchema(f *spec.Field, mode schemaMode) map[string]any {
 	var s map[string]any
 	switch f.Type {
 	case spec.TypeObject:
-		// Nested objects keep their required fields even in a patch: a
-		// merge patch replaces an object value wholesale... except that RFC
-		// 7396 merges nested objects, so the runtime validates the merged
-		// result; the patch body itself only needs a shape check.
-		sub := mode
-		if sub == modePatch {
-			sub = modeOpenAPI
-		}
-		s = objectSchema(f.Fields, sub, false)
+		s = objectSchema(f.Fields, mode)
 	case spec.TypeArray:
 		s = map[string]any{"type": "array"}
 		if f.Items != nil {
@@ -94,7 +89,7 @@ func fieldSchema(f *spec.Field, mode schemaMode) map[string]any {
 	case spec.TypeBoolean:
 		s = map[string]any{"type": "boolean"}
 	case spec.TypeDateTime:
-		s = map[string]any{"type": "string", "format": "date-time"}
+		s = dateTimeSchema(mode != modeJSONSchema)
 	case spec.TypeDate:
 		s = map[string]any{"type": "string", "format": "date"}
 	case spec.TypeUUID:
@@ -137,4 +132,20 @@ func number(v float64, t spec.FieldType) any {
 		return int64(v)
 	}
 	return v
+}
+
+// ogenTimeFormat makes ogen (our generated server and client, and any ogen
+// client a customer generates from the published document) keep fractions
+// of a second: by default it writes date-times with time.RFC3339, which has
+// none, so a reading taken at 08:30:00.123 would be stored at 08:30:00.
+const ogenTimeFormat = "2006-01-02T15:04:05.999999999Z07:00"
+
+// dateTimeSchema is a date-time string; in OpenAPI documents it carries
+// ogen's time format extension.
+func dateTimeSchema(openAPI bool) map[string]any {
+	s := map[string]any{"type": "string", "format": "date-time"}
+	if openAPI {
+		s["x-ogen-time-format"] = ogenTimeFormat
+	}
+	return s
 }

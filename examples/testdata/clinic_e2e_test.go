@@ -20,9 +20,14 @@ import (
 
 const password = "correct horse battery staple"
 
+// takenAt has microseconds: date-times keep fractions of a second (stored
+// with PostgreSQL's microsecond precision).
+var takenAt = time.Date(2026, 11, 27, 8, 30, 0, 123456000, time.FixedZone("CET", 3600))
+
 // state is what phase 1 leaves for phase 2.
 type state struct {
 	Email string    `json:"email"`
+	Token string    `json:"token"`
 	Kept  uuid.UUID `json:"kept"`
 }
 
@@ -74,7 +79,7 @@ func reading(systolic int64) *api.MeasurementData {
 		Systolic:  systolic,
 		Diastolic: 82,
 		Pulse:     api.NewOptInt64(64),
-		TakenAt:   time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC),
+		TakenAt:   takenAt,
 		Position:  api.NewOptMeasurementDataPosition(api.MeasurementDataPositionSitting),
 		Device: api.NewOptMeasurementDataDevice(api.MeasurementDataDevice{
 			Serial: "BP-0042",
@@ -115,7 +120,7 @@ func TestPhase1(t *testing.T) {
 	if m.Data.Arm.Or("") != api.MeasurementDataArmLeft {
 		t.Errorf("create: default arm not applied: %+v", m.Data.Arm)
 	}
-	if !m.Data.TakenAt.Equal(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)) || m.Data.Device.Value.Serial != "BP-0042" || len(m.Data.Samples) != 2 {
+	if !m.Data.TakenAt.Equal(takenAt) || m.Data.Device.Value.Serial != "BP-0042" || len(m.Data.Samples) != 2 {
 		t.Errorf("create: data not stored as sent: %+v", m.Data)
 	}
 
@@ -146,6 +151,16 @@ func TestPhase1(t *testing.T) {
 	}
 	if upd.Version != 2 || upd.Data.Note.Or("") != "after coffee" || upd.Data.Systolic != 128 {
 		t.Fatalf("update: %+v", upd)
+	}
+	// A merge patch merges nested objects member by member (RFC 7396).
+	nested, err := c.UpdateMeasurement(ctx, &api.MeasurementPatch{
+		Device: api.NewOptNilMeasurementPatchDevice(api.MeasurementPatchDevice{Firmware: api.NewOptNilString("2.1")}),
+	}, api.UpdateMeasurementParams{ID: m.ID})
+	if err != nil {
+		t.Fatalf("nested patch: %v", err)
+	}
+	if d := nested.Data.Device.Value; d.Serial != "BP-0042" || d.Firmware.Or("") != "2.1" || d.Model.Or("") != "Omron M7" {
+		t.Fatalf("nested patch did not merge: %+v", d)
 	}
 	_, err = c.UpdateMeasurement(ctx, &api.MeasurementPatch{Note: api.NewOptNilString("stale")},
 		api.UpdateMeasurementParams{ID: m.ID, IfMatch: api.NewOptString("1")})
@@ -201,7 +216,7 @@ func TestPhase1(t *testing.T) {
 		t.Fatalf("no token: want 401, got %d", resp.StatusCode)
 	}
 
-	data, _ := json.Marshal(state{Email: email, Kept: m.ID})
+	data, _ := json.Marshal(state{Email: email, Token: sec.token, Kept: m.ID})
 	if err := os.WriteFile(os.Getenv("EXH_E2E_STATE"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -220,12 +235,18 @@ func TestPhase2(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, sec := newClient(t)
+	// The token issued before the restart still verifies: signing keys
+	// live in the database, not in the process.
+	sec.token = st.Token
+	if me, err := c.GetCurrentUser(ctx); err != nil || me.Email != st.Email {
+		t.Fatalf("token from before the restart: %+v, %v", me, err)
+	}
 	login(t, ctx, c, sec, st.Email)
 	got, err := c.GetMeasurement(ctx, api.GetMeasurementParams{ID: st.Kept})
 	if err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
-	if got.Version != 2 || got.Data.Note.Or("") != "after coffee" || got.Data.Systolic != 128 {
+	if got.Version != 3 || got.Data.Note.Or("") != "after coffee" || got.Data.Systolic != 128 {
 		t.Fatalf("after restart: %+v", got)
 	}
 	list, err := c.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{})

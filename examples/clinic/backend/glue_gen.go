@@ -69,7 +69,7 @@ func (h *handler) GetMeasurement(ctx context.Context, params api.GetMeasurementP
 
 func (h *handler) ListMeasurementDocuments(ctx context.Context, params api.ListMeasurementDocumentsParams) (*api.MeasurementList, error) {
 	out := new(api.MeasurementList)
-	page := document.Page{Limit: int(params.Limit.Or(20)), Offset: int(params.Offset.Or(0))}
+	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
 	if err := h.docs.List(ctx, "measurement", page, out); err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (h *handler) GetPatientProfile(ctx context.Context, params api.GetPatientPr
 
 func (h *handler) ListPatientProfileDocuments(ctx context.Context, params api.ListPatientProfileDocumentsParams) (*api.PatientProfileList, error) {
 	out := new(api.PatientProfileList)
-	page := document.Page{Limit: int(params.Limit.Or(20)), Offset: int(params.Offset.Or(0))}
+	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
 	if err := h.docs.List(ctx, "patient_profile", page, out); err != nil {
 		return nil, err
 	}

@@ -730,7 +730,7 @@ func (s *Measurement) Encode(e *jx.Encoder) {
 func (s *Measurement) encodeFields(e *jx.Encoder) {
 	{
 		e.FieldStart("created_at")
-		json.EncodeDateTime(e, s.CreatedAt)
+		json.EncodeTimeFormat(e, s.CreatedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 	{
 		e.FieldStart("creator_id")
@@ -758,11 +758,11 @@ func (s *Measurement) encodeFields(e *jx.Encoder) {
 	}
 	{
 		e.FieldStart("status_changed_at")
-		json.EncodeDateTime(e, s.StatusChangedAt)
+		json.EncodeTimeFormat(e, s.StatusChangedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 	{
 		e.FieldStart("updated_at")
-		json.EncodeDateTime(e, s.UpdatedAt)
+		json.EncodeTimeFormat(e, s.UpdatedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 	{
 		e.FieldStart("user_ids")
@@ -803,7 +803,7 @@ func (s *Measurement) Decode(d *jx.Decoder) error {
 		case "created_at":
 			requiredBitSet[0] |= 1 << 0
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.CreatedAt = v
 				if err != nil {
 					return err
@@ -881,7 +881,7 @@ func (s *Measurement) Decode(d *jx.Decoder) error {
 		case "status_changed_at":
 			requiredBitSet[0] |= 1 << 6
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.StatusChangedAt = v
 				if err != nil {
 					return err
@@ -893,7 +893,7 @@ func (s *Measurement) Decode(d *jx.Decoder) error {
 		case "updated_at":
 			requiredBitSet[0] |= 1 << 7
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.UpdatedAt = v
 				if err != nil {
 					return err
@@ -1066,7 +1066,7 @@ func (s *MeasurementData) encodeFields(e *jx.Encoder) {
 	}
 	{
 		e.FieldStart("taken_at")
-		json.EncodeDateTime(e, s.TakenAt)
+		json.EncodeTimeFormat(e, s.TakenAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 }
 
@@ -1217,7 +1217,7 @@ func (s *MeasurementData) Decode(d *jx.Decoder) error {
 		case "taken_at":
 			requiredBitSet[1] |= 1 << 2
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.TakenAt = v
 				if err != nil {
 					return err
@@ -1801,7 +1801,7 @@ func (s *MeasurementPatch) encodeFields(e *jx.Encoder) {
 	{
 		if s.TakenAt.Set {
 			e.FieldStart("taken_at")
-			s.TakenAt.Encode(e, json.EncodeDateTime)
+			s.TakenAt.Encode(e, json.NewTimeEncoder("2006-01-02T15:04:05.999999999Z07:00"))
 		}
 	}
 }
@@ -1931,7 +1931,7 @@ func (s *MeasurementPatch) Decode(d *jx.Decoder) error {
 		case "taken_at":
 			if err := func() error {
 				s.TakenAt.Reset()
-				if err := s.TakenAt.Decode(d, json.DecodeDateTime); err != nil {
+				if err := s.TakenAt.Decode(d, json.NewTimeDecoder("2006-01-02T15:04:05.999999999Z07:00")); err != nil {
 					return err
 				}
 				return nil
@@ -2024,8 +2024,10 @@ func (s *MeasurementPatchDevice) encodeFields(e *jx.Encoder) {
 		}
 	}
 	{
-		e.FieldStart("serial")
-		e.Str(s.Serial)
+		if s.Serial.Set {
+			e.FieldStart("serial")
+			s.Serial.Encode(e)
+		}
 	}
 }
 
@@ -2040,7 +2042,6 @@ func (s *MeasurementPatchDevice) Decode(d *jx.Decoder) error {
 	if s == nil {
 		return errors.New("invalid: unable to decode MeasurementPatchDevice to nil")
 	}
-	var requiredBitSet [1]uint8
 
 	if err := d.ObjBytes(func(d *jx.Decoder, k []byte) error {
 		switch string(k) {
@@ -2065,11 +2066,9 @@ func (s *MeasurementPatchDevice) Decode(d *jx.Decoder) error {
 				return errors.Wrap(err, "decode field \"model\"")
 			}
 		case "serial":
-			requiredBitSet[0] |= 1 << 2
 			if err := func() error {
-				v, err := d.Str()
-				s.Serial = string(v)
-				if err != nil {
+				s.Serial.Reset()
+				if err := s.Serial.Decode(d); err != nil {
 					return err
 				}
 				return nil
@@ -2082,38 +2081,6 @@ func (s *MeasurementPatchDevice) Decode(d *jx.Decoder) error {
 		return nil
 	}); err != nil {
 		return errors.Wrap(err, "decode MeasurementPatchDevice")
-	}
-	// Validate required fields.
-	var failures []validate.FieldError
-	for i, mask := range [1]uint8{
-		0b00000100,
-	} {
-		if result := (requiredBitSet[i] & mask) ^ mask; result != 0 {
-			// Mask only required fields and check equality to mask using XOR.
-			//
-			// If XOR result is not zero, result is not equal to expected, so some fields are missed.
-			// Bits of fields which would be set are actually bits of missed fields.
-			missed := bits.OnesCount8(result)
-			for bitN := 0; bitN < missed; bitN++ {
-				bitIdx := bits.TrailingZeros8(result)
-				fieldIdx := i*8 + bitIdx
-				var name string
-				if fieldIdx < len(jsonFieldsNameOfMeasurementPatchDevice) {
-					name = jsonFieldsNameOfMeasurementPatchDevice[fieldIdx]
-				} else {
-					name = strconv.Itoa(fieldIdx)
-				}
-				failures = append(failures, validate.FieldError{
-					Name:  name,
-					Error: validate.ErrFieldRequired,
-				})
-				// Reset bit.
-				result &^= 1 << bitIdx
-			}
-		}
-	}
-	if len(failures) > 0 {
-		return &validate.Error{Fields: failures}
 	}
 
 	return nil
@@ -2382,14 +2349,14 @@ func (o *OptDateTime) Decode(d *jx.Decoder, format func(*jx.Decoder) (time.Time,
 // MarshalJSON implements stdjson.Marshaler.
 func (s OptDateTime) MarshalJSON() ([]byte, error) {
 	e := jx.Encoder{}
-	s.Encode(&e, json.EncodeDateTime)
+	s.Encode(&e, json.NewTimeEncoder("2006-01-02T15:04:05.999999999Z07:00"))
 	return e.Bytes(), nil
 }
 
 // UnmarshalJSON implements stdjson.Unmarshaler.
 func (s *OptDateTime) UnmarshalJSON(data []byte) error {
 	d := jx.DecodeBytes(data)
-	return s.Decode(d, json.DecodeDateTime)
+	return s.Decode(d, json.NewTimeDecoder("2006-01-02T15:04:05.999999999Z07:00"))
 }
 
 // Encode encodes float64 as json.
@@ -3441,7 +3408,7 @@ func (s *PatientProfile) Encode(e *jx.Encoder) {
 func (s *PatientProfile) encodeFields(e *jx.Encoder) {
 	{
 		e.FieldStart("created_at")
-		json.EncodeDateTime(e, s.CreatedAt)
+		json.EncodeTimeFormat(e, s.CreatedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 	{
 		e.FieldStart("creator_id")
@@ -3469,11 +3436,11 @@ func (s *PatientProfile) encodeFields(e *jx.Encoder) {
 	}
 	{
 		e.FieldStart("status_changed_at")
-		json.EncodeDateTime(e, s.StatusChangedAt)
+		json.EncodeTimeFormat(e, s.StatusChangedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 	{
 		e.FieldStart("updated_at")
-		json.EncodeDateTime(e, s.UpdatedAt)
+		json.EncodeTimeFormat(e, s.UpdatedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 	{
 		e.FieldStart("user_ids")
@@ -3514,7 +3481,7 @@ func (s *PatientProfile) Decode(d *jx.Decoder) error {
 		case "created_at":
 			requiredBitSet[0] |= 1 << 0
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.CreatedAt = v
 				if err != nil {
 					return err
@@ -3592,7 +3559,7 @@ func (s *PatientProfile) Decode(d *jx.Decoder) error {
 		case "status_changed_at":
 			requiredBitSet[0] |= 1 << 6
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.StatusChangedAt = v
 				if err != nil {
 					return err
@@ -3604,7 +3571,7 @@ func (s *PatientProfile) Decode(d *jx.Decoder) error {
 		case "updated_at":
 			requiredBitSet[0] |= 1 << 7
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.UpdatedAt = v
 				if err != nil {
 					return err
@@ -4938,7 +4905,7 @@ func (s *User) Encode(e *jx.Encoder) {
 func (s *User) encodeFields(e *jx.Encoder) {
 	{
 		e.FieldStart("created_at")
-		json.EncodeDateTime(e, s.CreatedAt)
+		json.EncodeTimeFormat(e, s.CreatedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 	{
 		e.FieldStart("email")
@@ -4974,7 +4941,7 @@ func (s *User) encodeFields(e *jx.Encoder) {
 	}
 	{
 		e.FieldStart("updated_at")
-		json.EncodeDateTime(e, s.UpdatedAt)
+		json.EncodeTimeFormat(e, s.UpdatedAt, "2006-01-02T15:04:05.999999999Z07:00")
 	}
 }
 
@@ -5002,7 +4969,7 @@ func (s *User) Decode(d *jx.Decoder) error {
 		case "created_at":
 			requiredBitSet[0] |= 1 << 0
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.CreatedAt = v
 				if err != nil {
 					return err
@@ -5106,7 +5073,7 @@ func (s *User) Decode(d *jx.Decoder) error {
 		case "updated_at":
 			requiredBitSet[1] |= 1 << 0
 			if err := func() error {
-				v, err := json.DecodeDateTime(d)
+				v, err := json.DecodeTimeFormat(d, "2006-01-02T15:04:05.999999999Z07:00")
 				s.UpdatedAt = v
 				if err != nil {
 					return err

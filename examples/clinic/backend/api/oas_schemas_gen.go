@@ -908,38 +908,38 @@ func (s *MeasurementPatchArm) UnmarshalText(data []byte) error {
 
 // The cuff that took the reading.
 type MeasurementPatchDevice struct {
-	Firmware OptString `json:"firmware"`
-	Model    OptString `json:"model"`
-	Serial   string    `json:"serial"`
+	Firmware OptNilString `json:"firmware"`
+	Model    OptNilString `json:"model"`
+	Serial   OptString    `json:"serial"`
 }
 
 // GetFirmware returns the value of Firmware.
-func (s *MeasurementPatchDevice) GetFirmware() OptString {
+func (s *MeasurementPatchDevice) GetFirmware() OptNilString {
 	return s.Firmware
 }
 
 // GetModel returns the value of Model.
-func (s *MeasurementPatchDevice) GetModel() OptString {
+func (s *MeasurementPatchDevice) GetModel() OptNilString {
 	return s.Model
 }
 
 // GetSerial returns the value of Serial.
-func (s *MeasurementPatchDevice) GetSerial() string {
+func (s *MeasurementPatchDevice) GetSerial() OptString {
 	return s.Serial
 }
 
 // SetFirmware sets the value of Firmware.
-func (s *MeasurementPatchDevice) SetFirmware(val OptString) {
+func (s *MeasurementPatchDevice) SetFirmware(val OptNilString) {
 	s.Firmware = val
 }
 
 // SetModel sets the value of Model.
-func (s *MeasurementPatchDevice) SetModel(val OptString) {
+func (s *MeasurementPatchDevice) SetModel(val OptNilString) {
 	s.Model = val
 }
 
 // SetSerial sets the value of Serial.
-func (s *MeasurementPatchDevice) SetSerial(val string) {
+func (s *MeasurementPatchDevice) SetSerial(val OptString) {
 	s.Serial = val
 }
 

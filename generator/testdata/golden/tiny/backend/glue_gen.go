@@ -69,7 +69,7 @@ func (h *handler) GetNote(ctx context.Context, params api.GetNoteParams) (*api.N
 
 func (h *handler) ListNoteDocuments(ctx context.Context, params api.ListNoteDocumentsParams) (*api.NoteList, error) {
 	out := new(api.NoteList)
-	page := document.Page{Limit: int(params.Limit.Or(20)), Offset: int(params.Offset.Or(0))}
+	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
 	if err := h.docs.List(ctx, "note", page, out); err != nil {
 		return nil, err
 	}
