@@ -5,7 +5,7 @@ EXAMPLE  ?= examples/clinic
 BIN      := $(CURDIR)/bin
 export GOFLAGS := -buildvcs=false
 
-.PHONY: run test build generate check-generated vet fmt-check unit e2e openapi-lint fuzz bench clean
+.PHONY: run test build generate vet fmt-check unit e2e openapi-lint fuzz bench clean
 
 ## run: generate, build and start the example backend (finds or starts PostgreSQL).
 run: build

@@ -161,3 +161,13 @@ func TestValidateInvalid(t *testing.T) {
 		}
 	})
 }
+
+// TestValidateSingleDashJSON: `validate -json DIR` works as the issue and
+// Go's tools spell it.
+func TestValidateSingleDashJSON(t *testing.T) {
+	t.Parallel()
+	stdout := mustCLI(t, "validate", "-json", clinicSpec(t))
+	if !strings.Contains(stdout, `"valid": true`) && !strings.Contains(stdout, `"valid":true`) {
+		t.Fatalf("validate -json: %s", stdout)
+	}
+}
