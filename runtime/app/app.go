@@ -254,6 +254,7 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		Addr:            cfg.Addr,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		ShutdownTimeout: cfg.ShutdownTimeout,
+		RequestTimeout:  cfg.RequestTimeout,
 		Logger:          logger,
 	}, mux, ready, b.OpenAPI)
 	return srv, pool.Close, nil

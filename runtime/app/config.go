@@ -22,6 +22,7 @@ type Config struct {
 	DBMaxConns      int32
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	RequestTimeout  time.Duration
 	MigrateOnStart  bool
 	LogLevel        slog.Level
 	LogFormat       string
@@ -39,6 +40,7 @@ var envVars = []envVar{
 	{"EXH_ISSUER", "http://localhost:<port>", "Public base URL of the API: the `iss` and `aud` of access tokens."},
 	{"EXH_DB_MAX_CONNS", "16", "Maximum PostgreSQL connections in the pool."},
 	{"EXH_MAX_BODY_BYTES", "1048576", "Largest accepted request body; larger ones get 413."},
+	{"EXH_REQUEST_TIMEOUT", "15s", "Deadline of each request, passed to the database; a request over it gets 503."},
 	{"EXH_SHUTDOWN_TIMEOUT", "20s", "How long `serve` drains in-flight requests after SIGTERM."},
 	{"EXH_MIGRATE_ON_START", "true", "Whether `serve` applies pending migrations before listening."},
 	{"EXH_LOG_LEVEL", "info", "debug, info, warn or error."},
@@ -86,6 +88,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.DBMaxConns = int32(conns)
 	if c.MaxBodyBytes, err = strconv.ParseInt(get("EXH_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1 {
 		return c, fmt.Errorf("EXH_MAX_BODY_BYTES: want a positive integer, got %q", get("EXH_MAX_BODY_BYTES"))
+	}
+	if c.RequestTimeout, err = time.ParseDuration(get("EXH_REQUEST_TIMEOUT")); err != nil || c.RequestTimeout <= 0 {
+		return c, fmt.Errorf("EXH_REQUEST_TIMEOUT: want a positive duration such as 15s, got %q", get("EXH_REQUEST_TIMEOUT"))
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("EXH_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout <= 0 {
 		return c, fmt.Errorf("EXH_SHUTDOWN_TIMEOUT: want a positive duration such as 20s, got %q", get("EXH_SHUTDOWN_TIMEOUT"))

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/db"
 )
 
@@ -76,9 +78,17 @@ type Keys struct {
 	keys        map[string]*signingKey
 	active      *signingKey
 	loadedAt    time.Time
-	generation  uint64 // incremented by every load
+	attempts    uint64 // incremented by every load attempt that ran
+	loadErr     error  // error of the last attempt; nil after a success
+	failedAt    time.Time
 	lastUnknown time.Time
 }
+
+// reloadBackoff is how long after a failed load the cached keys are used
+// as they are, without another attempt (unless a token names an unknown
+// kid; see unknownKidEvery). While the database is down, verifying a token
+// must not wait for a connection attempt on every request.
+const reloadBackoff = 5 * time.Second
 
 func newKeys(pool *pgxpool.Pool, clock func() time.Time, verifyFor, cacheTTL, unknownKidEvery time.Duration) *Keys {
 	return &Keys{
@@ -108,23 +118,31 @@ func (k *Keys) signing(ctx context.Context) (*signingKey, error) {
 }
 
 // verifying returns the key with the given kid if it may verify tokens now.
-// An unknown kid triggers a reload at most once per unknownKidEvery.
+// An unknown kid triggers a reload at most once per unknownKidEvery. When a
+// reload fails, the keys loaded before keep verifying (a database outage
+// must not turn valid tokens into 401s, which make clients discard them);
+// with no keys cached, the error is a 503 *apierr.Error.
 func (k *Keys) verifying(ctx context.Context, kid string) (*signingKey, error) {
 	now := k.clock()
 	k.mu.Lock()
 	key, ok := k.keys[kid]
-	reload := !k.fresh() || (!ok && now.Sub(k.lastUnknown) >= k.unknownKidEvery)
-	if !ok && reload {
+	unknown := !ok && now.Sub(k.lastUnknown) >= k.unknownKidEvery
+	reload := unknown || (!k.fresh() && !k.backingOff(now))
+	if unknown {
 		k.lastUnknown = now
 	}
 	k.mu.Unlock()
 	if reload {
-		if err := k.reload(ctx, false); err != nil {
-			return nil, err
-		}
+		err := k.reload(ctx, false)
 		k.mu.Lock()
 		key, ok = k.keys[kid]
+		cached := len(k.keys) > 0
 		k.mu.Unlock()
+		if err != nil && !cached {
+			return nil, apierr.Wrap(fmt.Errorf("load signing keys: %w", err),
+				http.StatusServiceUnavailable, apierr.CodeUnavailable,
+				"The service is temporarily unavailable. Please retry shortly.")
+		}
 	}
 	if !ok {
 		return nil, errUnknownKid
@@ -145,12 +163,24 @@ func (k *Keys) fresh() bool {
 	return !k.loadedAt.IsZero() && k.clock().Sub(k.loadedAt) < k.cacheTTL
 }
 
+// backingOff reports whether the last load failed less than reloadBackoff
+// (at most cacheTTL) ago and keys from before are cached; k.mu must be held.
+func (k *Keys) backingOff(now time.Time) bool {
+	return k.loadErr != nil && len(k.keys) > 0 && now.Sub(k.failedAt) < min(reloadBackoff, k.cacheTTL)
+}
+
 // Public returns the public keys that currently verify tokens (the active
 // key and retired keys still in their verification window): the active key
-// first, then the newest.
+// first, then the newest. When the keys cannot be reloaded, the ones loaded
+// before are returned.
 func (k *Keys) Public(ctx context.Context) ([]JWK, error) {
 	if _, err := k.signing(ctx); err != nil {
-		return nil, err
+		k.mu.Lock()
+		cached := k.active != nil
+		k.mu.Unlock()
+		if !cached {
+			return nil, err
+		}
 	}
 	now := k.clock()
 	k.mu.Lock()
@@ -217,17 +247,22 @@ func (k *Keys) Rotate(ctx context.Context) (string, error) {
 }
 
 // reload loads the keys from the database; with create, it also makes
-// sure an active key exists. Concurrent callers share one load.
+// sure an active key exists. Concurrent callers share one load attempt, and
+// its failure: while the database is down, callers queued behind a failing
+// attempt do not each wait for one of their own.
 func (k *Keys) reload(ctx context.Context, create bool) error {
 	k.mu.Lock()
-	seen := k.generation
+	seen := k.attempts
 	k.mu.Unlock()
 	k.loadMu.Lock()
 	defer k.loadMu.Unlock()
 	k.mu.Lock()
-	reloaded := k.generation != seen // another goroutine loaded while this one waited
+	tried, lastErr := k.attempts != seen, k.loadErr // another goroutine tried while this one waited
 	k.mu.Unlock()
-	if !reloaded {
+	if tried && lastErr != nil {
+		return lastErr
+	}
+	if !tried {
 		if err := k.loadLocked(ctx); err != nil {
 			return err
 		}
@@ -260,16 +295,37 @@ func (k *Keys) reload(ctx context.Context, create bool) error {
 }
 
 // loadLocked replaces the cache with the keys in the database that may
-// still verify tokens; k.loadMu must be held.
+// still verify tokens; k.loadMu must be held. A failure leaves the cache as
+// it was and is remembered (for reload and backingOff) unless ctx ended:
+// then it says nothing about the database.
 func (k *Keys) loadLocked(ctx context.Context) error {
 	now := k.clock()
-	rows, err := k.pool.Query(ctx, `
+	keys, active, err := k.query(ctx, now)
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.attempts++
+	k.loadErr = err
+	if err != nil {
+		k.failedAt = now
+		return err
+	}
+	k.keys, k.active, k.loadedAt = keys, active, now
+	return nil
+}
+
+// query reads the keys that may still verify tokens at now.
+func (k *Keys) query(ctx context.Context, now time.Time) (map[string]*signingKey, *signingKey, error) {
+	rows, err := db.Query(ctx, k.pool, `
 		SELECT kid, alg, private_key, public_jwk, created_at, retired_at
 		FROM auth_signing_keys
 		WHERE retired_at IS NULL OR retired_at > $1`, now.Add(-k.verifyFor))
 	if err != nil {
-		return fmt.Errorf("load signing keys: %w", err)
+		return nil, nil, fmt.Errorf("load signing keys: %w", err)
 	}
+	defer rows.Close()
 	keys := map[string]*signingKey{}
 	var active *signingKey
 	for rows.Next() {
@@ -280,12 +336,10 @@ func (k *Keys) loadLocked(ctx context.Context) error {
 			retired *time.Time
 		)
 		if err := rows.Scan(&key.kid, &key.alg, &der, &jwk, &key.createdAt, &retired); err != nil {
-			rows.Close()
-			return fmt.Errorf("load signing keys: %w", err)
+			return nil, nil, fmt.Errorf("load signing keys: %w", err)
 		}
 		if err := decodeKey(&key, der, jwk); err != nil {
-			rows.Close()
-			return fmt.Errorf("load signing key %q: %w", key.kid, err)
+			return nil, nil, fmt.Errorf("load signing key %q: %w", key.kid, err)
 		}
 		if retired != nil {
 			key.retiredAt = *retired
@@ -296,13 +350,9 @@ func (k *Keys) loadLocked(ctx context.Context) error {
 		keys[key.kid] = &key
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load signing keys: %w", err)
+		return nil, nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	k.mu.Lock()
-	k.keys, k.active, k.loadedAt = keys, active, now
-	k.generation++
-	k.mu.Unlock()
-	return nil
+	return keys, active, nil
 }
 
 func decodeKey(key *signingKey, der, jwk []byte) error {

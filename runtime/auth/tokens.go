@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/project"
 )
 
@@ -160,8 +161,12 @@ func (t *Tokens) Issue(ctx context.Context, p *Principal) (token string, expires
 
 // Verify checks an access token: ES256 only, the key chosen solely by kid
 // among the local keys (jku, x5u and jwk headers are ignored), typ at+jwt,
-// exp required, exp/nbf/iat with leeway, iss and aud (TOK-1..TOK-4). Any
-// failure is a 401 *apierr.Error; the reason is kept as its cause for logs.
+// exp required, exp/nbf/iat with leeway, iss and aud (TOK-1..TOK-4). A
+// token that fails a check is a 401 *apierr.Error, the reason kept as its
+// cause for logs. When the signing keys cannot be reloaded from the
+// database, the keys loaded before keep verifying; with none loaded yet, the
+// error is a 503 *apierr.Error: an outage must not look like a bad token,
+// which clients throw away.
 func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return nil, unauthorized(errors.New("token missing or too long"))
@@ -170,7 +175,10 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 	if c, ok := t.verified.get(token, now); ok {
 		return c, nil
 	}
-	var claims AccessClaims
+	var (
+		claims AccessClaims
+		keyErr *apierr.Error // the keys could not be loaded: no verdict
+	)
 	_, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
 		typ, _ := tok.Header["typ"].(string)
 		if !isAccessTokenTyp(typ) {
@@ -182,6 +190,7 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 		}
 		key, err := t.keys.verifying(ctx, kid)
 		if err != nil {
+			errors.As(err, &keyErr)
 			return nil, err
 		}
 		if tok.Method.Alg() != key.alg {
@@ -189,6 +198,9 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 		}
 		return key.public, nil
 	})
+	if keyErr != nil {
+		return nil, keyErr
+	}
 	if err != nil {
 		return nil, unauthorized(err)
 	}
@@ -221,17 +233,24 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 	if u, ok := t.users.get(id, now); ok {
 		p.Email, p.Roles = u.email, u.roles
 	} else {
-		err = t.pool.QueryRow(ctx, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&p.Email, &p.Roles)
+		// Noted before the read: if ForgetUser runs after it, what is read
+		// may predate the change and must not be cached.
+		gen := t.users.generation()
+		err = db.QueryRow(ctx, t.pool, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&p.Email, &p.Roles)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ctx, unauthorized(errors.New("user no longer exists"))
 		}
 		if err != nil {
-			// Not a verdict on the token (the database failed, say): a 5xx,
-			// not something that looks like bad credentials.
-			return ctx, apierr.Wrap(fmt.Errorf("authenticate: load user: %w", err),
-				http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
+			// Not a verdict on the token: a 5xx, not something that looks
+			// like bad credentials; a 503 when the database is unavailable.
+			err = fmt.Errorf("authenticate: load user: %w", err)
+			if db.IsUnavailable(err) {
+				return ctx, apierr.Wrap(err, http.StatusServiceUnavailable, apierr.CodeUnavailable,
+					"The service is temporarily unavailable. Please retry shortly.")
+			}
+			return ctx, apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
 		}
-		t.users.put(id, p.Email, p.Roles, now)
+		t.users.put(id, p.Email, p.Roles, now, gen)
 	}
 	p.Permissions = t.roles.Permissions(p.Roles)
 	return WithPrincipal(ctx, p), nil
@@ -239,7 +258,9 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 
 // ForgetUser drops what Authenticate remembers of a user, so a change to
 // the user's roles or the user's deletion applies at the next request on
-// this replica (other replicas see it within the user cache TTL).
+// this replica (other replicas see it within the user cache TTL). Call it
+// after the change has committed. An Authenticate that read the user before
+// the commit does not put the old state back into the cache.
 func (t *Tokens) ForgetUser(id uuid.UUID) { t.users.forget(id) }
 
 // PublicKeys returns the keys that currently verify tokens, newest first.

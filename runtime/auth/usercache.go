@@ -15,9 +15,17 @@ import (
 const DefaultUserCacheTTL = time.Second
 
 // userCache remembers the stored state of recently seen users.
+//
+// A reader that loaded a user before a change committed must not put that
+// state back after forget dropped it (the old roles would survive up to the
+// TTL). So readers note the generation before reading the database, and put
+// stores nothing when a forget happened since. The generation is global:
+// forgets are rare (role changes, deletions), and a rejected put only costs
+// one more read.
 type userCache struct {
 	mu      sync.Mutex
 	entries map[uuid.UUID]userEntry
+	gen     uint64 // incremented by every forget
 	max     int
 	ttl     time.Duration
 }
@@ -45,12 +53,24 @@ func (c *userCache) get(id uuid.UUID, now time.Time) (userEntry, bool) {
 	return e, true
 }
 
-func (c *userCache) put(id uuid.UUID, email string, roles []string, now time.Time) {
+// generation returns the value to pass to put for a read that starts now.
+func (c *userCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put remembers a user's state read from the database after generation
+// returned gen; it does nothing if forget was called since.
+func (c *userCache) put(id uuid.UUID, email string, roles []string, now time.Time, gen uint64) {
 	if c.ttl <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if len(c.entries) >= c.max {
 		for k, e := range c.entries {
 			if !now.Before(e.until) {
@@ -64,8 +84,11 @@ func (c *userCache) put(id uuid.UUID, email string, roles []string, now time.Tim
 	c.entries[id] = userEntry{email: email, roles: roles, until: now.Add(c.ttl)}
 }
 
+// forget drops what is cached of a user and keeps reads that started
+// before from being cached.
 func (c *userCache) forget(id uuid.UUID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	delete(c.entries, id)
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/exhgen/exhgen/runtime/apierr"
 )
 
 // Session defaults set on every pooled connection unless the URL names them
@@ -19,15 +16,17 @@ import (
 const (
 	DefaultStatementTimeout                = 30 * time.Second
 	DefaultIdleInTransactionSessionTimeout = 60 * time.Second
-	// DefaultAcquireTimeout bounds how long InTx waits for a pooled
-	// connection before answering 503.
+	// DefaultAcquireTimeout bounds how long Acquire (and so InTx, Exec,
+	// Query and QueryRow) waits for a pooled connection before answering
+	// 503; WithAcquireTimeout changes it for one context.
 	DefaultAcquireTimeout = 5 * time.Second
 	// DefaultMaxConns is used when Open is given maxConns <= 0.
 	DefaultMaxConns int32 = 10
 )
 
-// ErrPoolExhausted is in the chain of the error InTx returns when no
-// connection became free within DefaultAcquireTimeout.
+// ErrPoolExhausted is in the chain of the error Acquire (and every helper
+// using it) returns when no connection became free within the acquire
+// timeout.
 var ErrPoolExhausted = errors.New("db: no connection available")
 
 // Open connects a pool to url with at most maxConns connections
@@ -94,11 +93,10 @@ func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10)
 
 // InTx runs fn in a transaction: it commits when fn returns nil and rolls back
 // when fn returns an error or panics (the panic is re-raised after the
-// rollback). Waiting for a free connection is bounded by
-// DefaultAcquireTimeout; running out gives a 503 *apierr.Error wrapping
-// ErrPoolExhausted.
+// rollback). The connection comes from Acquire: waiting for it is bounded,
+// and running out gives a 503 *apierr.Error wrapping ErrPoolExhausted.
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (err error) {
-	conn, err := acquire(ctx, pool)
+	conn, err := Acquire(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -127,20 +125,4 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (er
 	}
 	committed = true
 	return nil
-}
-
-// acquire takes a connection, waiting at most DefaultAcquireTimeout.
-func acquire(ctx context.Context, pool *pgxpool.Pool) (*pgxpool.Conn, error) {
-	actx, cancel := context.WithTimeoutCause(ctx, DefaultAcquireTimeout, ErrPoolExhausted)
-	defer cancel()
-	conn, err := pool.Acquire(actx)
-	if err == nil {
-		return conn, nil
-	}
-	if ctx.Err() == nil && errors.Is(context.Cause(actx), ErrPoolExhausted) {
-		return nil, apierr.Wrap(fmt.Errorf("acquire connection: %w", ErrPoolExhausted),
-			http.StatusServiceUnavailable, apierr.CodeUnavailable,
-			"The service is busy. Please retry shortly.")
-	}
-	return nil, fmt.Errorf("acquire connection: %w", err)
 }

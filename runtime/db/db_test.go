@@ -1,9 +1,7 @@
 package db_test
 
 import (
-	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -12,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
 )
@@ -123,43 +120,6 @@ func TestInTx(t *testing.T) {
 	// All connections went back to the pool.
 	if n := pool.Stat().AcquiredConns(); n != 0 {
 		t.Fatalf("%d connections still acquired", n)
-	}
-}
-
-func TestAV2_InTxPoolExhaustedIs503(t *testing.T) {
-	t.Parallel()
-	pool, err := db.Open(t.Context(), dbtest.URL(t), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	held, err := pool.Acquire(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Release()
-
-	// A caller deadline shorter than the acquire timeout is the caller's.
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	err = db.InTx(ctx, pool, func(pgx.Tx) error { return nil })
-	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, db.ErrPoolExhausted) {
-		t.Fatalf("err = %v, want the caller's deadline", err)
-	}
-
-	if testing.Short() {
-		return
-	}
-	start := time.Now()
-	err = db.InTx(t.Context(), pool, func(pgx.Tx) error { return nil })
-	if !errors.Is(err, db.ErrPoolExhausted) {
-		t.Fatalf("err = %v, want ErrPoolExhausted", err)
-	}
-	if e := apierr.From(err); e.Status != http.StatusServiceUnavailable || e.Code != apierr.CodeUnavailable {
-		t.Fatalf("apierr = %d %s, want 503 %s", e.Status, e.Code, apierr.CodeUnavailable)
-	}
-	if d := time.Since(start); d < db.DefaultAcquireTimeout {
-		t.Fatalf("gave up after %v", d)
 	}
 }
 

@@ -2,9 +2,14 @@
 // applies SQL migrations.
 //
 // Open builds a bounded pgxpool whose sessions carry statement_timeout and
-// idle_in_transaction_session_timeout (SECURITY.md AV-3). InTx runs a function
-// in a transaction, bounding the wait for a pooled connection so a saturated
-// pool answers 503 instead of queueing forever (AV-2). Migrate applies
+// idle_in_transaction_session_timeout (SECURITY.md AV-3). Acquire bounds the
+// wait for a pooled connection (DefaultAcquireTimeout, or WithAcquireTimeout)
+// so a saturated pool answers 503 instead of queueing until the statement
+// timeout (AV-2); every use of the pool goes through it: InTx runs a
+// function in a transaction, and Exec, Query and QueryRow replace the
+// pool's own methods of the same names. IsUnavailable tells a database that
+// cannot serve right now (pool exhausted or closed, connection refused or
+// lost, server shutting down, deadline) from a failing query. Migrate applies
 // migrations exactly once, in order, each in its own transaction, under a
 // PostgreSQL advisory lock so concurrent processes can start together.
 //

@@ -91,9 +91,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, migs []Migration) (applied
 	if err := checkNames(migs); err != nil {
 		return nil, err
 	}
-	conn, err := pool.Acquire(ctx)
+	conn, err := Acquire(ctx, pool)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: acquire connection: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	// Migrations may legitimately run long, and waiting for another
 	// migrator's lock may too: lift the pool's statement_timeout on this
@@ -147,9 +147,9 @@ func Pending(ctx context.Context, pool *pgxpool.Pool, migs []Migration) ([]Migra
 	if err := checkNames(migs); err != nil {
 		return nil, err
 	}
-	conn, err := pool.Acquire(ctx)
+	conn, err := Acquire(ctx, pool)
 	if err != nil {
-		return nil, fmt.Errorf("pending migrations: acquire connection: %w", err)
+		return nil, fmt.Errorf("pending migrations: %w", err)
 	}
 	defer conn.Release()
 	return pending(ctx, conn.Conn(), migs)

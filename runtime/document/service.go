@@ -263,7 +263,7 @@ func (s *Service) Create(ctx context.Context, modelName string, data json.Marsha
 		}
 	}
 	var res []byte
-	err = s.pool.QueryRow(ctx, m.sql.insert, s.newID(), p.UserID, s.timestamp(), raw).Scan(&res)
+	err = db.QueryRow(ctx, s.pool, m.sql.insert, s.newID(), p.UserID, s.timestamp(), raw).Scan(&res)
 	if err != nil {
 		return s.dbError(ctx, m, "create", err)
 	}
@@ -287,9 +287,9 @@ func (s *Service) Get(ctx context.Context, modelName string, id uuid.UUID, out j
 	}
 	var row pgx.Row
 	if filtered {
-		row = s.pool.QueryRow(ctx, q, id, p.UserID)
+		row = db.QueryRow(ctx, s.pool, q, id, p.UserID)
 	} else {
-		row = s.pool.QueryRow(ctx, q, id)
+		row = db.QueryRow(ctx, s.pool, q, id)
 	}
 	var res []byte
 	if err := row.Scan(&res); err != nil {
@@ -331,9 +331,9 @@ func (s *Service) List(ctx context.Context, modelName string, page Page, out jso
 	case !ok:
 		res = fmt.Appendf(nil, `{"data":[],"page":{"limit":%d,"offset":%d,"total":0}}`, limit, offset)
 	case filtered:
-		err = s.pool.QueryRow(ctx, q, limit, offset, p.UserID).Scan(&res)
+		err = db.QueryRow(ctx, s.pool, q, limit, offset, p.UserID).Scan(&res)
 	default:
-		err = s.pool.QueryRow(ctx, q, limit, offset).Scan(&res)
+		err = db.QueryRow(ctx, s.pool, q, limit, offset).Scan(&res)
 	}
 	if err != nil {
 		return s.dbError(ctx, m, "list", err)
@@ -446,9 +446,9 @@ func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, if
 		}
 		var tag pgconn.CommandTag
 		if filtered {
-			tag, err = s.pool.Exec(ctx, q, id, p.UserID)
+			tag, err = db.Exec(ctx, s.pool, q, id, p.UserID)
 		} else {
-			tag, err = s.pool.Exec(ctx, q, id)
+			tag, err = db.Exec(ctx, s.pool, q, id)
 		}
 		if err != nil {
 			return s.dbError(ctx, m, "delete", err)

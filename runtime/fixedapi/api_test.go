@@ -316,8 +316,9 @@ func TestMalformedRequests(t *testing.T) {
 }
 
 // TestAuthenticationFailureIsNotA401 checks that a token that cannot be
-// checked because the database is down answers 5xx (generic, IN-5), not
-// 401: clients must not drop valid credentials over an outage.
+// checked because the database is down answers 503 with Retry-After
+// (generic, IN-5; AV-5), not 401: clients must not drop valid credentials
+// over an outage.
 func TestAuthenticationFailureIsNotA401(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, user.RegistrationOpen, nil)
@@ -326,11 +327,11 @@ func TestAuthenticationFailureIsNotA401(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.pool.Close()
-	status, _, b := e.do(t, http.MethodGet, "/users/me", "", "Authorization", "Bearer "+tok)
+	status, header, b := e.do(t, http.MethodGet, "/users/me", "", "Authorization", "Bearer "+tok)
 	body := decodeError(t, b)
-	if status != http.StatusInternalServerError || body.Code != apierr.CodeInternal ||
-		body.Message != apierr.ErrInternal.Message || body.RequestID != "test-request-1" {
-		t.Fatalf("got %d %s", status, b)
+	if status != http.StatusServiceUnavailable || body.Code != apierr.CodeUnavailable ||
+		header.Get("Retry-After") == "" || body.RequestID != "test-request-1" {
+		t.Fatalf("got %d %v %s", status, header, b)
 	}
 }
 

@@ -1,7 +1,9 @@
 // Package server is the runtime's HTTP front: an http.Server with every
 // timeout set (SECURITY.md AV-1) and graceful shutdown (DUR-4), a fixed
 // middleware chain, the probe routes, and the one place where errors become
-// JSON responses (IN-5).
+// JSON responses (IN-5). An unavailable database (runtime/db.IsUnavailable)
+// or a passed deadline answers 503 with Retry-After, never 500 or 401 (AV-2,
+// AV-5).
 //
 // Middleware, outermost first:
 //
@@ -16,10 +18,18 @@
 //  4. security headers: X-Content-Type-Options: nosniff, Cache-Control:
 //     no-store, Referrer-Policy: no-referrer, X-Frame-Options: DENY and a
 //     deny-all Content-Security-Policy (handlers may override them);
-//  5. body limit: a Content-Length above Config.MaxBodyBytes is answered 413
+//  5. Retry-After: 1 on every 503 and 429 response that has none, including
+//     those ogen writes itself;
+//  6. request deadline: the request's context ends Config.RequestTimeout
+//     (default 15 s, always below WriteTimeout) after the request arrived,
+//     so waiting for a pooled connection, a lock or a query stops then
+//     (AV-1; http.Server's WriteTimeout cancels nothing). The context's
+//     error maps to 503 service_unavailable, and a handler that ran out
+//     without writing anything gets that 503 from the middleware;
+//  7. body limit: a Content-Length above Config.MaxBodyBytes is answered 413
 //     without reading the body; other bodies are wrapped in
 //     http.MaxBytesReader (IN-3);
-//  6. strict JSON: a JSON body (application/json, *+json) is rejected with
+//  8. strict JSON: a JSON body (application/json, *+json) is rejected with
 //     400 unless it is valid UTF-8 holding exactly one well-formed value
 //     without repeated member names, \u0000, or nesting deeper than
 //     MaxJSONDepth (IN-2, IN-3). Go's and ogen's decoders accept all of

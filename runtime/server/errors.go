@@ -13,6 +13,7 @@ import (
 	"github.com/ogen-go/ogen/validate"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/db"
 )
 
 // CodeNotImplemented answers operations an ogen handler does not implement.
@@ -27,15 +28,20 @@ var (
 	errMediaType    = apierr.New(http.StatusUnsupportedMediaType, apierr.CodeUnsupportedMedia, "The request's Content-Type is not supported by this operation.")
 	errNotAllowed   = apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed, "The method is not allowed on this resource.")
 	errNotImpl      = apierr.New(http.StatusNotImplemented, CodeNotImplemented, "This operation is not implemented.")
-	errUnavailable  = apierr.New(http.StatusServiceUnavailable, apierr.CodeUnavailable, "The service is busy. Please retry shortly.")
+	errUnavailable  = apierr.New(http.StatusServiceUnavailable, apierr.CodeUnavailable, "The service is temporarily unavailable. Please retry shortly.")
 )
 
 const validationFailed = "The request is invalid."
 
 // PublicError returns the public face of err: ogen's decode, validation and
-// security errors, body-size and timeout errors are mapped to their status
-// and code; an *apierr.Error in the chain is used as is; anything else is a
-// 500 internal_error whose cause stays in the chain for logging only.
+// security errors and body-size errors are mapped to their status and code;
+// an *apierr.Error in the chain is used as is, except that a 500 caused by
+// an unavailable database becomes a 503; an unavailable database
+// (db.IsUnavailable: pool exhausted or closed, connection refused or lost,
+// SQLSTATE class 08, statement timeout, server shutting down) or a passed
+// deadline is a 503 service_unavailable (WriteError adds Retry-After);
+// anything else is a 500 internal_error whose cause stays in the chain for
+// logging only.
 func PublicError(err error) *apierr.Error {
 	if err == nil {
 		return apierr.ErrInternal
@@ -49,6 +55,10 @@ func PublicError(err error) *apierr.Error {
 		ctErr     *validate.InvalidContentTypeError
 		ae        *apierr.Error
 	)
+	hasAE := errors.As(err, &ae)
+	// A verdict (4xx) or a deliberate 5xx stands; an internal error whose
+	// cause is the database being unavailable is a 503.
+	unavailable := (!hasAE || ae.Status == http.StatusInternalServerError) && db.IsUnavailable(err)
 	switch {
 	case errors.As(err, &maxErr):
 		// Also reached through DecodeRequestError: ogen reads the body.
@@ -62,7 +72,10 @@ func PublicError(err error) *apierr.Error {
 		// The security handler (auth.Tokens.Authenticate) says what is
 		// wrong: a 401/403 verdict on the token, or a 5xx when it could
 		// not decide (the database is down, say).
-		if errors.As(err, &ae) {
+		if unavailable {
+			return withCause(errUnavailable, err)
+		}
+		if hasAE {
 			return ae
 		}
 		return withCause(apierr.ErrUnauthorized, err)
@@ -74,23 +87,16 @@ func PublicError(err error) *apierr.Error {
 		return decodeParamsError(paramsErr)
 	case errors.Is(err, ht.ErrNotImplemented):
 		return withCause(errNotImpl, err)
-	case errors.As(err, &ae):
+	case unavailable:
+		return withCause(errUnavailable, err)
+	case hasAE:
 		return ae
 	case errors.As(err, &ogenErr):
 		if ogenErr.Code() == http.StatusBadRequest {
 			return withCause(errBadRequest, err)
 		}
-	case errors.Is(err, context.DeadlineExceeded), isQueryCanceled(err):
-		return withCause(errUnavailable, err)
 	}
 	return apierr.From(err)
-}
-
-// isQueryCanceled reports a PostgreSQL statement_timeout or cancel (SQLSTATE
-// 57014), without importing the driver.
-func isQueryCanceled(err error) bool {
-	var pg interface{ SQLState() string }
-	return errors.As(err, &pg) && pg.SQLState() == "57014"
 }
 
 func withCause(e *apierr.Error, cause error) *apierr.Error {
@@ -166,16 +172,10 @@ func Public(ctx context.Context, err error) (int, apierr.Body) {
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := Public(r.Context(), err)
 	h := w.Header()
-	switch status {
-	case http.StatusUnauthorized:
-		if h.Get("WWW-Authenticate") == "" {
-			h.Set("WWW-Authenticate", "Bearer")
-		}
-	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-		if h.Get("Retry-After") == "" {
-			h.Set("Retry-After", "1")
-		}
+	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+		h.Set("WWW-Authenticate", "Bearer")
 	}
+	setRetryAfter(h, status)
 	writeJSON(w, status, body)
 }
 
@@ -223,7 +223,9 @@ func MethodNotAllowed(w http.ResponseWriter, r *http.Request, allowed string) {
 }
 
 // BearerChallenge adds `WWW-Authenticate: Bearer` to 401 responses (RFC 6750
-// §3): ogen writes its Handler's NewError responses itself, without headers.
+// §3), and Retry-After to 503 and 429 ones: ogen writes its Handler's
+// NewError responses itself, without headers. (Server's middleware adds
+// Retry-After too; this covers handlers served without it.)
 func BearerChallenge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(&challengeWriter{ResponseWriter: w}, r)
@@ -236,6 +238,7 @@ func (w *challengeWriter) WriteHeader(code int) {
 	if code == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
+	setRetryAfter(w.Header(), code)
 	w.ResponseWriter.WriteHeader(code)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -30,9 +32,28 @@ func (thingHandler) CreateThing(ctx context.Context, req *testapi.Thing) (*testa
 		return nil, errors.New("pq: relation users does not exist")
 	case 15:
 		return nil, apierr.ErrForbidden
+	case 16: // waits for something that never comes, as long as ctx lets it
+		if err := waitForDeadline(ctx); err != nil {
+			return nil, fmt.Errorf("wait for lock: %w", err)
+		}
 	}
 	return req, nil
 }
+
+// waitForDeadline blocks until ctx ends and returns its error, or returns
+// nil after noDeadline: a request without a deadline must not hang a test.
+func waitForDeadline(ctx context.Context) error {
+	t := time.NewTimer(noDeadline)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+const noDeadline = 5 * time.Second
 
 func (thingHandler) GetThing(ctx context.Context, p testapi.GetThingParams) (*testapi.Thing, error) {
 	if p.ID == uuid.Nil {
@@ -119,6 +140,18 @@ func newFixture(t *testing.T, cfg Config, ready func(context.Context) error) *fi
 	mux.HandleFunc("/write-then-panic", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "partial")
 		panic("late")
+	})
+	mux.HandleFunc("/wait", func(w http.ResponseWriter, r *http.Request) {
+		if err := waitForDeadline(r.Context()); err != nil {
+			WriteError(w, r, fmt.Errorf("wait for lock: %w", err))
+			return
+		}
+		_, _ = io.WriteString(w, "no deadline")
+	})
+	mux.HandleFunc("/wait-silently", func(w http.ResponseWriter, r *http.Request) {
+		if waitForDeadline(r.Context()) == nil {
+			_, _ = io.WriteString(w, "no deadline")
+		}
 	})
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)

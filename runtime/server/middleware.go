@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -177,6 +178,45 @@ func securityHeaders(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// deadline gives the request's context a deadline Config.RequestTimeout
+// away (AV-1). A handler that ran out and wrote nothing gets a 503; one
+// that wrote its own error (the context's error maps to 503 too) keeps it.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		ww := &written{ResponseWriter: w}
+		next.ServeHTTP(ww, r.WithContext(ctx))
+		if !ww.sent && r.Context().Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			WriteError(ww, r, fmt.Errorf("request ran longer than %v: %w", s.cfg.RequestTimeout, ctx.Err()))
+		}
+	})
+}
+
+// retryAfter adds Retry-After to 503 and 429 responses that lack it, such
+// as the ones ogen writes from a Handler's NewError.
+func retryAfter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&retryAfterWriter{ResponseWriter: w}, r)
+	})
+}
+
+type retryAfterWriter struct{ http.ResponseWriter }
+
+func (w *retryAfterWriter) WriteHeader(code int) {
+	setRetryAfter(w.Header(), code)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// setRetryAfter sets Retry-After: 1 for a 503 or 429 unless h has one.
+func setRetryAfter(h http.Header, status int) {
+	if (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "1")
+	}
+}
+
+func (w *retryAfterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) bodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ const (
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultWriteTimeout      = 60 * time.Second
+	DefaultRequestTimeout    = 15 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultShutdownTimeout   = 20 * time.Second
 	DefaultMaxBodyBytes      = 1 << 20
@@ -38,6 +39,15 @@ type Config struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	// RequestTimeout is the deadline of each request's context (AV-1):
+	// whatever the handler waits for under that context (a pooled
+	// connection, a row lock, a query) ends with it, and a request that
+	// ran out answers 503 service_unavailable with Retry-After. (The
+	// http.Server timeouts cancel no context: after WriteTimeout a
+	// handler keeps running, only its response is lost.) It must be below
+	// WriteTimeout, or the 503 could not be sent: a value that is not is
+	// lowered to three quarters of WriteTimeout.
+	RequestTimeout time.Duration
 	// ShutdownTimeout bounds the graceful drain once Serve's ctx is done.
 	ShutdownTimeout time.Duration
 
@@ -57,6 +67,10 @@ func (c Config) withDefaults() Config {
 	def(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	def(&c.ReadTimeout, DefaultReadTimeout)
 	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.RequestTimeout, DefaultRequestTimeout)
+	if c.RequestTimeout >= c.WriteTimeout {
+		c.RequestTimeout = c.WriteTimeout / 4 * 3
+	}
 	def(&c.IdleTimeout, DefaultIdleTimeout)
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	if c.MaxBodyBytes <= 0 {
@@ -123,6 +137,8 @@ func New(cfg Config, api http.Handler, ready func(context.Context) error, openap
 	var h http.Handler = mux
 	h = strictJSON(h)
 	h = s.bodyLimit(h)
+	h = s.deadline(h)
+	h = retryAfter(h)
 	h = securityHeaders(h)
 	h = s.recovery(h)
 	h = s.accessLog(h)

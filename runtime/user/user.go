@@ -21,6 +21,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/auth"
+	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/project"
 )
 
@@ -187,7 +188,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	u.ID = uuid.New()
 	u.CreatedAt = s.clock().UTC().Truncate(time.Microsecond)
 	u.UpdatedAt = u.CreatedAt
-	_, err = s.pool.Exec(ctx, `
+	_, err = db.Exec(ctx, s.pool, `
 		INSERT INTO users (id, email, email_key, password_hash, first_name, last_name,
 		                   language, time_zone, roles, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -215,7 +216,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*AccessToken, error
 		hash  *string
 		roles []string
 	)
-	err := s.pool.QueryRow(ctx, `SELECT id, email, password_hash, roles FROM users WHERE email_key = $1`,
+	err := db.QueryRow(ctx, s.pool, `SELECT id, email, password_hash, roles FROM users WHERE email_key = $1`,
 		EmailKey(c.Email)).Scan(&id, &email, &hash, &roles)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && hash == nil) {
 		return nil, s.burn(ctx, c.Password)
@@ -261,7 +262,7 @@ func (s *Service) rehash(ctx context.Context, id uuid.UUID, old, password string
 		s.logger.WarnContext(ctx, "rehash password", "user_id", id, "error", err)
 		return
 	}
-	_, err = s.pool.Exec(ctx, `
+	_, err = db.Exec(ctx, s.pool, `
 		UPDATE users SET password_hash = $1, updated_at = $2
 		WHERE id = $3 AND password_hash = $4`,
 		fresh, s.clock().UTC().Truncate(time.Microsecond), id, old)
@@ -286,7 +287,7 @@ func (s *Service) Me(ctx context.Context) (*User, error) {
 // Get returns a user by id, or apierr.ErrNotFound.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (*User, error) {
 	u := &User{}
-	err := s.pool.QueryRow(ctx, `
+	err := db.QueryRow(ctx, s.pool, `
 		SELECT id, email, first_name, last_name, language, time_zone, roles, created_at, updated_at
 		FROM users WHERE id = $1`, id).Scan(
 		&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Language, &u.TimeZone, &u.Roles,
@@ -320,7 +321,7 @@ func (s *Service) SetRoles(ctx context.Context, id uuid.UUID, roles []string) er
 	if roles == nil {
 		roles = []string{}
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3`,
+	tag, err := db.Exec(ctx, s.pool, `UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3`,
 		roles, s.clock().UTC().Truncate(time.Microsecond), id)
 	if err != nil {
 		return fmt.Errorf("set roles: %w", err)

@@ -1,0 +1,60 @@
+package auth
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TestUserCacheForgetBeatsRacingRead replays, step by step, a request that
+// read a user's old roles before a role change committed and stores them
+// after the change's ForgetUser: the revoked roles must not be cached.
+func TestUserCacheForgetBeatsRacingRead(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	id, other := uuid.New(), uuid.New()
+	tests := map[string]struct {
+		forget uuid.UUID // whose change commits during the read
+		cached bool
+	}{
+		"same user":    {forget: id, cached: false},
+		"another user": {forget: other, cached: false}, // the generation is global: one extra read
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := newUserCache(10, time.Minute)
+			// Request A misses the cache and notes the generation...
+			gen := c.generation()
+			// ...reads roles {admin}; SetRoles commits {} and forgets...
+			c.forget(tc.forget)
+			// ...then A stores what it read.
+			c.put(id, "a@example.test", []string{"admin"}, now, gen)
+			if e, ok := c.get(id, now); ok != tc.cached {
+				t.Fatalf("cached = %v (%v), want %v", ok, e.roles, tc.cached)
+			}
+			// A read that started after the forget is cached as usual.
+			c.put(id, "a@example.test", []string{}, now, c.generation())
+			if e, ok := c.get(id, now); !ok || len(e.roles) != 0 {
+				t.Fatalf("fresh read: cached = %v, roles %v", ok, e.roles)
+			}
+		})
+	}
+}
+
+// TestUserCacheReadsWithoutForgetAreCached checks that the generation only
+// rejects reads that raced a forget.
+func TestUserCacheReadsWithoutForgetAreCached(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	c := newUserCache(10, time.Minute)
+	c.forget(uuid.New()) // an earlier forget does not matter
+	id := uuid.New()
+	gen := c.generation()
+	c.put(id, "a@example.test", []string{"clinician"}, now, gen)
+	if e, ok := c.get(id, now); !ok || !slices.Equal(e.roles, []string{"clinician"}) {
+		t.Fatalf("not cached: %v %v", ok, e.roles)
+	}
+}

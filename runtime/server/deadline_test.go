@@ -1,0 +1,94 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/exhgen/exhgen/runtime/apierr"
+)
+
+// TestAV1_RequestDeadline checks that a handler waiting on its request's
+// context (for a pooled connection, a lock...) is stopped at
+// RequestTimeout and the client gets a 503 with Retry-After, whether the
+// handler writes the context's error, ogen does, or nobody does.
+func TestAV1_RequestDeadline(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	tests := map[string]func() *http.Request{
+		"handler writes the error": func() *http.Request { return httptest.NewRequest(http.MethodGet, "/wait", nil) },
+		"handler writes nothing":   func() *http.Request { return httptest.NewRequest(http.MethodGet, "/wait-silently", nil) },
+		"ogen operation":           func() *http.Request { return postThing(`{"systolic":16,`+okDevice+`}`, "good") },
+	}
+	for name, req := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, Config{RequestTimeout: timeout}, nil)
+			start := time.Now()
+			res := f.do(t, req())
+			elapsed := time.Since(start)
+			if res.status != http.StatusServiceUnavailable || res.body.Code != apierr.CodeUnavailable {
+				t.Fatalf("got %d %s after %v, want 503 %s", res.status, res.raw, elapsed, apierr.CodeUnavailable)
+			}
+			if res.header.Get("Retry-After") == "" {
+				t.Errorf("no Retry-After: %v", res.header)
+			}
+			if res.body.RequestID == "" {
+				t.Errorf("no request id: %s", res.raw)
+			}
+			if elapsed < timeout || elapsed >= noDeadline {
+				t.Errorf("answered after %v, want soon after %v", elapsed, timeout)
+			}
+		})
+	}
+}
+
+// TestAV1_FastRequestsUnaffected checks that a request finishing in time
+// gets its own response.
+func TestAV1_FastRequestsUnaffected(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{RequestTimeout: time.Minute}, nil)
+	res := f.do(t, postThing(`{"systolic":1,`+okDevice+`}`, "good"))
+	if res.status != http.StatusCreated {
+		t.Fatalf("got %d %s", res.status, res.raw)
+	}
+	if res.header.Get("Retry-After") != "" {
+		t.Errorf("Retry-After on a 201")
+	}
+}
+
+func TestAV1_RequestTimeoutBelowWriteTimeout(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		cfg  Config
+		want time.Duration
+	}{
+		"default":                 {Config{}, DefaultRequestTimeout},
+		"set":                     {Config{RequestTimeout: 5 * time.Second}, 5 * time.Second},
+		"above WriteTimeout":      {Config{RequestTimeout: 90 * time.Second}, 45 * time.Second},
+		"equal to WriteTimeout":   {Config{RequestTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}, 7500 * time.Millisecond},
+		"default above the write": {Config{WriteTimeout: 10 * time.Second}, 7500 * time.Millisecond},
+	}
+	if DefaultRequestTimeout >= DefaultWriteTimeout {
+		t.Fatalf("DefaultRequestTimeout %v is not below DefaultWriteTimeout %v", DefaultRequestTimeout, DefaultWriteTimeout)
+	}
+	for name, tc := range tests {
+		if got := tc.cfg.withDefaults().RequestTimeout; got != tc.want {
+			t.Errorf("%s: RequestTimeout = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+// TestRetryAfterOnOgenErrors checks that a 503 written by ogen (from the
+// Handler's NewError, which cannot set headers) carries Retry-After.
+func TestRetryAfterOnOgenErrors(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	retryAfter(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("Retry-After = %q", rec.Header().Get("Retry-After"))
+	}
+}
