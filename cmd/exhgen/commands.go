@@ -263,7 +263,6 @@ func checkOutDir(dir string) error {
 	return nil
 }
 
-
 // write writes files under dir and removes the pruned ones, then the
 // directories pruning left empty.
 func write(dir string, files []generator.File, removed []fileChange) error {
