@@ -24,20 +24,18 @@ const DefaultUserCacheTTL = time.Second
 // one more read.
 type userCache struct {
 	mu      sync.Mutex
-	entries map[uuid.UUID]userEntry
+	entries expiring[uuid.UUID, userEntry]
 	gen     uint64 // incremented by every forget
-	max     int
 	ttl     time.Duration
 }
 
 type userEntry struct {
 	email string
 	roles []string
-	until time.Time
 }
 
 func newUserCache(max int, ttl time.Duration) *userCache {
-	return &userCache{entries: make(map[uuid.UUID]userEntry), max: max, ttl: ttl}
+	return &userCache{entries: newExpiring[uuid.UUID, userEntry](max), ttl: ttl}
 }
 
 func (c *userCache) get(id uuid.UUID, now time.Time) (userEntry, bool) {
@@ -46,11 +44,7 @@ func (c *userCache) get(id uuid.UUID, now time.Time) (userEntry, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	if !ok || !now.Before(e.until) {
-		return userEntry{}, false
-	}
-	return e, true
+	return c.entries.get(id, now)
 }
 
 // generation returns the value to pass to put for a read that starts now.
@@ -71,17 +65,7 @@ func (c *userCache) put(id uuid.UUID, email string, roles []string, now time.Tim
 	if gen != c.gen {
 		return
 	}
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries {
-			if !now.Before(e.until) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= c.max {
-			clear(c.entries)
-		}
-	}
-	c.entries[id] = userEntry{email: email, roles: roles, until: now.Add(c.ttl)}
+	c.entries.set(id, userEntry{email: email, roles: roles}, now.Add(c.ttl), now)
 }
 
 // forget drops what is cached of a user and keeps reads that started
@@ -90,5 +74,5 @@ func (c *userCache) forget(id uuid.UUID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	delete(c.entries, id)
+	c.entries.delete(id)
 }

@@ -16,14 +16,8 @@ import (
 // user up on every request.
 type verifiedCache struct {
 	mu      sync.Mutex
-	entries map[[sha256.Size]byte]verifiedEntry
-	max     int
+	entries expiring[[sha256.Size]byte, *AccessClaims]
 	ttl     time.Duration
-}
-
-type verifiedEntry struct {
-	claims *AccessClaims
-	until  time.Time
 }
 
 const (
@@ -32,7 +26,7 @@ const (
 )
 
 func newVerifiedCache(max int, ttl time.Duration) *verifiedCache {
-	return &verifiedCache{entries: make(map[[sha256.Size]byte]verifiedEntry), max: max, ttl: ttl}
+	return &verifiedCache{entries: newExpiring[[sha256.Size]byte, *AccessClaims](max), ttl: ttl}
 }
 
 // get returns the claims of a token verified before, if still valid at now.
@@ -40,15 +34,7 @@ func (c *verifiedCache) get(token string, now time.Time) (*AccessClaims, bool) {
 	key := sha256.Sum256([]byte(token))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[key]
-	if !ok {
-		return nil, false
-	}
-	if !now.Before(e.until) {
-		delete(c.entries, key)
-		return nil, false
-	}
-	return e.claims, true
+	return c.entries.get(key, now)
 }
 
 // put remembers verified claims until the earlier of exp and now+ttl.
@@ -66,15 +52,5 @@ func (c *verifiedCache) put(token string, claims *AccessClaims, now time.Time) {
 	key := sha256.Sum256([]byte(token))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries {
-			if !now.Before(e.until) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= c.max {
-			clear(c.entries)
-		}
-	}
-	c.entries[key] = verifiedEntry{claims: claims, until: until}
+	c.entries.set(key, claims, until, now)
 }

@@ -39,8 +39,8 @@ func TestVerifiedCache(t *testing.T) {
 	for i := range 10 {
 		c.put(fmt.Sprint(i), claims(now.Add(time.Hour)), now)
 	}
-	if len(c.entries) > 3 {
-		t.Fatalf("cache holds %d entries, bound is 3", len(c.entries))
+	if len(c.entries.entries) > 3 {
+		t.Fatalf("cache holds %d entries, bound is 3", len(c.entries.entries))
 	}
 }
 
@@ -69,7 +69,7 @@ func TestUserCache(t *testing.T) {
 	for range 5 {
 		c.put(uuid.New(), "x@example.com", nil, now, c.generation())
 	}
-	if len(c.entries) > 2 {
-		t.Fatalf("cache holds %d entries, bound is 2", len(c.entries))
+	if len(c.entries.entries) > 2 {
+		t.Fatalf("cache holds %d entries, bound is 2", len(c.entries.entries))
 	}
 }
