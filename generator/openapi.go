@@ -163,7 +163,13 @@ func baseDocument(p *spec.Project, fixed obj) obj {
 	if p.Description != "" {
 		info["description"] = p.Description
 	}
-	if fi, ok := fixed["info"].(map[string]any); ok {
+	if p.License != "" {
+		lic := obj{"name": p.License}
+		if p.LicenseURL != "" {
+			lic["url"] = p.LicenseURL
+		}
+		info["license"] = lic
+	} else if fi, ok := fixed["info"].(map[string]any); ok {
 		if lic, ok := fi["license"]; ok {
 			info["license"] = lic
 		}
@@ -175,7 +181,9 @@ func baseDocument(p *spec.Project, fixed obj) obj {
 		"paths":      obj{},
 		"components": obj{"schemas": obj{}},
 	}
-	if servers, ok := fixed["servers"]; ok {
+	if p.ServerURL != "" {
+		doc["servers"] = []any{obj{"url": p.ServerURL, "description": title}}
+	} else if servers, ok := fixed["servers"]; ok {
 		doc["servers"] = servers
 	}
 	return doc

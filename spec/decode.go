@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -49,6 +50,7 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 			}
 			p.Name, p.Title, p.Description, p.Version = proj.Name, proj.Title, proj.Description, proj.Version
 			p.Languages, p.DeclRange = proj.Languages, proj.DeclRange
+			p.ServerURL, p.License, p.LicenseURL = proj.ServerURL, proj.License, proj.LicenseURL
 		case "auth":
 			auth, d := decodeAuthBlock(block)
 			diags = append(diags, d...)
@@ -104,6 +106,9 @@ var projectSchema = &hcl.BodySchema{
 		{Name: "description"},
 		{Name: "version"},
 		{Name: "languages"},
+		{Name: "server_url"},
+		{Name: "license"},
+		{Name: "license_url"},
 	},
 }
 
@@ -147,6 +152,27 @@ func decodeProjectBlock(block *hcl.Block) (*Project, hcl.Diagnostics) {
 				fmt.Sprintf("%s is not a semantic version: use MAJOR.MINOR.PATCH, such as \"1.0.0\".", quote(s))))
 		}
 		p.Version = s
+	}
+	for _, u := range []struct {
+		name string
+		dst  *string
+	}{{"server_url", &p.ServerURL}, {"license_url", &p.LicenseURL}} {
+		if a := attrs[u.name]; a != nil {
+			s, ok, d := decodeString(a)
+			diags = append(diags, d...)
+			if ok {
+				if parsed, err := url.Parse(s); err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+					diags = append(diags, errorDiag(a.Expr.Range(), "Invalid URL",
+						fmt.Sprintf("%s is not an absolute http or https URL, such as \"https://api.example.org\".", quote(s))))
+				}
+			}
+			*u.dst = s
+		}
+	}
+	if a := attrs["license"]; a != nil {
+		s, _, d := decodeString(a)
+		diags = append(diags, d...)
+		p.License = s
 	}
 	if a := attrs["languages"]; a != nil {
 		langs, ranges, ok, d := decodeStringList(a, false)

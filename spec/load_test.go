@@ -556,3 +556,22 @@ func TestTOK5_AccessTokenTTLAtMostOneHour(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectPublishing: the project block's server and license reach the
+// Project (the generator puts them in the published OpenAPI document).
+func TestProjectPublishing(t *testing.T) {
+	t.Parallel()
+	p, diags := LoadFiles(map[string][]byte{"p.hcl": []byte(`project "p" {
+  title       = "P"
+  server_url  = "https://api.p.test"
+  license     = "Proprietary"
+  license_url = "https://p.test/terms"
+}
+`)})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if p.ServerURL != "https://api.p.test" || p.License != "Proprietary" || p.LicenseURL != "https://p.test/terms" {
+		t.Fatalf("got %q %q %q", p.ServerURL, p.License, p.LicenseURL)
+	}
+}

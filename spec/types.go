@@ -14,7 +14,12 @@ type Project struct {
 	Description string
 	Version     string
 	Languages   []string // first one is the default
-	DeclRange   hcl.Range
+	// ServerURL is where the API is published (the OpenAPI `servers`);
+	// License and LicenseURL name the API's license in its document.
+	ServerURL  string
+	License    string
+	LicenseURL string
+	DeclRange  hcl.Range
 
 	Auth       Auth
 	Roles      []*Role // in declaration order

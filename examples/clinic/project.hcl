@@ -6,6 +6,9 @@ project "clinic" {
   description = "Home blood-pressure monitoring: patients upload readings from a connected cuff; clinicians of their clinic review them."
   version     = "1.0.0"
   languages   = ["en", "nl"]
+  server_url  = "https://api.bp-clinic.test"
+  license     = "Proprietary"
+  license_url = "https://bp-clinic.test/api-terms"
 }
 
 auth {
