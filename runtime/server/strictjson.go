@@ -30,8 +30,15 @@ const (
 // malformed JSON or data after the value. Other content types pass through.
 func strictJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || !isJSON(r.Header.Get("Content-Type")) {
+		json, charset := jsonMediaType(r.Header.Get("Content-Type"))
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || !json {
 			next.ServeHTTP(w, r)
+			return
+		}
+		// JSON is UTF-8 (RFC 8259 §8.1); a body declared in another
+		// charset would be misread, so it is refused rather than guessed.
+		if charset != "" && !strings.EqualFold(charset, "utf-8") {
+			WriteError(w, r, errMediaType)
 			return
 		}
 		body, err := io.ReadAll(r.Body)
@@ -60,9 +67,14 @@ var (
 	errNotUTF8    = apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "The request body is not valid UTF-8.")
 )
 
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+// jsonMediaType reports whether a Content-Type is JSON, and its charset
+// parameter if any.
+func jsonMediaType(contentType string) (json bool, charset string) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return false, ""
+	}
+	return true, params["charset"]
 }
 
 // checkJSON returns nil when body is one well-formed JSON value without

@@ -32,6 +32,9 @@ func TestIN2_StrictJSON(t *testing.T) {
 		"deep but allowed":      {body: deep(64), status: 400, code: apierr.CodeBadRequest}, // passes the check; ogen rejects the array
 		"merge patch checked":   {body: `{"a":1,"a":2}`, contentType: "application/merge-patch+json", status: 400, code: apierr.CodeValidation, field: "/a", detail: DetailDuplicateKey},
 		"other type unchecked":  {body: `{"a":1,"a":2}`, contentType: "text/plain", status: 415, code: apierr.CodeUnsupportedMedia},
+		"utf-8 charset":         {body: `{"systolic":1,` + okDevice + `}`, contentType: "application/json; charset=UTF-8", status: 201},
+		"utf-16 charset":        {body: `{"systolic":1,` + okDevice + `}`, contentType: "application/json; charset=utf-16", status: 415, code: apierr.CodeUnsupportedMedia},
+		"latin1 charset":        {body: `{"systolic":1,` + okDevice + `}`, contentType: "application/json; charset=latin1", status: 415, code: apierr.CodeUnsupportedMedia},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
