@@ -672,12 +672,12 @@ func (s *Service) dbError(ctx context.Context, m *model, op string, err error) e
 		switch {
 		case pe.Code == "23502": // not_null_violation
 			f := m.fieldFor(pe.ColumnName, pe.ConstraintName)
-			e := apierr.Validation("The document is invalid.", apierr.FieldError{Field: f, Code: "required", Message: "This field is required."})
+			e := apierr.Validation("The document is invalid.", apierr.FieldError{Field: f, Code: apierr.DetailRequired, Message: "This field is required."})
 			e.Cause = err
 			return e
 		case pe.Code == "23514": // check_violation
 			f := m.fieldFor(pe.ColumnName, pe.ConstraintName)
-			e := apierr.Validation("The document is invalid.", apierr.FieldError{Field: f, Code: "constraint", Message: "The value breaks a constraint of this field."})
+			e := apierr.Validation("The document is invalid.", apierr.FieldError{Field: f, Code: apierr.DetailInvalid, Message: "The value breaks a constraint of this field."})
 			e.Cause = err
 			return e
 		case pe.Code == "23505": // unique_violation
