@@ -124,6 +124,19 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 	return out, nil
 }
 
+// FormatError is generated Go that goimports refused: a bug in a template
+// or in the values it was given. Raw is the unformatted output, which the
+// CLI keeps as <Path>.dump for debugging.
+type FormatError struct {
+	Path string
+	Raw  []byte
+	Err  error
+}
+
+func (e *FormatError) Error() string { return fmt.Sprintf("format %s: %v", e.Path, e.Err) }
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
 // ManifestFile lists, in the output directory, the files generate wrote.
 const ManifestFile = "exhgen.manifest"
 
@@ -190,7 +203,7 @@ func goFiles(p *spec.Project, opts Options) ([]File, error) {
 		if strings.HasSuffix(t.path, ".go") {
 			formatted, err := imports.Process(t.path, b, nil)
 			if err != nil {
-				return nil, fmt.Errorf("format %s: %w\n%s", t.path, err, b)
+				return nil, &FormatError{Path: t.path, Raw: b, Err: err}
 			}
 			b = formatted
 		}

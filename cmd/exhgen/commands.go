@@ -170,6 +170,13 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 		Snapshot:    snapshot,
 	})
 	if err != nil {
+		var fe *generator.FormatError
+		if errors.As(err, &fe) {
+			dump := filepath.Join(outDir, filepath.FromSlash(fe.Path)+".dump")
+			if os.MkdirAll(filepath.Dir(dump), 0o755) == nil && os.WriteFile(dump, fe.Raw, 0o644) == nil {
+				return nil, fmt.Errorf("generate: %w (the unformatted output is in %s)", err, dump)
+			}
+		}
 		return nil, fmt.Errorf("generate: %w", err)
 	}
 	return out, nil
