@@ -27,8 +27,11 @@ fmt-check:
 	@out=$$(find . -name '*.go' -not -path '*/testdata/*' -not -path '*/node_modules/*' -not -path './.git/*' | xargs gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+## vet: go vet and staticcheck (pinned, run through the Go toolchain).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 ## unit: all Go tests, including the end-to-end test of examples/clinic. The
 ## runtime and the spec loader run under the race detector; the generator

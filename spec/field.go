@@ -101,15 +101,15 @@ func decodeItemsBlock(block *hcl.Block, depth int) (*Field, hcl.Diagnostics) {
 
 // fieldAttrs holds a field body's decoded constraint attributes.
 type fieldAttrs struct {
-	attrs                         hcl.Attributes
-	minimum, maximum              *float64
-	minLength, maxLength          *int
-	minItems, maxItems            *int
-	pattern                       *regexp.Regexp
-	patternText                   string
-	enum                          []string
-	enumRanges                    []hcl.Range
-	indexed, required, enumOK, ok bool
+	attrs                     hcl.Attributes
+	minimum, maximum          *float64
+	minLength, maxLength      *int
+	minItems, maxItems        *int
+	pattern                   *regexp.Regexp
+	patternText               string
+	enum                      []string
+	enumRanges                []hcl.Range
+	indexed, required, enumOK bool
 }
 
 // decodeFieldBody decodes the body shared by `field` and `items` blocks into f.

@@ -94,12 +94,12 @@ func run(ctx context.Context, args []string, b Backend, getenv func(string) stri
 		usage(stderr, b.Name)
 		return 2
 	}
-	for _, a := range args[1:] {
-		if a == "-h" || a == "--help" {
+	if len(args) > 1 {
+		if a := args[1]; a == "-h" || a == "--help" {
 			usage(stdout, b.Name)
 			return 0
 		}
-		fmt.Fprintf(stderr, "%s %s: unexpected argument %q (configuration comes from environment variables; see --help)\n", b.Name, cmd, a)
+		fmt.Fprintf(stderr, "%s %s: unexpected argument %q (configuration comes from environment variables; see --help)\n", b.Name, cmd, args[1])
 		return 2
 	}
 	cfg, err := LoadConfig(getenv)
