@@ -91,7 +91,7 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 	// runtime's own server before they reach it; see the glue). One ogen
 	// run instead of a server run and a client run also takes a third of
 	// the time: most of it is goimports over the shared type code.
-	files, err := ogenPackage(publicJSON, "api", "api",
+	files, opNames, err := ogenPackage(publicJSON, "api", "api",
 		"paths/server", "paths/client", "client/request/options", "ogen/unimplemented")
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 		}
 	}
 
-	goFiles, err := goFiles(p, opts)
+	goFiles, err := goFiles(p, opts, opNames)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ type backendData struct {
 	Requires                    []string
 }
 
-func goFiles(p *spec.Project, opts Options) ([]File, error) {
+func goFiles(p *spec.Project, opts Options, opNames map[string]string) ([]File, error) {
 	d := backendData{
 		Name:          p.Name,
 		Title:         p.Title,
@@ -174,7 +174,15 @@ func goFiles(p *spec.Project, opts Options) ([]File, error) {
 		d.Title = p.Name
 	}
 	for _, m := range p.Models {
-		d.Models = append(d.Models, modelAPI(m))
+		api := modelAPI(m)
+		for _, name := range []*string{&api.Create, &api.Get, &api.List, &api.Update, &api.Delete} {
+			goName, ok := opNames[lowerFirst(*name)]
+			if !ok {
+				return nil, fmt.Errorf("model %q: ogen generated no operation %q", m.Name, lowerFirst(*name))
+			}
+			*name = goName
+		}
+		d.Models = append(d.Models, api)
 	}
 	mf, err := modfile.ParseLax("go.mod", opts.GoMod, nil)
 	if err != nil {

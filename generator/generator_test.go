@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -196,5 +197,58 @@ func TestNameCollisions(t *testing.T) {
 		if _, err := Generate(p, testOptions(t)); err == nil || !strings.Contains(err.Error(), "rename the model") {
 			t.Errorf("%s: want a rename error, got %v", name, err)
 		}
+	}
+}
+
+// TestGeneratedBackendsBuild builds the backend of every test spec (names
+// ogen spells with initialisms, Go keywords as fields): the glue must call
+// what ogen generated. It uses the module cache only (GOPROXY=off).
+func TestGeneratedBackendsBuild(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gosum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := filepath.Glob("testdata/specs/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			opts := testOptions(t)
+			opts.GoMod, opts.GoSum = gomod, gosum
+			if opts.RuntimePath, err = filepath.Rel(out, root); err != nil {
+				t.Fatal(err)
+			}
+			gen, err := Generate(loadSpec(t, dir), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range gen.Backend {
+				p := filepath.Join(out, filepath.FromSlash(f.Path))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command("go", "build", "-o", os.DevNull, ".")
+			cmd.Dir = out
+			cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-buildvcs=false")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go build: %v\n%s", err, b)
+			}
+		})
 	}
 }

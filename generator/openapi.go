@@ -208,12 +208,17 @@ func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 	if m.Description != "" {
 		data["description"] = m.Description
 	}
+	// x-ogen-name pins the Go type names to the schema names, which the
+	// glue uses (ogen would otherwise apply initialisms: "UrlData" → "URLData").
+	data["x-ogen-name"] = api.DataType
 	schemas[api.DataType] = data
 	patch := objectSchema(m.Fields, modePatch)
 	patch["description"] = "A JSON merge patch (RFC 7396) of a " + h + " document's fields: a field set to null is removed."
+	patch["x-ogen-name"] = api.PatchType
 	schemas[api.PatchType] = patch
 	schemas[api.Type] = documentSchema(api, h)
 	schemas[api.ListType] = obj{
+		"x-ogen-name": api.ListType,
 		"type":        "object",
 		"description": "A page of " + h + " documents.",
 		"required":    []string{"data", "page"},
@@ -286,6 +291,7 @@ func documentSchema(api ModelAPI, h string) obj {
 	uuidArr := obj{"type": "array", "items": obj{"type": "string", "format": "uuid"}}
 	ts := func(d string) obj { return withDesc(dateTimeSchema(true), d) }
 	return obj{
+		"x-ogen-name": api.Type,
 		"type":        "object",
 		"description": "A " + h + " document: server-owned metadata and the fields in `data`.",
 		"required":    []string{"id", "creator_id", "user_ids", "group_ids", "status", "status_changed_at", "created_at", "updated_at", "version", "data"},

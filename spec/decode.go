@@ -81,6 +81,11 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 				diags = append(diags, duplicateDiag("model", model.Name, block.LabelRanges[0], prev.DeclRange))
 				continue
 			}
+			if slices.ContainsFunc(ogenWrapperPrefixes, func(prefix string) bool { return strings.HasPrefix(model.Name, prefix) }) {
+				diags = append(diags, errorDiag(block.LabelRanges[0], "Reserved model name",
+					fmt.Sprintf("The model name %s is reserved because names starting with opt_ or nil_ can collide with the generated Go package's wrapper types; choose another name.", quote(model.Name))))
+				continue
+			}
 			if i := slices.IndexFunc(p.Models, func(m *Model) bool { return sameGeneratedNames(m.Name, model.Name) }); i >= 0 {
 				diags = append(diags, sameGoNameDiag("model", model.Name, p.Models[i].Name, block.LabelRanges[0], p.Models[i].DeclRange))
 				continue

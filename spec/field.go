@@ -80,6 +80,18 @@ func decodeFieldBlocks(blocks []*hcl.Block, depth int) ([]*Field, hcl.Diagnostic
 			diags = append(diags, sameGoNameDiag("field", f.Name, fields[i].Name, b.LabelRanges[0], fields[i].DeclRange))
 			continue
 		}
+		if slices.Contains(ogenMethodFields, f.Name) {
+			diags = append(diags, errorDiag(b.LabelRanges[0], "Reserved field name",
+				fmt.Sprintf("The field name %s is reserved because the generated Go types have a method of that name; choose another name.", quote(f.Name))))
+			continue
+		}
+		// ogen gives every field X accessors GetX and SetX.
+		if i := slices.IndexFunc(fields, func(prev *Field) bool {
+			return accessorClash(prev.Name, f.Name) || accessorClash(f.Name, prev.Name)
+		}); i >= 0 {
+			diags = append(diags, sameGoNameDiag("field", f.Name, fields[i].Name, b.LabelRanges[0], fields[i].DeclRange))
+			continue
+		}
 		fields = append(fields, f)
 	}
 	return fields, diags
@@ -542,4 +554,10 @@ func hasBlock(body hcl.Body, typ string) bool {
 		return false
 	}
 	return slices.ContainsFunc(syn.Blocks, func(b *hclsyntax.Block) bool { return b.Type == typ })
+}
+
+// accessorClash reports whether field a is named like the generated getter
+// or setter of field b ("set_point" and "point").
+func accessorClash(a, b string) bool {
+	return a == "set_"+b || a == "get_"+b
 }

@@ -46,8 +46,12 @@ var (
 		// operations would collide with the fixed API's or the shared ones
 		// (Page, Error, ErrorDetail, JWKS, getCurrentUser, ...).
 		reserved: []string{"user", "users", "group", "groups", "auth", "error", "file", "files",
-			"page", "error_detail", "jwks", "well_known_jwks", "current_user", "register_request",
-			"login_request", "token_response"},
+			"page", "error_detail", "jwks", "jwk", "well_known_jwks", "current_user", "register_request",
+			"login_request", "token_response",
+			// The names of the generated Go package's own types (ogen's).
+			"bearer_auth", "client", "client_option", "error_handler", "error_status_code", "handler",
+			"invoker", "middleware", "operation_name", "option", "request", "request_option", "response",
+			"route", "security_handler", "security_source", "server", "server_option", "unimplemented_handler"},
 		reason: "it names a built-in service or part of the built-in API",
 	}
 	fieldNameRule = nameRule{
@@ -169,6 +173,14 @@ func goName(name string) string {
 	}
 	return b.String()
 }
+
+// ogenMethodFields are field names that would become the Go names of
+// methods ogen generates on every type (Encode, Validate, MarshalJSON, ...).
+var ogenMethodFields = []string{"encode", "decode", "validate", "marshal_json", "unmarshal_json", "marshal_text", "unmarshal_text"}
+
+// ogenWrapperPrefixes start the names of the wrapper types ogen generates
+// (OptString, NilInt64, ...); a model named so could collide with one.
+var ogenWrapperPrefixes = []string{"opt_", "nil_"}
 
 // modelSchemaSuffixes are appended to a model's Go name to name the
 // schemas generated for it (the document itself, its data, its patch, a

@@ -40,3 +40,33 @@ model "note_data" { # ERROR: Conflicting model names
     type = "string"
   }
 }
+
+model "client" { # ERROR: Reserved model name
+  field "name" {
+    type = "string"
+  }
+}
+
+model "opt_string" { # ERROR: Reserved model name
+  field "name" {
+    type = "string"
+  }
+}
+
+model "device" {
+  field "point" {
+    type = "number"
+  }
+  field "set_point" { # ERROR: Conflicting field names
+    type = "number"
+  }
+  field "validate" { # ERROR: Reserved field name
+    type = "boolean"
+  }
+  field "settings" {
+    type = "object"
+    field "encode" { # ERROR: Reserved field name
+      type = "string"
+    }
+  }
+}
