@@ -109,7 +109,13 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 		}
 	}
 
-	goFiles, err := goFiles(p, opts, opNames)
+	hasMigrations := false
+	for _, f := range out.Backend {
+		if strings.HasPrefix(f.Path, MigrationsDir+"/") {
+			hasMigrations = true
+		}
+	}
+	goFiles, err := goFiles(p, opts, opNames, hasMigrations)
 	if err != nil {
 		return nil, err
 	}
@@ -156,12 +162,13 @@ func ReadManifest(data []byte) []string {
 type backendData struct {
 	Name, Title, Binary, Module string
 	Models                      []ModelAPI
+	HasMigrations               bool
 	GoVersion, RuntimeModule    string
 	RuntimePath                 string
 	Requires                    []string
 }
 
-func goFiles(p *spec.Project, opts Options, opNames map[string]string) ([]File, error) {
+func goFiles(p *spec.Project, opts Options, opNames map[string]string, hasMigrations bool) ([]File, error) {
 	d := backendData{
 		Name:          p.Name,
 		Title:         p.Title,
@@ -169,6 +176,7 @@ func goFiles(p *spec.Project, opts Options, opNames map[string]string) ([]File, 
 		Module:        p.Name,
 		RuntimeModule: RuntimeModule,
 		RuntimePath:   opts.RuntimePath,
+		HasMigrations: hasMigrations,
 	}
 	if d.Title == "" {
 		d.Title = p.Name
