@@ -171,7 +171,7 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 	})
 	if err != nil {
 		var fe *generator.FormatError
-		if errors.As(err, &fe) {
+		if errors.As(err, &fe) && cmd.Name() == "generate" { // plan and apply change nothing first
 			dump := filepath.Join(outDir, filepath.FromSlash(fe.Path)+".dump")
 			if os.MkdirAll(filepath.Dir(dump), 0o755) == nil && os.WriteFile(dump, fe.Raw, 0o644) == nil {
 				return nil, fmt.Errorf("generate: %w (the unformatted output is in %s)", err, dump)
@@ -221,6 +221,23 @@ type fileChange struct {
 func changes(dir string, files []generator.File, prune bool) ([]fileChange, error) {
 	var out []fileChange
 	want := map[string]bool{}
+	var owned map[string]bool // listed in the previous run's manifest
+	var listed []string
+	if prune {
+		data, err := os.ReadFile(filepath.Join(dir, generator.ManifestFile))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+		owned = map[string]bool{generator.ManifestFile: true}
+		for _, rel := range generator.ReadManifest(data) {
+			// Only clean, relative paths inside dir count.
+			if path.Clean(rel) == rel && filepath.IsLocal(filepath.FromSlash(rel)) {
+				owned[rel] = true
+				listed = append(listed, rel)
+			}
+		}
+	}
+	var foreign []string
 	for _, f := range files {
 		want[f.Path] = true
 		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
@@ -230,19 +247,22 @@ func changes(dir string, files []generator.File, prune bool) ([]fileChange, erro
 		case err != nil:
 			return nil, fmt.Errorf("compare with %s: %w", dir, err)
 		case !bytes.Equal(old, f.Data):
+			if prune && !owned[f.Path] {
+				foreign = append(foreign, f.Path)
+			}
 			out = append(out, fileChange{"~", f.Path})
 		}
+	}
+	if len(foreign) > 0 {
+		return nil, fmt.Errorf("%s holds files generate did not write and would overwrite: %s; move them or choose another output directory (-o)",
+			dir, strings.Join(foreign, ", "))
 	}
 	if prune {
 		// Only files the previous run listed in its manifest are ever
 		// deleted: -o pointing at a directory with other code (this
 		// repository, say) cannot lose anything.
-		data, err := os.ReadFile(filepath.Join(dir, generator.ManifestFile))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read manifest: %w", err)
-		}
-		for _, rel := range generator.ReadManifest(data) {
-			if want[rel] || !filepath.IsLocal(filepath.FromSlash(rel)) {
+		for _, rel := range listed {
+			if want[rel] {
 				continue
 			}
 			if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(rel))); err == nil {
@@ -513,12 +533,19 @@ func applyCmd() *cobra.Command {
 // `-out DIR`) as well as cobra's `--json`.
 func singleDashLong(args []string) []string {
 	out := make([]string, len(args))
+	done := false
 	for i, a := range args {
 		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
+		if a == "--" {
+			done = true
+		}
+		if !done && strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && longFlags[name] {
 			a = "-" + a
 		}
 		out[i] = a
 	}
 	return out
 }
+
+// longFlags are the long flags the commands define.
+var longFlags = map[string]bool{"json": true, "out": true, "help": true}

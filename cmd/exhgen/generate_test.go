@@ -226,3 +226,40 @@ func TestGenerateNeverTouchesForeignCode(t *testing.T) {
 		t.Fatalf("generate deleted generated code it does not own: %v", err)
 	}
 }
+
+// TestGenerateRefusesToOverwrite: a file generate would write that is
+// already there, differs, and was not written by generate's previous run
+// (its manifest) is never overwritten.
+func TestGenerateRefusesToOverwrite(t *testing.T) {
+	t.Parallel()
+	specDir, out := clinicSpec(t), t.TempDir()
+	mine := filepath.Join(out, "README.md")
+	writeFile(t, mine, "# my notes\n")
+	code, _, stderr := cli(t, "generate", specDir, "-o", out)
+	if code != 1 || !strings.Contains(stderr, "did not write and would overwrite: README.md") {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	if readFile(t, mine) != "# my notes\n" {
+		t.Fatal("a hand-written file was overwritten")
+	}
+	if exists(filepath.Join(out, "main.go")) {
+		t.Fatal("generate wrote files although it refused")
+	}
+}
+
+// TestGenerateManifestEntriesAreClean: entries of a tampered manifest that
+// are not clean relative paths are ignored, so they cannot make generate
+// delete what it just wrote or anything outside the directory.
+func TestGenerateManifestEntriesAreClean(t *testing.T) {
+	t.Parallel()
+	specDir, out := clinicSpec(t), t.TempDir()
+	mustCLI(t, "generate", specDir, "-o", out)
+	manifest := filepath.Join(out, "exhgen.manifest")
+	writeFile(t, manifest, readFile(t, manifest)+"./main.go\napi/../go.mod\n../x\n")
+	mustCLI(t, "generate", specDir, "-o"+out) // attached short flag
+	for _, f := range []string{"main.go", "go.mod"} {
+		if !exists(filepath.Join(out, f)) {
+			t.Fatalf("%s was deleted", f)
+		}
+	}
+}
