@@ -179,6 +179,10 @@ func decodeProjectBlock(block *hcl.Block) (*Project, hcl.Diagnostics) {
 		diags = append(diags, d...)
 		p.License = s
 	}
+	if a := attrs["license_url"]; a != nil && attrs["license"] == nil {
+		diags = append(diags, errorDiag(a.NameRange, "License URL without a license",
+			"license_url is published with the license's name: set license too, such as license = \"Proprietary\"."))
+	}
 	if a := attrs["languages"]; a != nil {
 		langs, ranges, ok, d := decodeStringList(a, false)
 		diags = append(diags, d...)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exhgen/exhgen/runtime/server"
+
 	"github.com/exhgen/exhgen/runtime/db"
 )
 
@@ -89,8 +91,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.MaxBodyBytes, err = strconv.ParseInt(get("EXH_MAX_BODY_BYTES"), 10, 64); err != nil || c.MaxBodyBytes < 1 {
 		return c, fmt.Errorf("EXH_MAX_BODY_BYTES: want a positive integer, got %q", get("EXH_MAX_BODY_BYTES"))
 	}
-	if c.RequestTimeout, err = time.ParseDuration(get("EXH_REQUEST_TIMEOUT")); err != nil || c.RequestTimeout <= 0 {
-		return c, fmt.Errorf("EXH_REQUEST_TIMEOUT: want a positive duration such as 15s, got %q", get("EXH_REQUEST_TIMEOUT"))
+	if c.RequestTimeout, err = time.ParseDuration(get("EXH_REQUEST_TIMEOUT")); err != nil || c.RequestTimeout <= 0 || c.RequestTimeout >= server.DefaultWriteTimeout {
+		return c, fmt.Errorf("EXH_REQUEST_TIMEOUT: want a positive duration below the %s write timeout, such as 15s, got %q",
+			server.DefaultWriteTimeout, get("EXH_REQUEST_TIMEOUT"))
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("EXH_SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownTimeout <= 0 {
 		return c, fmt.Errorf("EXH_SHUTDOWN_TIMEOUT: want a positive duration such as 20s, got %q", get("EXH_SHUTDOWN_TIMEOUT"))

@@ -122,6 +122,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"shutdown timeout negative", base.with("EXH_SHUTDOWN_TIMEOUT", "-5s"), "EXH_SHUTDOWN_TIMEOUT", ""},
 		{"shutdown timeout zero", base.with("EXH_SHUTDOWN_TIMEOUT", "0s"), "EXH_SHUTDOWN_TIMEOUT", ""},
 		{"request timeout zero", base.with("EXH_REQUEST_TIMEOUT", "0s"), "EXH_REQUEST_TIMEOUT", ""},
+		{"request timeout not below write timeout", base.with("EXH_REQUEST_TIMEOUT", "90s"), "EXH_REQUEST_TIMEOUT", ""},
 		{"migrate on start yes", base.with("EXH_MIGRATE_ON_START", "yes"), "EXH_MIGRATE_ON_START", ""},
 		{"log level unknown", base.with("EXH_LOG_LEVEL", "loud"), "EXH_LOG_LEVEL", ""},
 		{"log format unknown", base.with("EXH_LOG_FORMAT", "xml"), "EXH_LOG_FORMAT", ""},

@@ -35,8 +35,11 @@
 // new state (AC-4).
 //
 // A patch that changes no stored value (compared by PostgreSQL, so 1.0 and 1
-// or two spellings of one instant are the same) writes nothing: no new
-// version, the same updated_at.
+// or two spellings of one instant in a top-level date-time field are the
+// same) writes nothing: no new version, the same updated_at. Values inside
+// object and array fields are stored as sent (jsonb), so a date-time there
+// spelled differently counts as a change, and keeps its full precision
+// where a top-level one is rounded to microseconds.
 //
 // Concurrency: Update and Delete accept an If-Match version; a stale one is
 // 412 precondition_failed (AUD-5). Updates lock the row (SELECT … FOR

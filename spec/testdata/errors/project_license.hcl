@@ -1,0 +1,10 @@
+project "clinic" {
+  title       = "Clinic"
+  license_url = "https://clinic.test/terms" # ERROR: License URL without a license
+}
+
+model "note" {
+  field "text" {
+    type = "string"
+  }
+}
