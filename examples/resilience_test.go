@@ -480,6 +480,13 @@ func TestIN3_Limits(t *testing.T) {
 	deep := `{"systolic":120,"diastolic":80,"taken_at":"2026-11-27T08:30:00Z","tags":` +
 		strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`
 	million := append(append([]byte{'['}, bytes.Repeat([]byte("1,"), 1_000_000-1)...), '1', ']')
+	// The most values a body within the default limit (1 MiB) can hold:
+	// once, the strict JSON check built a value tree of every body, and 32
+	// of these at once, without a token, took the backend from 36 MB to
+	// 774 MB.
+	const limit = 1 << 20 // EXH_MAX_BODY_BYTES by default
+	ones := append(append([]byte{'['}, bytes.Repeat([]byte("1,"), (limit-3)/2)...), '1', ']')
+	onesCase := fmt.Sprintf("%d-byte array of %d values, without a token", len(ones), (len(ones)-1)/2)
 	cases := []tc{
 		{"10,000 deep nesting", create, "application/json", []byte(deep), true, 400, ""},
 		{"1,000,000-item array", create, "application/json", million, true, 413, "payload_too_large"},
@@ -493,12 +500,21 @@ func TestIN3_Limits(t *testing.T) {
 		{"text/plain on a JSON operation", create, "text/plain", []byte(measurementJSON), true, 415, "unsupported_media_type"},
 		{"text/plain on /auth/register", "/auth/register", "text/plain",
 			[]byte(`{"email":"plain@example.com","password":"correct horse battery staple"}`), false, 415, "unsupported_media_type"},
+		{onesCase, "/auth/login", "application/json", ones, false, 400, ""},
 	}
-	// Every case 8 times at once, so a per-request cost would show in RSS.
-	const copies = 8
+	if len(ones) > limit || len(ones) < limit-2 {
+		t.Fatalf("the %d-byte body is not just within the %d-byte limit", len(ones), limit)
+	}
+	// Every case 8 times at once (some more), all cases at once, so a
+	// per-request cost would show in RSS.
+	copiesOf := map[string]int{onesCase: 32}
 	var wg sync.WaitGroup
 	results := make([][]reply, len(cases))
 	for i, k := range cases {
+		copies := copiesOf[k.name]
+		if copies == 0 {
+			copies = 8
+		}
 		results[i] = make([]reply, copies)
 		for j := range copies {
 			wg.Go(func() {

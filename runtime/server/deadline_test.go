@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +78,54 @@ func TestAV1_RequestTimeoutBelowWriteTimeout(t *testing.T) {
 		if got := tc.cfg.withDefaults().RequestTimeout; got != tc.want {
 			t.Errorf("%s: RequestTimeout = %v, want %v", name, got, tc.want)
 		}
+	}
+}
+
+// TestAV1_RequestTimeoutLoweredIsLogged checks that New warns, through the
+// configured logger, when it lowers a RequestTimeout that was set to
+// WriteTimeout or more, and says nothing otherwise.
+func TestAV1_RequestTimeoutLoweredIsLogged(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		cfg  Config
+		warn bool
+	}{
+		"above WriteTimeout":      {Config{RequestTimeout: 90 * time.Second}, true},
+		"equal to WriteTimeout":   {Config{RequestTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}, true},
+		"below WriteTimeout":      {Config{RequestTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}, false},
+		"default":                 {Config{}, false},
+		"default above the write": {Config{WriteTimeout: 10 * time.Second}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.cfg, nil)
+			var warned []map[string]any
+			for _, rec := range f.logs.records(t) {
+				if rec["level"] == "WARN" && strings.Contains(rec["msg"].(string), "request timeout") {
+					warned = append(warned, rec)
+				}
+			}
+			if !tc.warn {
+				if len(warned) != 0 {
+					t.Fatalf("unexpected warning %v", warned)
+				}
+				return
+			}
+			if len(warned) != 1 {
+				t.Fatalf("want one warning about the request timeout, got %v (all logs: %s)", warned, f.logs.String())
+			}
+			for k, want := range map[string]time.Duration{
+				"request_timeout_configured": tc.cfg.RequestTimeout,
+				"write_timeout":              f.srv.cfg.WriteTimeout,
+				"request_timeout":            f.srv.cfg.RequestTimeout,
+			} {
+				// slog's JSON handler writes durations in nanoseconds.
+				if got, _ := warned[0][k].(float64); time.Duration(got) != want {
+					t.Errorf("%s = %v, want %v", k, warned[0][k], want)
+				}
+			}
+		})
 	}
 }
 

@@ -3,7 +3,8 @@
 // middleware chain, the probe routes, and the one place where errors become
 // JSON responses (IN-5). An unavailable database (runtime/db.IsUnavailable)
 // or a passed deadline answers 503 with Retry-After, never 500 or 401 (AV-2,
-// AV-5).
+// AV-5). A request whose client went away (its context canceled) answers
+// 499 client_closed_request and is logged at Debug, not as a server error.
 //
 // Middleware, outermost first:
 //
@@ -33,7 +34,10 @@
 //     400 unless it is valid UTF-8 holding exactly one well-formed value
 //     without repeated member names, \u0000, or nesting deeper than
 //     MaxJSONDepth (IN-2, IN-3). Go's and ogen's decoders accept all of
-//     these silently.
+//     these silently. The check (strictjson.Check) builds no value tree:
+//     it costs the body's bytes, whoever sends it. A charset parameter
+//     other than utf-8, utf8 or us-ascii (any case) is refused with 415; a
+//     body declared us-ascii must be ASCII.
 //
 // Routes: GET /livez (never touches the database), GET /readyz (calls the
 // ready function; 503 when it fails), GET /openapi.json, and everything else

@@ -20,6 +20,16 @@ import (
 // (Not in apierr's vocabulary yet.)
 const CodeNotImplemented = "not_implemented"
 
+// CodeClientClosedRequest is the code of a request whose client went away
+// before it was answered (its context was canceled), with the status
+// StatusClientClosedRequest. Nobody reads that answer; the code and status
+// keep such requests apart from server errors in logs and metrics.
+const CodeClientClosedRequest = "client_closed_request"
+
+// StatusClientClosedRequest is nginx's non-standard status for a request
+// the client closed before the server answered.
+const StatusClientClosedRequest = 499
+
 // Public errors the mapping produces.
 var (
 	errBodyRequired = apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "A request body is required.")
@@ -29,6 +39,7 @@ var (
 	errNotAllowed   = apierr.New(http.StatusMethodNotAllowed, apierr.CodeMethodNotAllowed, "The method is not allowed on this resource.")
 	errNotImpl      = apierr.New(http.StatusNotImplemented, CodeNotImplemented, "This operation is not implemented.")
 	errUnavailable  = apierr.New(http.StatusServiceUnavailable, apierr.CodeUnavailable, "The service is temporarily unavailable. Please retry shortly.")
+	errClientClosed = apierr.New(StatusClientClosedRequest, CodeClientClosedRequest, "The client closed the request.")
 )
 
 const validationFailed = "The request is invalid."
@@ -39,9 +50,11 @@ const validationFailed = "The request is invalid."
 // an unavailable database becomes a 503; an unavailable database
 // (db.IsUnavailable: pool exhausted or closed, connection refused or lost,
 // SQLSTATE class 08, statement timeout, server shutting down) or a passed
-// deadline is a 503 service_unavailable (WriteError adds Retry-After);
-// anything else is a 500 internal_error whose cause stays in the chain for
-// logging only.
+// deadline is a 503 service_unavailable (WriteError adds Retry-After); a
+// canceled context (the client went away: errors.Is(err,
+// context.Canceled)) is a 499 client_closed_request unless a 4xx verdict
+// stands; anything else is a 500 internal_error whose cause stays in the
+// chain for logging only.
 func PublicError(err error) *apierr.Error {
 	if err == nil {
 		return apierr.ErrInternal
@@ -59,7 +72,13 @@ func PublicError(err error) *apierr.Error {
 	// A verdict (4xx) or a deliberate 5xx stands; an internal error whose
 	// cause is the database being unavailable is a 503.
 	unavailable := (!hasAE || ae.Status == http.StatusInternalServerError) && db.IsUnavailable(err)
+	// Whatever failed because the request's context was canceled failed
+	// because the client left (the server cancels no request context: a
+	// shutdown drains them), unless it reached a 4xx verdict first.
+	canceled := (!hasAE || ae.Status >= http.StatusInternalServerError) && errors.Is(err, context.Canceled)
 	switch {
+	case canceled:
+		return withCause(errClientClosed, err)
 	case errors.As(err, &maxErr):
 		// Also reached through DecodeRequestError: ogen reads the body.
 		return &apierr.Error{
@@ -146,15 +165,21 @@ func decodeParamsError(err *ogenerrors.DecodeParamsError) *apierr.Error {
 		Message: validationFailed, Details: []apierr.FieldError{d}, Cause: err}
 }
 
-// Public maps err with PublicError, logs the cause of a 5xx, and returns the
-// status and the JSON body (with the request id) to send. Use it where the
-// response is written by someone else, e.g. an ogen Handler's NewError.
+// Public maps err with PublicError, logs the cause of a 5xx (and, at Debug
+// level, of a 499 client_closed_request), and returns the status and the
+// JSON body (with the request id) to send. Use it where the response is
+// written by someone else, e.g. an ogen Handler's NewError.
 func Public(ctx context.Context, err error) (int, apierr.Body) {
 	e := PublicError(err)
-	if e.Status >= 500 {
+	if e.Status >= 500 || e.Status == StatusClientClosedRequest {
 		level := slog.LevelError
-		if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusNotImplemented {
+		switch e.Status {
+		case http.StatusServiceUnavailable, http.StatusNotImplemented:
 			level = slog.LevelWarn
+		case StatusClientClosedRequest:
+			// Not the server's fault, and common: the cause is only
+			// of interest when debugging.
+			level = slog.LevelDebug
 		}
 		loggerFrom(ctx).LogAttrs(ctx, level, "request failed",
 			slog.String("request_id", RequestID(ctx)),

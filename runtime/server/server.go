@@ -46,7 +46,8 @@ type Config struct {
 	// http.Server timeouts cancel no context: after WriteTimeout a
 	// handler keeps running, only its response is lost.) It must be below
 	// WriteTimeout, or the 503 could not be sent: a value that is not is
-	// lowered to three quarters of WriteTimeout.
+	// lowered to three quarters of WriteTimeout (New logs a warning when
+	// it lowers a value that was set; the default is lowered silently).
 	RequestTimeout time.Duration
 	// ShutdownTimeout bounds the graceful drain once Serve's ctx is done.
 	ShutdownTimeout time.Duration
@@ -104,7 +105,18 @@ type Server struct {
 // routes; ready (may be nil) decides /readyz; openapiJSON (may be nil) is
 // served at /openapi.json.
 func New(cfg Config, api http.Handler, ready func(context.Context) error, openapiJSON []byte) *Server {
+	requested := cfg.RequestTimeout
 	cfg = cfg.withDefaults()
+	if requested > 0 && cfg.RequestTimeout != requested {
+		// The server does not do what it was told: say so. (A request
+		// that ran out at or after WriteTimeout could not be answered.)
+		cfg.Logger.LogAttrs(context.Background(), slog.LevelWarn,
+			"request timeout lowered below the write timeout",
+			slog.Duration("request_timeout_configured", requested),
+			slog.Duration("write_timeout", cfg.WriteTimeout),
+			slog.Duration("request_timeout", cfg.RequestTimeout),
+		)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
@@ -135,7 +147,7 @@ func New(cfg Config, api http.Handler, ready func(context.Context) error, openap
 
 	s := &Server{cfg: cfg}
 	var h http.Handler = mux
-	h = strictJSON(h)
+	h = strictJSON(h, cfg.MaxBodyBytes)
 	h = s.bodyLimit(h)
 	h = s.deadline(h)
 	h = retryAfter(h)

@@ -10,15 +10,18 @@ import (
 	"unicode/utf8"
 )
 
-func TestParse(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		in      string
-		want    any
-		wantErr string // substring of the message; "" means success
-		ptr     string
-	}{
+type parseCase struct {
+	name    string
+	in      string
+	want    any
+	wantErr string // substring of the message; "" means success
+	ptr     string
+}
+
+// parseCases are TestParse's inputs; TestCheckAgreesWithParse runs them
+// through Check too.
+func parseCases() []parseCase {
+	return []parseCase{
 		{name: "object", in: ` {"a":1,"b":[true,false,null],"c":{"d":"e"}} `, want: map[string]any{
 			"a": json.Number("1"), "b": []any{true, false, nil}, "c": map[string]any{"d": "e"}}},
 		{name: "numbers", in: `[0,-0,1.5,-2e10,3E+2,4e-2,12345678901234567890123]`, want: []any{
@@ -49,7 +52,11 @@ func TestParse(t *testing.T) {
 		{name: "deep ok", in: strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), want: nest(MaxDepth)},
 		{name: "too deep", in: strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), wantErr: "nesting", ptr: strings.Repeat("/0", MaxDepth)},
 	}
-	for _, tt := range tests {
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	for _, tt := range parseCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Parse([]byte(tt.in))
@@ -81,18 +88,31 @@ func nest(n int) any {
 	return v
 }
 
+// fuzzSeeds are FuzzParse's seed corpus.
+func fuzzSeeds() []string {
+	return []string{
+		`{"systolic":120,"taken_at":"2026-11-26T08:00:00Z"}`, `[1,2,{"a":null}]`, `"\u0000"`, `{"a":1,"a":2}`,
+		"\"\xff\"", `"\ud800"`, `1e400`, `-0.0e-0`, `{"'":"--","/*":"$$"}`, `"\u02bc"`, `[[[[]]]]`,
+		`{"a":1,"\u0061":2}`, `{"\u00e9":{"\u00e9":[{"x\ny":1,"x\ny":2}]}}`, `{"a":{"b":1},"a":{}}`,
+		manyMembers(40, 40), manyMembers(40, 3), manyMembers(3, 2),
+	}
+}
+
 // FuzzParse checks Parse against encoding/json: whatever it
 // accepts, encoding/json accepts with the same result; whatever it rejects
 // is invalid JSON or one of the inputs it refuses on purpose.
+//
+// It also checks that Check agrees with Parse on every input: the same
+// verdict, and for a rejection the same code, message and pointer.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{
-		`{"systolic":120,"taken_at":"2026-11-26T08:00:00Z"}`, `[1,2,{"a":null}]`, `"\u0000"`, `{"a":1,"a":2}`,
-		"\"\xff\"", `"\ud800"`, `1e400`, `-0.0e-0`, `{"'":"--","/*":"$$"}`, `"\u02bc"`, `[[[[]]]]`,
-	} {
+	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := Parse(data)
+		if d := disagreement(data); d != "" {
+			t.Fatal(d)
+		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
 		var want any
@@ -121,20 +141,30 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func TestCodes(t *testing.T) {
-	t.Parallel()
-	for in, code := range map[string]string{
+// codeCases maps inputs to the code Parse rejects them with.
+func codeCases() map[string]string {
+	return map[string]string{
 		"\"\xff\"":              CodeInvalidUTF8,
 		`{"a":1,"a":2}`:         CodeDuplicateKey,
 		`"\u0000"`:              CodeNULCharacter,
 		strings.Repeat("[", 65): CodeTooDeep,
 		`{} x`:                  CodeTrailingData,
 		`{"a":}`:                CodeInvalidJSON,
-	} {
-		_, err := Parse([]byte(in))
-		var se *Error
-		if !errors.As(err, &se) || se.Code != code {
-			t.Errorf("Parse(%q): %v, want code %s", in, err, code)
+	}
+}
+
+func TestCodes(t *testing.T) {
+	t.Parallel()
+	for in, code := range codeCases() {
+		for name, f := range map[string]func([]byte) error{
+			"Parse": func(b []byte) error { _, err := Parse(b); return err },
+			"Check": Check,
+		} {
+			err := f([]byte(in))
+			var se *Error
+			if !errors.As(err, &se) || se.Code != code {
+				t.Errorf("%s(%q): %v, want code %s", name, in, err, code)
+			}
 		}
 	}
 }
