@@ -349,15 +349,7 @@ func (s *Service) List(ctx context.Context, modelName string, page Page, out jso
 // 412 (AUD-5), no-op or not. A document the caller may not both read and
 // update is reported as missing (AC-2): the response would show it.
 func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, ifMatch string, patch json.Marshaler, out json.Unmarshaler) error {
-	p, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	m, err := s.model(modelName)
-	if err != nil {
-		return err
-	}
-	want, check, err := ParseIfMatch(ifMatch)
+	p, m, want, check, err := s.prepareWrite(ctx, modelName, ifMatch)
 	if err != nil {
 		return err
 	}
@@ -424,18 +416,25 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 	return decodeOut(out, res)
 }
 
+// prepareWrite is what Update and Delete check first: the caller, the
+// model and the If-Match header (check reports whether one was given).
+func (s *Service) prepareWrite(ctx context.Context, modelName, ifMatch string) (p *auth.Principal, m *model, want int64, check bool, err error) {
+	if p, err = caller(ctx); err != nil {
+		return nil, nil, 0, false, err
+	}
+	if m, err = s.model(modelName); err != nil {
+		return nil, nil, 0, false, err
+	}
+	if want, check, err = ParseIfMatch(ifMatch); err != nil {
+		return nil, nil, 0, false, err
+	}
+	return p, m, want, check, nil
+}
+
 // Delete removes a document. ifMatch works as for Update. A document the
 // caller may not both read and delete is reported as missing (AC-2).
 func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, ifMatch string) error {
-	p, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	m, err := s.model(modelName)
-	if err != nil {
-		return err
-	}
-	want, check, err := ParseIfMatch(ifMatch)
+	p, m, want, check, err := s.prepareWrite(ctx, modelName, ifMatch)
 	if err != nil {
 		return err
 	}
