@@ -170,16 +170,29 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 		Snapshot:    snapshot,
 	})
 	if err != nil {
-		var fe *generator.FormatError
-		if errors.As(err, &fe) && cmd.Name() == "generate" { // plan and apply change nothing first
-			dump := filepath.Join(outDir, filepath.FromSlash(fe.Path)+".dump")
-			if os.MkdirAll(filepath.Dir(dump), 0o755) == nil && os.WriteFile(dump, fe.Raw, 0o644) == nil {
+		if cmd.Name() == "generate" { // plan and apply change nothing first
+			if dump := writeDump(outDir, err); dump != "" {
 				return nil, fmt.Errorf("generate: %w (the unformatted output is in %s)", err, dump)
 			}
 		}
 		return nil, fmt.Errorf("generate: %w", err)
 	}
 	return out, nil
+}
+
+// writeDump keeps the raw output of generated Go that could not be
+// formatted (a *generator.FormatError in err) as <file>.dump under outDir
+// and returns its path, or "" when there is none or it cannot be written.
+func writeDump(outDir string, err error) string {
+	var fe *generator.FormatError
+	if !errors.As(err, &fe) || !filepath.IsLocal(filepath.FromSlash(fe.Path)) {
+		return ""
+	}
+	dump := filepath.Join(outDir, filepath.FromSlash(fe.Path)+".dump")
+	if os.MkdirAll(filepath.Dir(dump), 0o755) != nil || os.WriteFile(dump, fe.Raw, 0o644) != nil {
+		return ""
+	}
+	return dump
 }
 
 // readMigrations reads the project's migrations and schema snapshot from

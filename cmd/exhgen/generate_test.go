@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/exhgen/exhgen/generator"
 )
 
 // addField adds a field to the clinic's measurement model.
@@ -261,5 +264,22 @@ func TestGenerateManifestEntriesAreClean(t *testing.T) {
 		if !exists(filepath.Join(out, f)) {
 			t.Fatalf("%s was deleted", f)
 		}
+	}
+}
+
+// TestWriteDump: generated Go that goimports refused is kept as .dump.
+func TestWriteDump(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	err := fmt.Errorf("wrapped: %w", &generator.FormatError{Path: "glue_gen.go", Raw: []byte("package main\nfunc {"), Err: errors.New("syntax")})
+	dump := writeDump(out, err)
+	if dump != filepath.Join(out, "glue_gen.go.dump") || readFile(t, dump) != "package main\nfunc {" {
+		t.Fatalf("dump %q", dump)
+	}
+	if writeDump(out, errors.New("other")) != "" {
+		t.Fatal("a dump was written for an error without raw output")
+	}
+	if writeDump(out, &generator.FormatError{Path: "../escape.go"}) != "" {
+		t.Fatal("a dump was written outside the output directory")
 	}
 }
