@@ -69,15 +69,19 @@ func compileModel(m *spec.Model) (project.Model, error) {
 	if err != nil {
 		return project.Model{}, err
 	}
+	acc := m.Access.Effective()
 	cm := project.Model{
 		Name:   m.Name,
 		Table:  tableName(m.Name),
 		Schema: schema,
 		Access: project.Access{
-			Create: orDefault(m.Access.Create, spec.DefaultAccess.Create),
-			Read:   orDefault(m.Access.Read, spec.DefaultAccess.Read),
-			Update: orDefault(m.Access.Update, spec.DefaultAccess.Update),
-			Delete: orDefault(m.Access.Delete, spec.DefaultAccess.Delete),
+			Create:    acc.Create,
+			Read:      acc.Read,
+			Update:    acc.Update,
+			Delete:    acc.Delete,
+			Link:      acc.Link,
+			Unlink:    acc.Unlink,
+			GroupSync: acc.GroupSync,
 		},
 	}
 	for _, f := range m.Fields {
@@ -88,13 +92,6 @@ func compileModel(m *spec.Model) (project.Model, error) {
 		cm.Fields = append(cm.Fields, cf)
 	}
 	return cm, nil
-}
-
-func orDefault(rules, def []string) []string {
-	if len(rules) == 0 {
-		return append([]string{}, def...)
-	}
-	return append([]string{}, rules...)
 }
 
 func compileField(f *spec.Field, top bool) (project.Field, error) {

@@ -459,14 +459,29 @@ var accessSchema = &hcl.BodySchema{
 		{Name: "read"},
 		{Name: "update"},
 		{Name: "delete"},
+		{Name: "link"},
+		{Name: "unlink"},
+		{Name: "group_sync"},
 	},
 }
 
 // decodeAccessBlock decodes a model's `access` block. Each action takes a
-// rule or a list of rules.
+// rule or a list of rules; group_sync takes a mode.
 func decodeAccessBlock(block *hcl.Block) (*Access, hcl.Diagnostics) {
-	access := &Access{DeclRange: block.DefRange}
+	access := &Access{DeclRange: block.DefRange, RuleRanges: map[string][]hcl.Range{}}
 	content, diags := bodyContent(block.Body, accessSchema)
+	if a := content.Attributes["group_sync"]; a != nil {
+		s, ok, d := decodeString(a)
+		diags = append(diags, d...)
+		if ok {
+			if slices.Contains(GroupSyncModes, s) {
+				access.GroupSync = s
+			} else {
+				diags = append(diags, errorDiag(a.Expr.Range(), "Unknown group sync mode",
+					unknownDetail(s, "a group sync mode", GroupSyncModes)))
+			}
+		}
+	}
 	for _, target := range []struct {
 		name string
 		list *[]string
@@ -475,6 +490,8 @@ func decodeAccessBlock(block *hcl.Block) (*Access, hcl.Diagnostics) {
 		{"read", &access.Read},
 		{"update", &access.Update},
 		{"delete", &access.Delete},
+		{"link", &access.Link},
+		{"unlink", &access.Unlink},
 	} {
 		a := content.Attributes[target.name]
 		if a == nil {
@@ -504,6 +521,7 @@ func decodeAccessBlock(block *hcl.Block) (*Access, hcl.Diagnostics) {
 			}
 			seen[rule] = i
 			*target.list = append(*target.list, rule)
+			access.RuleRanges[target.name] = append(access.RuleRanges[target.name], ranges[i])
 		}
 	}
 	return access, diags

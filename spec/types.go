@@ -99,12 +99,31 @@ type Field struct {
 // Access is a model's `access` block: which rules grant each action. An
 // empty list means the default for that action (see DefaultAccess).
 type Access struct {
-	Create    []string
-	Read      []string
-	Update    []string
-	Delete    []string
+	Create []string
+	Read   []string
+	Update []string
+	Delete []string
+	// Link guards linking users and groups to a document; Unlink guards
+	// removing those links (default: Link's rules).
+	Link   []string
+	Unlink []string
+	// GroupSync is how the document's group_ids follow its creator's
+	// patient enlistments: GroupSyncNone (default) or
+	// GroupSyncCreatorPatientGroups.
+	GroupSync string
 	DeclRange hcl.Range
+	// RuleRanges holds the source range of each rule, by action.
+	RuleRanges map[string][]hcl.Range
 }
+
+// Group sync modes of an access block.
+const (
+	GroupSyncNone                 = "none"
+	GroupSyncCreatorPatientGroups = "creator_patient_groups"
+)
+
+// GroupSyncModes lists every valid group sync mode.
+var GroupSyncModes = []string{GroupSyncNone, GroupSyncCreatorPatientGroups}
 
 // Access rules a model may use.
 const (
@@ -119,12 +138,16 @@ const (
 // AccessRules lists every valid access rule.
 var AccessRules = []string{RuleAllUsers, RuleCreator, RuleLinkedUsers, RuleLinkedGroupStaff, RuleLinkedGroupPatients, RulePermission}
 
-// DefaultAccess is what an action allows when the spec says nothing.
+// DefaultAccess is what an action allows when the spec says nothing. Only a
+// role holding the data permission may link and unlink by default: sharing
+// a document is a decision the project makes explicitly.
 var DefaultAccess = Access{
-	Create: []string{RuleAllUsers},
-	Read:   []string{RuleCreator, RuleLinkedUsers, RulePermission},
-	Update: []string{RuleCreator, RuleLinkedUsers, RulePermission},
-	Delete: []string{RuleCreator, RulePermission},
+	Create:    []string{RuleAllUsers},
+	Read:      []string{RuleCreator, RuleLinkedUsers, RulePermission},
+	Update:    []string{RuleCreator, RuleLinkedUsers, RulePermission},
+	Delete:    []string{RuleCreator, RulePermission},
+	Link:      []string{RulePermission},
+	GroupSync: GroupSyncNone,
 }
 
 // Model returns the model with the given name, or nil.
@@ -151,7 +174,8 @@ func (a Auth) RefreshTokenDuration() time.Duration {
 }
 
 // Effective returns a with each action left empty replaced by the
-// DefaultAccess rules for it (copies, never DefaultAccess's own slices).
+// DefaultAccess rules for it (copies, never DefaultAccess's own slices);
+// Unlink defaults to Link's effective rules.
 func (a Access) Effective() Access {
 	pick := func(rules, def []string) []string {
 		if len(rules) == 0 {
@@ -159,13 +183,35 @@ func (a Access) Effective() Access {
 		}
 		return append([]string(nil), rules...)
 	}
-	return Access{
+	e := Access{
 		Create:    pick(a.Create, DefaultAccess.Create),
 		Read:      pick(a.Read, DefaultAccess.Read),
 		Update:    pick(a.Update, DefaultAccess.Update),
 		Delete:    pick(a.Delete, DefaultAccess.Delete),
+		Link:      pick(a.Link, DefaultAccess.Link),
+		GroupSync: a.GroupSync,
 		DeclRange: a.DeclRange,
 	}
+	e.Unlink = pick(a.Unlink, e.Link)
+	if e.GroupSync == "" {
+		e.GroupSync = GroupSyncNone
+	}
+	return e
+}
+
+// Actions returns the rule lists of a by action name, in the order
+// create, read, update, delete, link, unlink.
+func (a Access) Actions() []ActionRules {
+	return []ActionRules{
+		{"create", a.Create}, {"read", a.Read}, {"update", a.Update},
+		{"delete", a.Delete}, {"link", a.Link}, {"unlink", a.Unlink},
+	}
+}
+
+// ActionRules is the rule list of one action.
+type ActionRules struct {
+	Action string
+	Rules  []string
 }
 
 // IsScalar reports whether values of type t are neither objects nor arrays.

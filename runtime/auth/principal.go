@@ -3,10 +3,10 @@ package auth
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/exhgen/exhgen/runtime/permission"
 	"github.com/exhgen/exhgen/runtime/project"
 )
 
@@ -52,21 +52,10 @@ func (p *Principal) Can(permission string) bool {
 }
 
 // MatchPermission reports whether the granted permission pattern covers
-// the wanted permission. Both are colon-separated segments
-// (`service:resource:action`); a `*` segment in granted matches any one
-// segment, and the segment counts must be equal: `data:*:read` covers
-// `data:measurement:read`, but `data:*` does not.
+// the wanted permission (permission.Match: `*` matches one segment, but
+// never a role or membership resource, which must be named).
 func MatchPermission(granted, wanted string) bool {
-	g, w := strings.Split(granted, ":"), strings.Split(wanted, ":")
-	if len(g) != len(w) {
-		return false
-	}
-	for i := range g {
-		if g[i] != "*" && g[i] != w[i] {
-			return false
-		}
-	}
-	return true
+	return permission.Match(granted, wanted)
 }
 
 // RolePermissions maps role names to the permissions they grant.

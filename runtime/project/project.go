@@ -79,7 +79,18 @@ type Access struct {
 	Read   []string `json:"read"`
 	Update []string `json:"update"`
 	Delete []string `json:"delete"`
+	Link   []string `json:"link"`
+	Unlink []string `json:"unlink"`
+	// GroupSync is how group_ids follow the creator's patient
+	// enlistments: GroupSyncNone or GroupSyncCreatorPatientGroups.
+	GroupSync string `json:"group_sync"`
 }
+
+// Group sync modes (Access.GroupSync).
+const (
+	GroupSyncNone                 = "none"
+	GroupSyncCreatorPatientGroups = "creator_patient_groups"
+)
 
 // Model returns the named model.
 func (p *Project) Model(name string) (*Model, bool) {
