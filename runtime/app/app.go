@@ -12,15 +12,19 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/document"
 	"github.com/exhgen/exhgen/runtime/fixedapi"
+	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
 	"github.com/exhgen/exhgen/runtime/server"
 	"github.com/exhgen/exhgen/runtime/user"
@@ -47,9 +51,14 @@ type Deps struct {
 	Logger    *slog.Logger
 }
 
-// CoreMigrations are the runtime's own tables, applied before a project's.
+// CoreMigrations are the runtime's own tables, applied before a project's,
+// in name order. Each runtime package owns a range of numbers:
+// core/0001 identity (user, auth), 0002 audit and outbox, 0003–0009 users,
+// 0010–0019 groups and access, 0020–0029 OAuth.
 func CoreMigrations() []db.Migration {
-	return user.Migrations()
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations())
+	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
+	return migs
 }
 
 // migrations are the core migrations followed by the backend's project

@@ -355,7 +355,7 @@ func TestReadyzWaitsForMigrations(t *testing.T) {
 		t.Errorf("livez before migrate: status %d, want 200", r.status)
 	}
 
-	runMigrate(t, dbURL, b, 2) // core + project
+	runMigrate(t, dbURL, b, len(CoreMigrations())+1) // core + project
 	if r := do(t, http.MethodGet, base+"/readyz", "", nil); r.status != http.StatusOK {
 		t.Fatalf("readyz after migrate: status %d, body %s", r.status, r.body)
 	}
@@ -399,7 +399,7 @@ func TestMigrateCommand(t *testing.T) {
 	t.Parallel()
 	dbURL := dbtest.URL(t)
 	b := tinyBackend()
-	runMigrate(t, dbURL, b, 2)
+	runMigrate(t, dbURL, b, len(CoreMigrations())+1)
 	runMigrate(t, dbURL, b, 0)
 
 	pool := openPool(t, dbURL)
@@ -423,8 +423,9 @@ func TestMigrateCommand(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(names) != 2 || !strings.HasPrefix(names[0], "core/") || names[1] != "project/0001_init.sql" {
-		t.Errorf("recorded migrations %q, want one core and project/0001_init.sql", names)
+	core := len(CoreMigrations())
+	if len(names) != core+1 || !strings.HasPrefix(names[0], "core/") || names[core] != "project/0001_init.sql" {
+		t.Errorf("recorded migrations %q, want %d core and project/0001_init.sql", names, core)
 	}
 
 	t.Run("edited migration is refused", func(t *testing.T) {

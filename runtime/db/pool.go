@@ -203,3 +203,10 @@ func IsUnavailable(err error) bool {
 	}
 	return false
 }
+
+// Execer runs a statement: a pgx.Tx, a *pgx.Conn and a *pgxpool.Pool all
+// satisfy it. Writers of rows that must commit with a change (audit,
+// outbox) take one, so callers pass the transaction of that change.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}

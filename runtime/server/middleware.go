@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -20,12 +21,28 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	loggerKey
+	clientIPKey
 )
 
 // RequestID returns the id of the request ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
+}
+
+// ClientIP returns the address of the peer that sent the request ctx
+// belongs to (the host part of http.Request.RemoteAddr; proxies are not
+// trusted, so X-Forwarded-For is ignored), or "" outside a request. Audit
+// rows and per-IP limits use it.
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey).(string)
+	return ip
+}
+
+// WithClientIP returns ctx carrying ip as the client address, for callers
+// outside the HTTP server (tests, background jobs acting for a client).
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientIPKey, ip)
 }
 
 func loggerFrom(ctx context.Context) *slog.Logger {
@@ -62,6 +79,7 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		w.Header().Set(HeaderRequestID, id)
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, loggerKey, s.cfg.Logger)
+		ctx = context.WithValue(ctx, clientIPKey, remoteHost(r.RemoteAddr))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -234,3 +252,12 @@ func (s *Server) bodyLimit(next http.Handler) http.Handler {
 }
 
 var errNotReady = apierr.New(http.StatusServiceUnavailable, apierr.CodeUnavailable, "The service is not ready.")
+
+// remoteHost is the host of a RemoteAddr ("192.0.2.1:1234" → "192.0.2.1",
+// "[::1]:80" → "::1"), or the whole value when it has no port.
+func remoteHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
