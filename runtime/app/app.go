@@ -24,6 +24,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/document"
 	"github.com/exhgen/exhgen/runtime/fixedapi"
+	"github.com/exhgen/exhgen/runtime/group"
 	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
 	"github.com/exhgen/exhgen/runtime/server"
@@ -56,7 +57,7 @@ type Deps struct {
 // core/0001 identity (user, auth), 0002 audit and outbox, 0003–0009 users,
 // 0010–0019 groups and access, 0020–0029 OAuth.
 func CoreMigrations() []db.Migration {
-	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations())
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), group.Migrations())
 	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
 	return migs
 }

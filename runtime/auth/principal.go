@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -20,6 +21,12 @@ type Principal struct {
 	// Permissions are the union of the permissions of Roles, per the
 	// project's role definitions, sorted and de-duplicated.
 	Permissions []string
+	// GroupPermissions maps each group the user is staff of to the union
+	// of the permissions of the user's group roles there.
+	GroupPermissions map[uuid.UUID][]string
+	// PatientGroups are the groups the user is enlisted in as a patient,
+	// unexpired when loaded, sorted.
+	PatientGroups []uuid.UUID
 }
 
 type principalKey struct{}
@@ -49,6 +56,42 @@ func (p *Principal) Can(permission string) bool {
 		}
 	}
 	return false
+}
+
+// CanInGroup reports whether the principal's group roles in group grant
+// permission.
+func (p *Principal) CanInGroup(group uuid.UUID, permission string) bool {
+	for _, g := range p.GroupPermissions[group] {
+		if MatchPermission(g, permission) {
+			return true
+		}
+	}
+	return false
+}
+
+// GroupsWith returns, sorted, the groups in which the principal's group
+// roles grant permission.
+func (p *Principal) GroupsWith(permission string) []uuid.UUID {
+	var out []uuid.UUID
+	for g := range p.GroupPermissions {
+		if p.CanInGroup(g, permission) {
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+// StaffOf reports whether the principal is staff of group, whatever its
+// group roles.
+func (p *Principal) StaffOf(group uuid.UUID) bool {
+	_, ok := p.GroupPermissions[group]
+	return ok
+}
+
+// PatientOf reports whether the principal is an enlisted patient of group.
+func (p *Principal) PatientOf(group uuid.UUID) bool {
+	return slices.Contains(p.PatientGroups, group)
 }
 
 // MatchPermission reports whether the granted permission pattern covers

@@ -51,6 +51,8 @@ type Tokens struct {
 	leeway   time.Duration
 	clock    func() time.Time
 	roles    RolePermissions
+	groups   RolePermissions
+	members  MembershipLoader
 	keys     *Keys
 	parser   *jwt.Parser
 
@@ -79,6 +81,29 @@ func WithRoles(roles []project.Role) Option {
 	return func(t *Tokens) { t.roles = NewRolePermissions(roles) }
 }
 
+// WithGroupRoles sets the group role definitions group permissions are
+// computed from.
+func WithGroupRoles(roles []project.Role) Option {
+	return func(t *Tokens) { t.groups = NewRolePermissions(roles) }
+}
+
+// Memberships are a user's group memberships as Authenticate loads them.
+type Memberships struct {
+	Staff    map[uuid.UUID][]string // group → the user's group role names there
+	Patients []uuid.UUID            // groups the user is an unexpired patient of
+}
+
+// MembershipLoader reads a user's current group memberships
+// (runtime/group provides one). Callers changing memberships call
+// ForgetUser after the commit.
+type MembershipLoader func(ctx context.Context, userID uuid.UUID) (Memberships, error)
+
+// WithMemberships makes Authenticate load the caller's group memberships
+// into the Principal (cached like the user's roles).
+func WithMemberships(load MembershipLoader) Option {
+	return func(t *Tokens) { t.members = load }
+}
+
 // WithUserCache sets how long Authenticate reuses a user's roles read from
 // the database (default DefaultUserCacheTTL; 0 reads them on every request).
 func WithUserCache(ttl time.Duration) Option { return func(t *Tokens) { t.userCacheTTL = ttl } }
@@ -102,7 +127,7 @@ func NewTokens(pool *pgxpool.Pool, issuer string, ttl time.Duration, clock func(
 	}
 	t := &Tokens{
 		pool: pool, issuer: issuer, audience: issuer, ttl: min(ttl, MaxAccessTokenTTL),
-		leeway: DefaultLeeway, clock: clock, roles: RolePermissions{},
+		leeway: DefaultLeeway, clock: clock, roles: RolePermissions{}, groups: RolePermissions{},
 		keyCacheTTL: time.Minute, unknownKidEvery: 10 * time.Second, userCacheTTL: DefaultUserCacheTTL,
 	}
 	for _, o := range opts {
@@ -230,15 +255,22 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 	id := uuid.MustParse(claims.Subject)
 	p := &Principal{UserID: id}
 	now := t.clock()
+	var entry userEntry
 	if u, ok := t.users.get(id, now); ok {
-		p.Email, p.Roles = u.email, u.roles
+		entry = u
 	} else {
 		// Noted before the read: if ForgetUser runs after it, what is read
 		// may predate the change and must not be cached.
 		gen := t.users.generation()
-		err = db.QueryRow(ctx, t.pool, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&p.Email, &p.Roles)
+		err = db.QueryRow(ctx, t.pool, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&entry.email, &entry.roles)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ctx, unauthorized(errors.New("user no longer exists"))
+		}
+		if err == nil && t.members != nil {
+			var m Memberships
+			if m, err = t.members(ctx, id); err == nil {
+				entry.staff, entry.patients = m.Staff, m.Patients
+			}
 		}
 		if err != nil {
 			// Not a verdict on the token: a 5xx, not something that looks
@@ -250,14 +282,21 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 			}
 			return ctx, apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
 		}
-		t.users.put(id, p.Email, p.Roles, now, gen)
+		t.users.putEntry(id, entry, now, gen)
+	}
+	p.Email, p.Roles, p.PatientGroups = entry.email, entry.roles, entry.patients
+	if len(entry.staff) > 0 {
+		p.GroupPermissions = make(map[uuid.UUID][]string, len(entry.staff))
+		for g, roles := range entry.staff {
+			p.GroupPermissions[g] = t.groups.Permissions(roles)
+		}
 	}
 	p.Permissions = t.roles.Permissions(p.Roles)
 	return WithPrincipal(ctx, p), nil
 }
 
 // ForgetUser drops what Authenticate remembers of a user, so a change to
-// the user's roles or the user's deletion applies at the next request on
+// the user's roles or group memberships, or the user's deletion, applies at the next request on
 // this replica (other replicas see it within the user cache TTL). Call it
 // after the change has committed. An Authenticate that read the user before
 // the commit does not put the old state back into the cache.

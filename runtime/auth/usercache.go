@@ -32,6 +32,9 @@ type userCache struct {
 type userEntry struct {
 	email string
 	roles []string
+	// memberships: group → group role names (staff), and patient groups.
+	staff    map[uuid.UUID][]string
+	patients []uuid.UUID
 }
 
 func newUserCache(max int, ttl time.Duration) *userCache {
@@ -57,6 +60,11 @@ func (c *userCache) generation() uint64 {
 // put remembers a user's state read from the database after generation
 // returned gen; it does nothing if forget was called since.
 func (c *userCache) put(id uuid.UUID, email string, roles []string, now time.Time, gen uint64) {
+	c.putEntry(id, userEntry{email: email, roles: roles}, now, gen)
+}
+
+// putEntry is put with the whole entry, memberships included.
+func (c *userCache) putEntry(id uuid.UUID, e userEntry, now time.Time, gen uint64) {
 	if c.ttl <= 0 {
 		return
 	}
@@ -65,7 +73,7 @@ func (c *userCache) put(id uuid.UUID, email string, roles []string, now time.Tim
 	if gen != c.gen {
 		return
 	}
-	c.entries.set(id, userEntry{email: email, roles: roles}, now.Add(c.ttl), now)
+	c.entries.set(id, e, now.Add(c.ttl), now)
 }
 
 // forget drops what is cached of a user and keeps reads that started
