@@ -93,7 +93,11 @@ func TestListUsesIndexes(t *testing.T) {
 
 			// The list statement holds the count; this is the count alone,
 			// with the same condition.
-			count := fmt.Sprintf("SELECT count(*) FROM data_measurement WHERE %s", svc.models["measurement"].access.read.filter("$1::uuid"))
+			caller := &auth.Principal{UserID: tt.caller}
+			cond, _ := svc.models["measurement"].access.read.cond(caller, newParams())
+			count := fmt.Sprintf("SELECT count(*) FROM data_measurement WHERE %s", cond)
+			listArgs := newParams(20, 0)
+			listCond, _ := accessCond(caller, listArgs, svc.models["measurement"].access.read)
 			_, getByID, err := svc.Statements("measurement")
 			if err != nil {
 				t.Fatal(err)
@@ -103,7 +107,7 @@ func TestListUsesIndexes(t *testing.T) {
 				sql  string
 				args []any
 			}{
-				{"list", st.list.forms[1], []any{20, 0, tt.caller}},
+				{"list", st.list.with(listCond), listArgs.args},
 				{"count", count, []any{tt.caller}},
 				{"get", getByID, []any{anyID, tt.caller}},
 			} {
