@@ -49,6 +49,7 @@ type Deps struct {
 	Tokens    *auth.Tokens
 	Users     *user.Service
 	Documents *document.Service
+	Groups    *group.Service
 	Logger    *slog.Logger
 }
 
@@ -225,14 +226,16 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		}
 	}
 	ttl := time.Duration(p.Auth.AccessTokenTTL)
-	tokens := auth.NewTokens(pool, cfg.Issuer, ttl, time.Now, auth.WithRoles(p.Roles))
+	tokens := auth.NewTokens(pool, cfg.Issuer, ttl, time.Now, auth.WithRoles(p.Roles),
+		auth.WithGroupRoles(p.GroupRoles), auth.WithMemberships(group.Loader(pool, time.Now)))
+	groups := group.New(pool, p, tokens, logger)
 	users := user.NewService(pool, p, tokens, logger)
 	docs, err := document.New(pool, p, logger)
 	if err != nil {
 		return fail(err)
 	}
-	deps := &Deps{Project: p, Pool: pool, Tokens: tokens, Users: users, Documents: docs, Logger: logger}
-	fixed, err := fixedapi.NewHandler(users, tokens)
+	deps := &Deps{Project: p, Pool: pool, Tokens: tokens, Users: users, Documents: docs, Groups: groups, Logger: logger}
+	fixed, err := fixedapi.NewHandler(users, tokens, fixedapi.WithGroups(groups))
 	if err != nil {
 		return fail(err)
 	}
@@ -240,6 +243,8 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 	mux.Handle("/auth/", fixed)
 	mux.Handle("/users/", fixed)
 	mux.Handle("/.well-known/", fixed)
+	mux.Handle("/groups", fixed)
+	mux.Handle("/groups/", fixed)
 	if b.API != nil {
 		generated, err := b.API(deps)
 		if err != nil {

@@ -6,9 +6,20 @@ package oas
 type OperationName = string
 
 const (
-	GetCurrentUserOperation   OperationName = "GetCurrentUser"
-	GetJWKSOperation          OperationName = "GetJWKS"
-	GetWellKnownJWKSOperation OperationName = "GetWellKnownJWKS"
-	LoginOperation            OperationName = "Login"
-	RegisterUserOperation     OperationName = "RegisterUser"
+	CreateGroupOperation          OperationName = "CreateGroup"
+	DeleteGroupOperation          OperationName = "DeleteGroup"
+	EnlistGroupPatientOperation   OperationName = "EnlistGroupPatient"
+	GetCurrentUserOperation       OperationName = "GetCurrentUser"
+	GetGroupOperation             OperationName = "GetGroup"
+	GetJWKSOperation              OperationName = "GetJWKS"
+	GetWellKnownJWKSOperation     OperationName = "GetWellKnownJWKS"
+	ListGroupPatientsOperation    OperationName = "ListGroupPatients"
+	ListGroupStaffOperation       OperationName = "ListGroupStaff"
+	ListGroupsOperation           OperationName = "ListGroups"
+	LoginOperation                OperationName = "Login"
+	RegisterUserOperation         OperationName = "RegisterUser"
+	RemoveGroupStaffOperation     OperationName = "RemoveGroupStaff"
+	SetGroupStaffOperation        OperationName = "SetGroupStaff"
+	UnenlistGroupPatientOperation OperationName = "UnenlistGroupPatient"
+	UpdateGroupOperation          OperationName = "UpdateGroup"
 )

@@ -35,7 +35,18 @@ func findAuthorization(h http.Header, prefix string) (string, bool) {
 
 // operationRolesBearerAuth is a private map storing roles per operation.
 var operationRolesBearerAuth = map[string][]string{
-	GetCurrentUserOperation: []string{},
+	CreateGroupOperation:          []string{},
+	DeleteGroupOperation:          []string{},
+	EnlistGroupPatientOperation:   []string{},
+	GetCurrentUserOperation:       []string{},
+	GetGroupOperation:             []string{},
+	ListGroupPatientsOperation:    []string{},
+	ListGroupStaffOperation:       []string{},
+	ListGroupsOperation:           []string{},
+	RemoveGroupStaffOperation:     []string{},
+	SetGroupStaffOperation:        []string{},
+	UnenlistGroupPatientOperation: []string{},
+	UpdateGroupOperation:          []string{},
 }
 
 // GetRolesForBearerAuth returns the required roles for the given operation.

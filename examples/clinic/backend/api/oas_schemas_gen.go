@@ -39,11 +39,30 @@ func (s *BearerAuth) SetRoles(val []string) {
 	s.Roles = val
 }
 
+// DeleteGroupNoContent is response for DeleteGroup operation.
+type DeleteGroupNoContent struct{}
+
 // DeleteMeasurementNoContent is response for DeleteMeasurement operation.
 type DeleteMeasurementNoContent struct{}
 
 // DeletePatientProfileNoContent is response for DeletePatientProfile operation.
 type DeletePatientProfileNoContent struct{}
+
+// Ref: #/components/schemas/EnlistRequest
+type EnlistRequest struct {
+	// When the enlistment ends; absent for no end.
+	ExpiresAt OptDateTime `json:"expires_at"`
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *EnlistRequest) GetExpiresAt() OptDateTime {
+	return s.ExpiresAt
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *EnlistRequest) SetExpiresAt(val OptDateTime) {
+	s.ExpiresAt = val
+}
 
 // The body of every error response.
 // Ref: #/components/schemas/Error
@@ -164,6 +183,143 @@ func (s *ErrorStatusCode) SetResponse(val Error) {
 	s.Response = val
 }
 
+// Ref: #/components/schemas/Group
+type Group struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+	ID          uuid.UUID `json:"id"`
+	Name        string    `json:"name"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *Group) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetDescription returns the value of Description.
+func (s *Group) GetDescription() string {
+	return s.Description
+}
+
+// GetID returns the value of ID.
+func (s *Group) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetName returns the value of Name.
+func (s *Group) GetName() string {
+	return s.Name
+}
+
+// GetUpdatedAt returns the value of UpdatedAt.
+func (s *Group) GetUpdatedAt() time.Time {
+	return s.UpdatedAt
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *Group) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetDescription sets the value of Description.
+func (s *Group) SetDescription(val string) {
+	s.Description = val
+}
+
+// SetID sets the value of ID.
+func (s *Group) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetName sets the value of Name.
+func (s *Group) SetName(val string) {
+	s.Name = val
+}
+
+// SetUpdatedAt sets the value of UpdatedAt.
+func (s *Group) SetUpdatedAt(val time.Time) {
+	s.UpdatedAt = val
+}
+
+// Ref: #/components/schemas/GroupInput
+type GroupInput struct {
+	Description OptString `json:"description"`
+	Name        string    `json:"name"`
+}
+
+// GetDescription returns the value of Description.
+func (s *GroupInput) GetDescription() OptString {
+	return s.Description
+}
+
+// GetName returns the value of Name.
+func (s *GroupInput) GetName() string {
+	return s.Name
+}
+
+// SetDescription sets the value of Description.
+func (s *GroupInput) SetDescription(val OptString) {
+	s.Description = val
+}
+
+// SetName sets the value of Name.
+func (s *GroupInput) SetName(val string) {
+	s.Name = val
+}
+
+// Ref: #/components/schemas/GroupList
+type GroupList struct {
+	Data []Group  `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *GroupList) GetData() []Group {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *GroupList) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *GroupList) SetData(val []Group) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *GroupList) SetPage(val ListPage) {
+	s.Page = val
+}
+
+// Ref: #/components/schemas/GroupPatch
+type GroupPatch struct {
+	Description OptString `json:"description"`
+	Name        OptString `json:"name"`
+}
+
+// GetDescription returns the value of Description.
+func (s *GroupPatch) GetDescription() OptString {
+	return s.Description
+}
+
+// GetName returns the value of Name.
+func (s *GroupPatch) GetName() OptString {
+	return s.Name
+}
+
+// SetDescription sets the value of Description.
+func (s *GroupPatch) SetDescription(val OptString) {
+	s.Description = val
+}
+
+// SetName sets the value of Name.
+func (s *GroupPatch) SetName(val OptString) {
+	s.Name = val
+}
+
 // A public EC P-256 signing key (RFC 7518 §6.2).
 // Ref: #/components/schemas/JWK
 type JWK struct {
@@ -260,6 +416,79 @@ func (s *JWKS) GetKeys() []JWK {
 // SetKeys sets the value of Keys.
 func (s *JWKS) SetKeys(val []JWK) {
 	s.Keys = val
+}
+
+// The group to link to a document.
+// Ref: #/components/schemas/LinkGroupRequest
+type LinkGroupRequest struct {
+	// The group's id.
+	GroupID uuid.UUID `json:"group_id"`
+}
+
+// GetGroupID returns the value of GroupID.
+func (s *LinkGroupRequest) GetGroupID() uuid.UUID {
+	return s.GroupID
+}
+
+// SetGroupID sets the value of GroupID.
+func (s *LinkGroupRequest) SetGroupID(val uuid.UUID) {
+	s.GroupID = val
+}
+
+// The user to link to a document.
+// Ref: #/components/schemas/LinkUserRequest
+type LinkUserRequest struct {
+	// The user's id.
+	UserID uuid.UUID `json:"user_id"`
+}
+
+// GetUserID returns the value of UserID.
+func (s *LinkUserRequest) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// SetUserID sets the value of UserID.
+func (s *LinkUserRequest) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
+
+// Where a page of results sits in the whole result set.
+// Ref: #/components/schemas/ListPage
+type ListPage struct {
+	Limit  int32 `json:"limit"`
+	Offset int32 `json:"offset"`
+	// The number of results the caller may see in all.
+	Total int64 `json:"total"`
+}
+
+// GetLimit returns the value of Limit.
+func (s *ListPage) GetLimit() int32 {
+	return s.Limit
+}
+
+// GetOffset returns the value of Offset.
+func (s *ListPage) GetOffset() int32 {
+	return s.Offset
+}
+
+// GetTotal returns the value of Total.
+func (s *ListPage) GetTotal() int64 {
+	return s.Total
+}
+
+// SetLimit sets the value of Limit.
+func (s *ListPage) SetLimit(val int32) {
+	s.Limit = val
+}
+
+// SetOffset sets the value of Offset.
+func (s *ListPage) SetOffset(val int32) {
+	s.Offset = val
+}
+
+// SetTotal sets the value of Total.
+func (s *ListPage) SetTotal(val int64) {
+	s.Total = val
 }
 
 // Ref: #/components/schemas/LoginRequest
@@ -1015,6 +1244,116 @@ func (s *MeasurementPatchSamplesItem) SetOffsetMs(val int64) {
 // SetPressure sets the value of Pressure.
 func (s *MeasurementPatchSamplesItem) SetPressure(val float64) {
 	s.Pressure = val
+}
+
+// A patient or staff member of a group, with the fields staff may see.
+// Ref: #/components/schemas/Member
+type Member struct {
+	Email string `json:"email"`
+	// Patients only; when the enlistment ends.
+	ExpiresAt OptDateTime `json:"expires_at"`
+	FirstName string      `json:"first_name"`
+	LastName  string      `json:"last_name"`
+	// Staff only; the group roles.
+	Roles  []string  `json:"roles"`
+	Since  time.Time `json:"since"`
+	UserID uuid.UUID `json:"user_id"`
+}
+
+// GetEmail returns the value of Email.
+func (s *Member) GetEmail() string {
+	return s.Email
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *Member) GetExpiresAt() OptDateTime {
+	return s.ExpiresAt
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *Member) GetFirstName() string {
+	return s.FirstName
+}
+
+// GetLastName returns the value of LastName.
+func (s *Member) GetLastName() string {
+	return s.LastName
+}
+
+// GetRoles returns the value of Roles.
+func (s *Member) GetRoles() []string {
+	return s.Roles
+}
+
+// GetSince returns the value of Since.
+func (s *Member) GetSince() time.Time {
+	return s.Since
+}
+
+// GetUserID returns the value of UserID.
+func (s *Member) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// SetEmail sets the value of Email.
+func (s *Member) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *Member) SetExpiresAt(val OptDateTime) {
+	s.ExpiresAt = val
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *Member) SetFirstName(val string) {
+	s.FirstName = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *Member) SetLastName(val string) {
+	s.LastName = val
+}
+
+// SetRoles sets the value of Roles.
+func (s *Member) SetRoles(val []string) {
+	s.Roles = val
+}
+
+// SetSince sets the value of Since.
+func (s *Member) SetSince(val time.Time) {
+	s.Since = val
+}
+
+// SetUserID sets the value of UserID.
+func (s *Member) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
+
+// Ref: #/components/schemas/MemberList
+type MemberList struct {
+	Data []Member `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *MemberList) GetData() []Member {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *MemberList) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *MemberList) SetData(val []Member) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *MemberList) SetPage(val ListPage) {
+	s.Page = val
 }
 
 // NewOptBool returns new OptBool with value set to v.
@@ -3031,6 +3370,24 @@ func (s *RegisterRequest) SetTimeZone(val OptString) {
 	s.TimeZone = val
 }
 
+// RemoveGroupStaffNoContent is response for RemoveGroupStaff operation.
+type RemoveGroupStaffNoContent struct{}
+
+// Ref: #/components/schemas/StaffRequest
+type StaffRequest struct {
+	Roles []string `json:"roles"`
+}
+
+// GetRoles returns the value of Roles.
+func (s *StaffRequest) GetRoles() []string {
+	return s.Roles
+}
+
+// SetRoles sets the value of Roles.
+func (s *StaffRequest) SetRoles(val []string) {
+	s.Roles = val
+}
+
 // Ref: #/components/schemas/TokenResponse
 type TokenResponse struct {
 	// A JWT to send as `Authorization: Bearer <token>`.
@@ -3103,6 +3460,9 @@ func (s *TokenResponseTokenType) UnmarshalText(data []byte) error {
 		return errors.Errorf("invalid value: %q", data)
 	}
 }
+
+// UnenlistGroupPatientNoContent is response for UnenlistGroupPatient operation.
+type UnenlistGroupPatientNoContent struct{}
 
 // Ref: #/components/schemas/User
 type User struct {

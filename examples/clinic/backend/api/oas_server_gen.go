@@ -8,6 +8,12 @@ import (
 
 // Handler handles operations described by OpenAPI v3 specification.
 type Handler interface {
+	// CreateGroup implements createGroup operation.
+	//
+	// Creates a group. Needs `groups:create`.
+	//
+	// POST /groups
+	CreateGroup(ctx context.Context, req *GroupInput) (*Group, error)
 	// CreateMeasurement implements createMeasurement operation.
 	//
 	// Creates a measurement document owned by the caller. The body is validated against the model's
@@ -22,6 +28,12 @@ type Handler interface {
 	//
 	// POST /data/patient_profile/documents
 	CreatePatientProfile(ctx context.Context, req *PatientProfileData) (*PatientProfile, error)
+	// DeleteGroup implements deleteGroup operation.
+	//
+	// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+	//
+	// DELETE /groups/{group_id}
+	DeleteGroup(ctx context.Context, params DeleteGroupParams) error
 	// DeleteMeasurement implements deleteMeasurement operation.
 	//
 	// Deletes the document. With `If-Match`, the delete fails with 412 when the document has changed since
@@ -36,12 +48,26 @@ type Handler interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}
 	DeletePatientProfile(ctx context.Context, params DeletePatientProfileParams) error
+	// EnlistGroupPatient implements enlistGroupPatient operation.
+	//
+	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+	// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+	// themselves (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/patients/{user_id}
+	EnlistGroupPatient(ctx context.Context, req *EnlistRequest, params EnlistGroupPatientParams) (*Member, error)
 	// GetCurrentUser implements getCurrentUser operation.
 	//
 	// The profile of the user the bearer token was issued to.
 	//
 	// GET /users/me
 	GetCurrentUser(ctx context.Context) (*User, error)
+	// GetGroup implements getGroup operation.
+	//
+	// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+	//
+	// GET /groups/{group_id}
+	GetGroup(ctx context.Context, params GetGroupParams) (*Group, error)
 	// GetJWKS implements getJWKS operation.
 	//
 	// The JSON Web Key Set of the public keys access tokens are verified with: the active key and recently
@@ -67,6 +93,58 @@ type Handler interface {
 	//
 	// GET /.well-known/jwks.json
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
+	// LinkMeasurementGroup implements linkMeasurementGroup operation.
+	//
+	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+	// access rules can grant them access. Needs the model's link and read access; a document the caller
+	// may not link is reported as not found. Linking again changes nothing.
+	//
+	// POST /data/measurement/documents/{id}/groups
+	LinkMeasurementGroup(ctx context.Context, req *LinkGroupRequest, params LinkMeasurementGroupParams) (*Measurement, error)
+	// LinkMeasurementUser implements linkMeasurementUser operation.
+	//
+	// Links a user to the document, so that the model's linked_users access rules can grant them access.
+	// Needs the model's link and read access; a document the caller may not link is reported as not found.
+	// Linking again changes nothing.
+	//
+	// POST /data/measurement/documents/{id}/users
+	LinkMeasurementUser(ctx context.Context, req *LinkUserRequest, params LinkMeasurementUserParams) (*Measurement, error)
+	// LinkPatientProfileGroup implements linkPatientProfileGroup operation.
+	//
+	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+	// access rules can grant them access. Needs the model's link and read access; a document the caller
+	// may not link is reported as not found. Linking again changes nothing.
+	//
+	// POST /data/patient_profile/documents/{id}/groups
+	LinkPatientProfileGroup(ctx context.Context, req *LinkGroupRequest, params LinkPatientProfileGroupParams) (*PatientProfile, error)
+	// LinkPatientProfileUser implements linkPatientProfileUser operation.
+	//
+	// Links a user to the document, so that the model's linked_users access rules can grant them access.
+	// Needs the model's link and read access; a document the caller may not link is reported as not found.
+	// Linking again changes nothing.
+	//
+	// POST /data/patient_profile/documents/{id}/users
+	LinkPatientProfileUser(ctx context.Context, req *LinkUserRequest, params LinkPatientProfileUserParams) (*PatientProfile, error)
+	// ListGroupPatients implements listGroupPatients operation.
+	//
+	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+	// in the group.
+	//
+	// GET /groups/{group_id}/patients
+	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error)
+	// ListGroupStaff implements listGroupStaff operation.
+	//
+	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	//
+	// GET /groups/{group_id}/staff
+	ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error)
+	// ListGroups implements listGroups operation.
+	//
+	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+	// is staff or a patient of.
+	//
+	// GET /groups
+	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
 	// ListMeasurementDocuments implements listMeasurementDocuments operation.
 	//
 	// Lists the measurement documents the caller may read, newest first.
@@ -95,6 +173,62 @@ type Handler interface {
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, req *RegisterRequest) (*User, error)
+	// RemoveGroupStaff implements removeGroupStaff operation.
+	//
+	// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+	// nobody removes themselves.
+	//
+	// DELETE /groups/{group_id}/staff/{user_id}
+	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
+	// SetGroupStaff implements setGroupStaff operation.
+	//
+	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+	// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+	// changes their own roles (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/staff/{user_id}
+	SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (*Member, error)
+	// UnenlistGroupPatient implements unenlistGroupPatient operation.
+	//
+	// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+	// unenlists themselves.
+	//
+	// DELETE /groups/{group_id}/patients/{user_id}
+	UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error
+	// UnlinkMeasurementGroup implements unlinkMeasurementGroup operation.
+	//
+	// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/measurement/documents/{id}/groups/{group_id}
+	UnlinkMeasurementGroup(ctx context.Context, params UnlinkMeasurementGroupParams) (*Measurement, error)
+	// UnlinkMeasurementUser implements unlinkMeasurementUser operation.
+	//
+	// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/measurement/documents/{id}/users/{user_id}
+	UnlinkMeasurementUser(ctx context.Context, params UnlinkMeasurementUserParams) (*Measurement, error)
+	// UnlinkPatientProfileGroup implements unlinkPatientProfileGroup operation.
+	//
+	// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/patient_profile/documents/{id}/groups/{group_id}
+	UnlinkPatientProfileGroup(ctx context.Context, params UnlinkPatientProfileGroupParams) (*PatientProfile, error)
+	// UnlinkPatientProfileUser implements unlinkPatientProfileUser operation.
+	//
+	// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/patient_profile/documents/{id}/users/{user_id}
+	UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams) (*PatientProfile, error)
+	// UpdateGroup implements updateGroup operation.
+	//
+	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+	//
+	// PATCH /groups/{group_id}
+	UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (*Group, error)
 	// UpdateMeasurement implements updateMeasurement operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when

@@ -13,6 +13,15 @@ type UnimplementedHandler struct{}
 
 var _ Handler = UnimplementedHandler{}
 
+// CreateGroup implements createGroup operation.
+//
+// Creates a group. Needs `groups:create`.
+//
+// POST /groups
+func (UnimplementedHandler) CreateGroup(ctx context.Context, req *GroupInput) (r *Group, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // CreateMeasurement implements createMeasurement operation.
 //
 // Creates a measurement document owned by the caller. The body is validated against the model's
@@ -31,6 +40,15 @@ func (UnimplementedHandler) CreateMeasurement(ctx context.Context, req *Measurem
 // POST /data/patient_profile/documents
 func (UnimplementedHandler) CreatePatientProfile(ctx context.Context, req *PatientProfileData) (r *PatientProfile, _ error) {
 	return r, ht.ErrNotImplemented
+}
+
+// DeleteGroup implements deleteGroup operation.
+//
+// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+//
+// DELETE /groups/{group_id}
+func (UnimplementedHandler) DeleteGroup(ctx context.Context, params DeleteGroupParams) error {
+	return ht.ErrNotImplemented
 }
 
 // DeleteMeasurement implements deleteMeasurement operation.
@@ -53,12 +71,32 @@ func (UnimplementedHandler) DeletePatientProfile(ctx context.Context, params Del
 	return ht.ErrNotImplemented
 }
 
+// EnlistGroupPatient implements enlistGroupPatient operation.
+//
+// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+// themselves (403 `own_membership`).
+//
+// PUT /groups/{group_id}/patients/{user_id}
+func (UnimplementedHandler) EnlistGroupPatient(ctx context.Context, req *EnlistRequest, params EnlistGroupPatientParams) (r *Member, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // GetCurrentUser implements getCurrentUser operation.
 //
 // The profile of the user the bearer token was issued to.
 //
 // GET /users/me
 func (UnimplementedHandler) GetCurrentUser(ctx context.Context) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// GetGroup implements getGroup operation.
+//
+// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+//
+// GET /groups/{group_id}
+func (UnimplementedHandler) GetGroup(ctx context.Context, params GetGroupParams) (r *Group, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -99,6 +137,79 @@ func (UnimplementedHandler) GetWellKnownJWKS(ctx context.Context) (r *JWKS, _ er
 	return r, ht.ErrNotImplemented
 }
 
+// LinkMeasurementGroup implements linkMeasurementGroup operation.
+//
+// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+// access rules can grant them access. Needs the model's link and read access; a document the caller
+// may not link is reported as not found. Linking again changes nothing.
+//
+// POST /data/measurement/documents/{id}/groups
+func (UnimplementedHandler) LinkMeasurementGroup(ctx context.Context, req *LinkGroupRequest, params LinkMeasurementGroupParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// LinkMeasurementUser implements linkMeasurementUser operation.
+//
+// Links a user to the document, so that the model's linked_users access rules can grant them access.
+// Needs the model's link and read access; a document the caller may not link is reported as not found.
+// Linking again changes nothing.
+//
+// POST /data/measurement/documents/{id}/users
+func (UnimplementedHandler) LinkMeasurementUser(ctx context.Context, req *LinkUserRequest, params LinkMeasurementUserParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// LinkPatientProfileGroup implements linkPatientProfileGroup operation.
+//
+// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+// access rules can grant them access. Needs the model's link and read access; a document the caller
+// may not link is reported as not found. Linking again changes nothing.
+//
+// POST /data/patient_profile/documents/{id}/groups
+func (UnimplementedHandler) LinkPatientProfileGroup(ctx context.Context, req *LinkGroupRequest, params LinkPatientProfileGroupParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// LinkPatientProfileUser implements linkPatientProfileUser operation.
+//
+// Links a user to the document, so that the model's linked_users access rules can grant them access.
+// Needs the model's link and read access; a document the caller may not link is reported as not found.
+// Linking again changes nothing.
+//
+// POST /data/patient_profile/documents/{id}/users
+func (UnimplementedHandler) LinkPatientProfileUser(ctx context.Context, req *LinkUserRequest, params LinkPatientProfileUserParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroupPatients implements listGroupPatients operation.
+//
+// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+// in the group.
+//
+// GET /groups/{group_id}/patients
+func (UnimplementedHandler) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (r *MemberList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroupStaff implements listGroupStaff operation.
+//
+// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+//
+// GET /groups/{group_id}/staff
+func (UnimplementedHandler) ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (r *MemberList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroups implements listGroups operation.
+//
+// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+// is staff or a patient of.
+//
+// GET /groups
+func (UnimplementedHandler) ListGroups(ctx context.Context, params ListGroupsParams) (r *GroupList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // ListMeasurementDocuments implements listMeasurementDocuments operation.
 //
 // Lists the measurement documents the caller may read, newest first.
@@ -136,6 +247,86 @@ func (UnimplementedHandler) Login(ctx context.Context, req *LoginRequest) (r *To
 //
 // POST /auth/register
 func (UnimplementedHandler) RegisterUser(ctx context.Context, req *RegisterRequest) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// RemoveGroupStaff implements removeGroupStaff operation.
+//
+// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+// nobody removes themselves.
+//
+// DELETE /groups/{group_id}/staff/{user_id}
+func (UnimplementedHandler) RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error {
+	return ht.ErrNotImplemented
+}
+
+// SetGroupStaff implements setGroupStaff operation.
+//
+// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+// changes their own roles (403 `own_membership`).
+//
+// PUT /groups/{group_id}/staff/{user_id}
+func (UnimplementedHandler) SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (r *Member, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnenlistGroupPatient implements unenlistGroupPatient operation.
+//
+// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+// unenlists themselves.
+//
+// DELETE /groups/{group_id}/patients/{user_id}
+func (UnimplementedHandler) UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error {
+	return ht.ErrNotImplemented
+}
+
+// UnlinkMeasurementGroup implements unlinkMeasurementGroup operation.
+//
+// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/measurement/documents/{id}/groups/{group_id}
+func (UnimplementedHandler) UnlinkMeasurementGroup(ctx context.Context, params UnlinkMeasurementGroupParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnlinkMeasurementUser implements unlinkMeasurementUser operation.
+//
+// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/measurement/documents/{id}/users/{user_id}
+func (UnimplementedHandler) UnlinkMeasurementUser(ctx context.Context, params UnlinkMeasurementUserParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnlinkPatientProfileGroup implements unlinkPatientProfileGroup operation.
+//
+// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/patient_profile/documents/{id}/groups/{group_id}
+func (UnimplementedHandler) UnlinkPatientProfileGroup(ctx context.Context, params UnlinkPatientProfileGroupParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnlinkPatientProfileUser implements unlinkPatientProfileUser operation.
+//
+// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/patient_profile/documents/{id}/users/{user_id}
+func (UnimplementedHandler) UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UpdateGroup implements updateGroup operation.
+//
+// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+//
+// PATCH /groups/{group_id}
+func (UnimplementedHandler) UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (r *Group, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
