@@ -35,6 +35,22 @@ func Compile(p *spec.Project) (*project.Project, error) {
 	if out.Auth.Registration == "" {
 		out.Auth.Registration = "open"
 	}
+	for _, a := range p.Applications {
+		ca := project.Application{
+			Name:         a.Name,
+			Type:         a.Type,
+			GrantTypes:   append([]string{}, a.GrantTypes...),
+			RedirectURIs: append([]string{}, a.RedirectURIs...),
+			Scopes:       append([]string{}, a.Scopes...),
+		}
+		if ca.AccessTokenTTL, err = duration(a.AccessTokenTTL, 0); err != nil {
+			return nil, fmt.Errorf("application %q: access_token_ttl: %w", a.Name, err)
+		}
+		if ca.RefreshTokenTTL, err = duration(a.RefreshTokenTTL, 0); err != nil {
+			return nil, fmt.Errorf("application %q: refresh_token_ttl: %w", a.Name, err)
+		}
+		out.Applications = append(out.Applications, ca)
+	}
 	for _, m := range p.Models {
 		cm, err := compileModel(m)
 		if err != nil {

@@ -23,6 +23,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "role", LabelNames: []string{"name"}},
 		{Type: "group_role", LabelNames: []string{"name"}},
 		{Type: "auth"},
+		{Type: "application", LabelNames: []string{"name"}},
 	},
 }
 
@@ -91,6 +92,14 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 				continue
 			}
 			p.Models = append(p.Models, model)
+		case "application":
+			app, d := decodeApplicationBlock(block)
+			diags = append(diags, d...)
+			if prev := p.Application(app.Name); prev != nil {
+				diags = append(diags, duplicateDiag("application", app.Name, block.LabelRanges[0], prev.DeclRange))
+				continue
+			}
+			p.Applications = append(p.Applications, app)
 		}
 	}
 	return diags

@@ -25,6 +25,8 @@ type Project struct {
 	Roles      []*Role // in declaration order
 	GroupRoles []*Role
 	Models     []*Model
+	// Applications are the registered OAuth2 clients, in declaration order.
+	Applications []*Application
 
 	// Files holds the source of every loaded file, keyed by its path, so
 	// diagnostics can be rendered with their source lines.
