@@ -32,6 +32,7 @@ func Compile(p *spec.Project) (*project.Project, error) {
 		return nil, fmt.Errorf("auth.refresh_token_ttl: %w", err)
 	}
 	out.Auth.Registration = p.Auth.Registration
+	out.Auth.MFARequiredForRoles = append([]string(nil), p.Auth.MFARequiredForRoles...)
 	if out.Auth.Registration == "" {
 		out.Auth.Registration = "open"
 	}

@@ -281,3 +281,49 @@ func IsLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+var mfaSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "required_for_roles"}},
+}
+
+// decodeMFABlocks decodes the auth block's `mfa` block; its roles are
+// checked in the link pass.
+func decodeMFABlocks(auth *Auth, blocks hcl.Blocks) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := false
+	for _, b := range blocks {
+		if b.Type != "mfa" {
+			continue
+		}
+		if seen {
+			diags = append(diags, errorDiag(b.DefRange, "Duplicate mfa block",
+				"An mfa block was already declared in this auth block; declare it once."))
+			continue
+		}
+		seen = true
+		content, d := bodyContent(b.Body, mfaSchema)
+		diags = append(diags, d...)
+		if a := content.Attributes["required_for_roles"]; a != nil {
+			roles, ranges, _, d := decodeStringList(a, false)
+			diags = append(diags, d...)
+			auth.MFARequiredForRoles, auth.mfaRanges = roles, ranges
+		}
+	}
+	return diags
+}
+
+// linkMFARoles checks that the roles requiring MFA are declared.
+func linkMFARoles(p *Project) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	names := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		names[i] = r.Name
+	}
+	for i, r := range p.Auth.MFARequiredForRoles {
+		if !slices.Contains(names, r) && i < len(p.Auth.mfaRanges) {
+			diags = append(diags, errorDiag(p.Auth.mfaRanges[i], "Unknown role in mfa",
+				unknownDetail(r, "a declared role", names)))
+		}
+	}
+	return diags
+}

@@ -273,6 +273,7 @@ var authSchema = &hcl.BodySchema{
 		{Name: "refresh_token_ttl"},
 		{Name: "registration"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "mfa"}},
 }
 
 // decodeAuthBlock decodes an `auth` block, filling in defaults.
@@ -311,6 +312,7 @@ func decodeAuthBlock(block *hcl.Block) (*Auth, hcl.Diagnostics) {
 		}
 	}
 	auth.AccessTokenTTL, auth.RefreshTokenTTL = access.String(), refresh.String()
+	diags = append(diags, decodeMFABlocks(auth, content.Blocks)...)
 
 	if a := attrs["registration"]; a != nil {
 		s, ok, d := decodeString(a)

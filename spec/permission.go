@@ -39,6 +39,7 @@ func (l *loader) link() hcl.Diagnostics {
 			}
 		}
 	}
+	diags = append(diags, linkMFARoles(l.project)...)
 	return diags
 }
 

@@ -38,7 +38,11 @@ type Auth struct {
 	AccessTokenTTL  string // Go duration string as time.Duration.String writes it, e.g. "15m0s"; default "15m0s"
 	RefreshTokenTTL string // likewise; "30d" in the spec is "720h0m0s"; default "720h0m0s"
 	Registration    string // open | invite | closed; default "open"
-	DeclRange       hcl.Range
+	// MFARequiredForRoles are the roles whose holders must use a second
+	// factor (the auth block's mfa block).
+	MFARequiredForRoles []string
+	mfaRanges           []hcl.Range
+	DeclRange           hcl.Range
 }
 
 // Role is a `role` or `group_role` block.

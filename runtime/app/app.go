@@ -25,6 +25,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/document"
 	"github.com/exhgen/exhgen/runtime/fixedapi"
+	"github.com/exhgen/exhgen/runtime/mfa"
 	"github.com/exhgen/exhgen/runtime/oauth"
 	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
@@ -56,9 +57,9 @@ type Deps struct {
 // CoreMigrations are the runtime's own tables, applied before a project's,
 // in name order. Each runtime package owns a range of numbers:
 // core/0001 identity (user, auth), 0002 audit and outbox, 0003–0009 users,
-// 0010–0019 groups and access, 0020–0029 OAuth.
+// 0010–0019 groups and access, 0020–0029 OAuth (0020 oauth, 0021 mfa).
 func CoreMigrations() []db.Migration {
-	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), oauth.Migrations())
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), oauth.Migrations(), mfa.Migrations())
 	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
 	return migs
 }
@@ -246,8 +247,18 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 	mux.Handle("/users/", fixed)
 	mux.Handle("/.well-known/", fixed)
 	if len(p.Applications) > 0 {
+		secret, err := oauth.LoadSecret(ctx, pool, time.Now())
+		if err != nil {
+			return fail(err)
+		}
+		// No lockout yet to count wrong codes (MFA-3): the users work
+		// provides one; pass it here.
+		factors, err := mfa.New(pool, secret, p.Title, time.Now, nil)
+		if err != nil {
+			return fail(err)
+		}
 		provider, err := oauth.New(ctx, oauth.Config{Pool: pool, Project: p, Tokens: tokens, Logger: logger,
-			Passwords: UserPasswords(users, tokens)})
+			Passwords: UserPasswords(users, tokens), Secret: secret, MFA: factors, MFARoles: p.Auth.MFARequiredForRoles})
 		if err != nil {
 			return fail(err)
 		}

@@ -173,6 +173,7 @@ type pending struct {
 	clientID, redirectURI, state, challenge, nonce string
 	scopes                                         []string
 	expiresAt                                      time.Time
+	userID                                         *uuid.UUID // set while the second factor is pending
 }
 
 func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
@@ -193,9 +194,9 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	var p pending
 	h := s.sig("login", c.Value)
-	err = db.QueryRow(ctx, s.pool, `SELECT client_id, redirect_uri, scopes, state, code_challenge, nonce, expires_at
+	err = db.QueryRow(ctx, s.pool, `SELECT client_id, redirect_uri, scopes, state, code_challenge, nonce, expires_at, user_id
 		FROM oauth_authorize_requests WHERE hash = $1`, h).
-		Scan(&p.clientID, &p.redirectURI, &p.scopes, &p.state, &p.challenge, &p.nonce, &p.expiresAt)
+		Scan(&p.clientID, &p.redirectURI, &p.scopes, &p.state, &p.challenge, &p.nonce, &p.expiresAt, &p.userID)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !s.now().Before(p.expiresAt)) {
 		s.renderError(w, http.StatusBadRequest, expired)
 		return
@@ -210,15 +211,46 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := loginView{App: app.Name, CSRF: s.csrf(c.Value), Email: r.PostForm.Get("email")}
-	userID, e := s.checkPassword(ctx, app, r.PostForm.Get("email"), r.PostForm.Get("password"))
-	if e != nil {
-		status := http.StatusUnauthorized
-		view.Error = "The email address or password is incorrect."
-		if e.Status != http.StatusBadRequest {
-			status, view.Error = e.Status, e.Description
+	var userID uuid.UUID
+	if p.userID != nil { // the second step: the password was right
+		view.OTP = true
+		if e := s.verifySecondFactor(ctx, *p.userID, r.PostForm.Get("otp")); e != nil {
+			status := http.StatusUnauthorized
+			view.Error = "The code is not valid."
+			if e.Status != http.StatusBadRequest {
+				status, view.Error = e.Status, e.Description
+			}
+			s.renderLogin(w, status, view)
+			return
 		}
-		s.renderLogin(w, status, view)
-		return
+		userID = *p.userID
+	} else {
+		var e *Error
+		userID, e = s.checkPassword(ctx, app, r.PostForm.Get("email"), r.PostForm.Get("password"))
+		if e != nil {
+			status := http.StatusUnauthorized
+			view.Error = "The email address or password is incorrect."
+			if e.Status != http.StatusBadRequest {
+				status, view.Error = e.Status, e.Description
+			}
+			s.renderLogin(w, status, view)
+			return
+		}
+		need, e := s.mfaNeeded(ctx, userID)
+		if e != nil {
+			s.renderError(w, e.Status, e.Description)
+			return
+		}
+		if need {
+			if _, err := db.Exec(ctx, s.pool, `UPDATE oauth_authorize_requests SET user_id = $2, auth_time = $3 WHERE hash = $1`,
+				h, userID, s.now()); err != nil {
+				s.renderError(w, http.StatusServiceUnavailable, "The service is temporarily unavailable. Please retry shortly.")
+				return
+			}
+			view.OTP = true
+			s.renderLogin(w, http.StatusOK, view)
+			return
+		}
 	}
 	code, err := s.issueCode(ctx, h, app, userID, &p)
 	if err != nil {
@@ -262,6 +294,7 @@ func (s *Server) issueCode(ctx context.Context, reqHash []byte, app *project.App
 // loginView is what the login page shows.
 type loginView struct {
 	App, CSRF, Email, Error string
+	OTP                     bool // ask for the second factor
 }
 
 // pageHeaders are set on every HTML page: no third-party content, no
@@ -286,9 +319,10 @@ button{margin-top:1rem;padding:.6rem 1.2rem}.error{color:#a00}</style></head><bo
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="/oauth/authorize" autocomplete="on">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label for="email">Email address</label><input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
+{{if .OTP}}<label for="otp">Code from your authenticator app (or a recovery code)</label><input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" required>
+<button type="submit">Verify</button>{{else}}<label for="email">Email address</label><input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form></body></html>{{end}}
+<button type="submit">Sign in</button>{{end}}</form></body></html>{{end}}
 {{define "error"}}{{template "head"}}<h1>Cannot sign in</h1><p class="error">{{.}}</p></body></html>{{end}}`))
 
 func (s *Server) renderLogin(w http.ResponseWriter, status int, v loginView) {

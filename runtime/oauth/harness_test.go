@@ -27,6 +27,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
 	"github.com/exhgen/exhgen/runtime/fixedapi"
+	"github.com/exhgen/exhgen/runtime/mfa"
 	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
 	"github.com/exhgen/exhgen/runtime/server"
@@ -57,8 +58,9 @@ func (c *clock) Advance(d time.Duration) {
 func testProject() *project.Project {
 	return &project.Project{
 		Name: "clinic", Title: "Clinic", Languages: []string{"en"},
-		Auth:  project.Auth{AccessTokenTTL: project.Duration(15 * time.Minute), RefreshTokenTTL: project.Duration(30 * 24 * time.Hour), Registration: "open"},
-		Roles: []project.Role{{Name: "admin", Permissions: []string{PermReadApplications, PermUpdateApplications}}},
+		Auth: project.Auth{AccessTokenTTL: project.Duration(15 * time.Minute), RefreshTokenTTL: project.Duration(30 * 24 * time.Hour), Registration: "open"},
+		Roles: []project.Role{{Name: "admin", Permissions: []string{PermReadApplications, PermUpdateApplications}},
+			{Name: "clinician", Permissions: []string{"users:read"}}},
 		Applications: []project.Application{
 			{Name: "mobile", Type: project.AppPublic, GrantTypes: []string{"authorization_code", "refresh_token"},
 				RedirectURIs: []string{"http://127.0.0.1/callback", "clinic://callback"},
@@ -82,13 +84,14 @@ type env struct {
 	tokens   *auth.Tokens
 	users    *user.Service
 	srv      *Server
+	mfa      *mfa.Service
 	ts       *httptest.Server
 	issuer   string
 	password string
 }
 
 func coreMigrations() []db.Migration {
-	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), Migrations())
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), Migrations(), mfa.Migrations())
 	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
 	return migs
 }
@@ -114,8 +117,16 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 	e.tokens = auth.NewTokens(pool, e.issuer, 15*time.Minute, e.clock.Now, auth.WithRoles(p.Roles),
 		auth.WithRevocationCheck(RevocationCheck(pool)), auth.WithUserCache(0))
 	e.users = user.NewService(pool, p, e.tokens, slog.New(slog.DiscardHandler), user.WithClock(e.clock.Now))
+	secret, err := LoadSecret(t.Context(), pool, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mfa, err = mfa.New(pool, secret, "Clinic", e.clock.Now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := Config{Pool: pool, Project: p, Tokens: e.tokens, Logger: slog.New(slog.DiscardHandler), Clock: e.clock.Now,
-		Passwords: testPasswords(e.users, e.tokens)}
+		Passwords: testPasswords(e.users, e.tokens), Secret: secret, MFA: e.mfa, MFARoles: []string{"clinician"}}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -310,4 +321,8 @@ func (e *env) secret(client string) string {
 func (e *env) authenticated(token string) bool {
 	_, err := e.tokens.Authenticate(e.t.Context(), token)
 	return err == nil
+}
+
+func userCreds(email, password string) user.Credentials {
+	return user.Credentials{Email: email, Password: password}
 }

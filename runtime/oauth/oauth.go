@@ -21,6 +21,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
+	"github.com/exhgen/exhgen/runtime/mfa"
 	"github.com/exhgen/exhgen/runtime/project"
 )
 
@@ -78,6 +79,10 @@ type Config struct {
 	CodeTTL       time.Duration // default DefaultCodeTTL, at most MaxCodeTTL
 	SecretOverlap time.Duration // default DefaultSecretOverlap
 	ReuseWindow   time.Duration // default DefaultReuseWindow, at most 5 min
+	// MFA, when set, is asked for a second factor at login for users who
+	// enrolled; users holding one of MFARoles must have enrolled.
+	MFA      *mfa.Service
+	MFARoles []string
 }
 
 // Server is the OAuth2 / OpenID Connect provider.
@@ -132,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	secret := cfg.Secret
 	if secret == nil {
 		var err error
-		if secret, err = loadSecret(ctx, cfg.Pool, cfg.Clock()); err != nil {
+		if secret, err = LoadSecret(ctx, cfg.Pool, cfg.Clock()); err != nil {
 			return nil, err
 		}
 	}
@@ -151,9 +156,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// loadSecret returns the server secret stored in the database, creating it
+// LoadSecret returns the server secret stored in the database, creating it
 // on first use (replicas racing agree on the first one inserted).
-func loadSecret(ctx context.Context, pool *pgxpool.Pool, now time.Time) ([]byte, error) {
+func LoadSecret(ctx context.Context, pool *pgxpool.Pool, now time.Time) ([]byte, error) {
 	fresh := make([]byte, 32)
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("oauth: generate server secret: %w", err)
@@ -192,6 +197,10 @@ func Routes() []string {
 		"POST /oauth/applications/{client_id}/secrets",
 		"GET /oauth/grants",
 		"DELETE /oauth/grants/{id}",
+		"POST /oauth/mfa/totp",
+		"POST /oauth/mfa/totp/confirm",
+		"DELETE /oauth/mfa/totp",
+		"POST /oauth/mfa/recovery-codes",
 	}
 }
 
@@ -210,6 +219,10 @@ func (s *Server) routes() {
 		"POST /oauth/applications/{client_id}/secrets": s.rotateSecret,
 		"GET /oauth/grants":                            s.listGrants,
 		"DELETE /oauth/grants/{id}":                    s.revokeGrant,
+		"POST /oauth/mfa/totp":                         s.beginTOTP,
+		"POST /oauth/mfa/totp/confirm":                 s.confirmTOTP,
+		"DELETE /oauth/mfa/totp":                       s.disableTOTP,
+		"POST /oauth/mfa/recovery-codes":               s.regenerateCodes,
 	}
 	for _, r := range Routes() {
 		m.HandleFunc(r, handlers[r])

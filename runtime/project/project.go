@@ -74,6 +74,9 @@ type Auth struct {
 	AccessTokenTTL  Duration `json:"access_token_ttl"`
 	RefreshTokenTTL Duration `json:"refresh_token_ttl"`
 	Registration    string   `json:"registration"` // open | invite | closed
+	// MFARequiredForRoles lists the global roles whose holders must use a
+	// second factor (omitted when none).
+	MFARequiredForRoles []string `json:"mfa_required_for_roles,omitempty"`
 }
 
 // Role is a global or group role.
