@@ -32,8 +32,25 @@ func Compile(p *spec.Project) (*project.Project, error) {
 		return nil, fmt.Errorf("auth.refresh_token_ttl: %w", err)
 	}
 	out.Auth.Registration = p.Auth.Registration
+	out.Auth.MFARequiredForRoles = append([]string(nil), p.Auth.MFARequiredForRoles...)
 	if out.Auth.Registration == "" {
 		out.Auth.Registration = "open"
+	}
+	for _, a := range p.Applications {
+		ca := project.Application{
+			Name:         a.Name,
+			Type:         a.Type,
+			GrantTypes:   append([]string{}, a.GrantTypes...),
+			RedirectURIs: append([]string{}, a.RedirectURIs...),
+			Scopes:       append([]string{}, a.Scopes...),
+		}
+		if ca.AccessTokenTTL, err = duration(a.AccessTokenTTL, 0); err != nil {
+			return nil, fmt.Errorf("application %q: access_token_ttl: %w", a.Name, err)
+		}
+		if ca.RefreshTokenTTL, err = duration(a.RefreshTokenTTL, 0); err != nil {
+			return nil, fmt.Errorf("application %q: refresh_token_ttl: %w", a.Name, err)
+		}
+		out.Applications = append(out.Applications, ca)
 	}
 	for _, m := range p.Models {
 		cm, err := compileModel(m)

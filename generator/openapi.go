@@ -8,6 +8,7 @@ import (
 	"github.com/go-faster/yaml"
 
 	"github.com/exhgen/exhgen/runtime/document"
+	"github.com/exhgen/exhgen/runtime/oauth"
 	"github.com/exhgen/exhgen/spec"
 )
 
@@ -391,12 +392,13 @@ func withDesc(o obj, d string) obj {
 	return c
 }
 
-// mergeDocuments is the published API: the fixed fragment's operations and
-// components followed by the generated ones. Names must not collide.
-func mergeDocuments(p *spec.Project, fixed, models obj) (obj, error) {
-	doc := baseDocument(p, fixed)
+// mergeDocuments merges OpenAPI documents: the fixed fragments' operations
+// and components followed by the generated ones. The first document gives
+// the info and servers defaults. Names must not collide.
+func mergeDocuments(p *spec.Project, docs ...obj) (obj, error) {
+	doc := baseDocument(p, docs[0])
 	paths := doc["paths"].(obj)
-	for _, src := range []obj{fixed, models} {
+	for _, src := range docs {
 		sp, _ := src["paths"].(map[string]any)
 		if sp == nil {
 			sp, _ = src["paths"].(obj)
@@ -409,7 +411,7 @@ func mergeDocuments(p *spec.Project, fixed, models obj) (obj, error) {
 		}
 	}
 	comps := obj{}
-	for _, src := range []obj{fixed, models} {
+	for _, src := range docs {
 		sc, _ := src["components"].(map[string]any)
 		if sc == nil {
 			sc, _ = src["components"].(obj)
@@ -436,7 +438,7 @@ func mergeDocuments(p *spec.Project, fixed, models obj) (obj, error) {
 	doc["components"] = comps
 	var tags []any
 	seen := map[string]bool{}
-	for _, src := range []obj{fixed, models} {
+	for _, src := range docs {
 		ts, _ := src["tags"].([]any)
 		for _, t := range ts {
 			name, _ := asMap(t)["name"].(string)
@@ -469,4 +471,56 @@ func encodeJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(b.String()), nil
+}
+
+// oauthDocument is the OAuth2 / OpenID Connect fragment of runtime/oauth,
+// with the oauth2 security scheme's scopes filled in from the declared
+// applications.
+func oauthDocument(p *spec.Project) (obj, error) {
+	doc, err := parseFragment(oauth.Fragment())
+	if err != nil {
+		return nil, fmt.Errorf("oauth fragment: %w", err)
+	}
+	scopes := obj{}
+	codeApps, clientApps := false, false
+	for _, a := range p.Applications {
+		for _, s := range a.Scopes {
+			scopes[s] = scopeDescription(s)
+		}
+		codeApps = codeApps || a.HasGrant(spec.GrantAuthorizationCode)
+		clientApps = clientApps || a.HasGrant(spec.GrantClientCredentials)
+	}
+	comps, _ := doc["components"].(map[string]any)
+	schemes, _ := comps["securitySchemes"].(map[string]any)
+	o2, _ := schemes["oauth2"].(map[string]any)
+	flows, _ := o2["flows"].(map[string]any)
+	if flows == nil {
+		return nil, fmt.Errorf("oauth fragment: no oauth2 flows")
+	}
+	for name, keep := range map[string]bool{"authorizationCode": codeApps, "clientCredentials": clientApps} {
+		f, _ := flows[name].(map[string]any)
+		if !keep || f == nil {
+			delete(flows, name)
+			continue
+		}
+		f["scopes"] = scopes
+	}
+	if len(flows) == 0 {
+		delete(schemes, "oauth2")
+	}
+	return doc, nil
+}
+
+func scopeDescription(s string) string {
+	switch s {
+	case spec.ScopeOpenID:
+		return "Sign in with OpenID Connect: an ID token."
+	case spec.ScopeProfile:
+		return "The user's name, language and time zone."
+	case spec.ScopeEmail:
+		return "The user's email address."
+	case spec.ScopeOfflineAccess:
+		return "Refresh tokens."
+	}
+	return "The " + s + " scope."
 }

@@ -23,6 +23,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "role", LabelNames: []string{"name"}},
 		{Type: "group_role", LabelNames: []string{"name"}},
 		{Type: "auth"},
+		{Type: "application", LabelNames: []string{"name"}},
 	},
 }
 
@@ -91,6 +92,14 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 				continue
 			}
 			p.Models = append(p.Models, model)
+		case "application":
+			app, d := decodeApplicationBlock(block)
+			diags = append(diags, d...)
+			if prev := p.Application(app.Name); prev != nil {
+				diags = append(diags, duplicateDiag("application", app.Name, block.LabelRanges[0], prev.DeclRange))
+				continue
+			}
+			p.Applications = append(p.Applications, app)
 		}
 	}
 	return diags
@@ -264,6 +273,7 @@ var authSchema = &hcl.BodySchema{
 		{Name: "refresh_token_ttl"},
 		{Name: "registration"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "mfa"}},
 }
 
 // decodeAuthBlock decodes an `auth` block, filling in defaults.
@@ -302,6 +312,7 @@ func decodeAuthBlock(block *hcl.Block) (*Auth, hcl.Diagnostics) {
 		}
 	}
 	auth.AccessTokenTTL, auth.RefreshTokenTTL = access.String(), refresh.String()
+	diags = append(diags, decodeMFABlocks(auth, content.Blocks)...)
 
 	if a := attrs["registration"]; a != nil {
 		s, ok, d := decodeString(a)

@@ -76,6 +76,7 @@ func (l *loader) link() hcl.Diagnostics {
 	for _, m := range l.project.Models {
 		diags = append(diags, l.checkGroupRules(m)...)
 	}
+	diags = append(diags, linkMFARoles(l.project)...)
 	return diags
 }
 

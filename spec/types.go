@@ -25,6 +25,8 @@ type Project struct {
 	Roles      []*Role // in declaration order
 	GroupRoles []*Role
 	Models     []*Model
+	// Applications are the registered OAuth2 clients, in declaration order.
+	Applications []*Application
 
 	// Files holds the source of every loaded file, keyed by its path, so
 	// diagnostics can be rendered with their source lines.
@@ -36,7 +38,11 @@ type Auth struct {
 	AccessTokenTTL  string // Go duration string as time.Duration.String writes it, e.g. "15m0s"; default "15m0s"
 	RefreshTokenTTL string // likewise; "30d" in the spec is "720h0m0s"; default "720h0m0s"
 	Registration    string // open | invite | closed; default "open"
-	DeclRange       hcl.Range
+	// MFARequiredForRoles are the roles whose holders must use a second
+	// factor (the auth block's mfa block).
+	MFARequiredForRoles []string
+	mfaRanges           []hcl.Range
+	DeclRange           hcl.Range
 }
 
 // Role is a `role` or `group_role` block.

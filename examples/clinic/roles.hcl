@@ -2,7 +2,7 @@
 
 role "admin" {
   description = "Manages users, roles and clinics. Membership resources are named: wildcards never grant them."
-  permissions = ["users:*", "groups:*", "groups:patients:*", "groups:staff:*", "roles:*", "data:*:*"]
+  permissions = ["users:*", "groups:*", "groups:patients:*", "groups:staff:*", "roles:*", "data:*:*", "auth:applications:read", "auth:applications:update"]
 }
 
 # A clinician sees patients' data only through the clinic they work for:

@@ -38,6 +38,11 @@ const (
 // AccessClaims are the claims of an access token (RFC 9068).
 type AccessClaims struct {
 	jwt.RegisteredClaims
+	// Set on tokens issued through OAuth2 (IssueAccess).
+	ClientID string `json:"client_id,omitempty"`
+	Scope    string `json:"scope,omitempty"`
+	GrantID  string `json:"sid,omitempty"`
+	AuthTime int64  `json:"auth_time,omitempty"`
 }
 
 // Tokens issues and verifies JWT access tokens signed with ES256 keys from
@@ -61,6 +66,7 @@ type Tokens struct {
 	verified        *verifiedCache
 	userCacheTTL    time.Duration
 	users           *userCache
+	revoked         RevocationCheck
 }
 
 // Option configures Tokens.
@@ -250,6 +256,9 @@ func isAccessTokenTyp(typ string) bool {
 func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Context, error) {
 	claims, err := t.Verify(ctx, token)
 	if err != nil {
+		return ctx, err
+	}
+	if err := t.checkRevoked(ctx, claims); err != nil {
 		return ctx, err
 	}
 	id := uuid.MustParse(claims.Subject)

@@ -60,7 +60,9 @@ const (
 // Catalogue lists every service, sorted by name. data is listed with no
 // resources: its resources are the models (see Valid).
 var Catalogue = []Service{
-	{Name: "auth", Actions: CRUD},
+	{Name: "auth", Actions: CRUD, Resources: map[string][]string{
+		"applications": {Read, Update}, // registered OAuth2 clients: list, rotate secrets
+	}},
 	{Name: DataService},
 	{Name: "events", Actions: CRUD},
 	{Name: "files", Actions: CRUD},

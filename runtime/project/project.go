@@ -19,6 +19,54 @@ type Project struct {
 	Roles      []Role   `json:"roles"`
 	GroupRoles []Role   `json:"group_roles"`
 	Models     []Model  `json:"models"`
+	// Applications are the registered OAuth2 clients (omitted when none).
+	Applications []Application `json:"applications,omitempty"`
+}
+
+// Application types.
+const (
+	AppPublic       = "public"
+	AppConfidential = "confidential"
+)
+
+// OAuth2 grant types.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+)
+
+// Application is a registered OAuth2 client; Name is its client_id.
+type Application struct {
+	Name         string   `json:"name"`
+	Type         string   `json:"type"` // AppPublic or AppConfidential
+	GrantTypes   []string `json:"grant_types"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Scopes       []string `json:"scopes"`
+	// Token lifetimes; zero means the project's Auth ones.
+	AccessTokenTTL  Duration `json:"access_token_ttl,omitempty"`
+	RefreshTokenTTL Duration `json:"refresh_token_ttl,omitempty"`
+}
+
+// HasGrant reports whether the application is registered for grant type g.
+func (a *Application) HasGrant(g string) bool {
+	for _, x := range a.GrantTypes {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// Application returns the application whose client_id is name.
+func (p *Project) Application(name string) (*Application, bool) {
+	for i := range p.Applications {
+		if p.Applications[i].Name == name {
+			return &p.Applications[i], true
+		}
+	}
+	return nil, false
 }
 
 // Auth holds authentication settings.
@@ -26,6 +74,9 @@ type Auth struct {
 	AccessTokenTTL  Duration `json:"access_token_ttl"`
 	RefreshTokenTTL Duration `json:"refresh_token_ttl"`
 	Registration    string   `json:"registration"` // open | invite | closed
+	// MFARequiredForRoles lists the global roles whose holders must use a
+	// second factor (omitted when none).
+	MFARequiredForRoles []string `json:"mfa_required_for_roles,omitempty"`
 }
 
 // Role is a global or group role.

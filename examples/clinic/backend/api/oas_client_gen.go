@@ -81,6 +81,19 @@ func trimTrailingSlashes(u *url.URL) {
 
 // Invoker invokes operations described by OpenAPI v3 specification.
 type Invoker interface {
+	// BeginTOTPEnrollment invokes beginTOTPEnrollment operation.
+	//
+	// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+	// most one hour old (403 `reauthentication_required`).
+	//
+	// POST /oauth/mfa/totp
+	BeginTOTPEnrollment(ctx context.Context, options ...RequestOption) (*TOTPEnrollment, error)
+	// ConfirmTOTPEnrollment invokes confirmTOTPEnrollment operation.
+	//
+	// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+	//
+	// POST /oauth/mfa/totp/confirm
+	ConfirmTOTPEnrollment(ctx context.Context, request *ConfirmTOTPEnrollmentReq, options ...RequestOption) (*RecoveryCodes, error)
 	// CreateGroup invokes createGroup operation.
 	//
 	// Creates a group. Needs `groups:create`.
@@ -121,6 +134,12 @@ type Invoker interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}
 	DeletePatientProfile(ctx context.Context, params DeletePatientProfileParams, options ...RequestOption) error
+	// DisableTOTP invokes disableTOTP operation.
+	//
+	// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+	//
+	// DELETE /oauth/mfa/totp
+	DisableTOTP(ctx context.Context, options ...RequestOption) error
 	// EnlistGroupPatient invokes enlistGroupPatient operation.
 	//
 	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
@@ -154,12 +173,24 @@ type Invoker interface {
 	//
 	// GET /data/measurement/documents/{id}
 	GetMeasurement(ctx context.Context, params GetMeasurementParams, options ...RequestOption) (*Measurement, error)
+	// GetOpenIDConfiguration invokes getOpenIDConfiguration operation.
+	//
+	// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+	//
+	// GET /.well-known/openid-configuration
+	GetOpenIDConfiguration(ctx context.Context, options ...RequestOption) (*OpenIDConfiguration, error)
 	// GetPatientProfile invokes getPatientProfile operation.
 	//
 	// Returns one patient profile document. A document the caller may not read is reported as not found.
 	//
 	// GET /data/patient_profile/documents/{id}
 	GetPatientProfile(ctx context.Context, params GetPatientProfileParams, options ...RequestOption) (*PatientProfile, error)
+	// GetUserInfo invokes getUserInfo operation.
+	//
+	// OpenID Connect Core §5.3; needs the `openid` scope.
+	//
+	// GET /oauth/userinfo
+	GetUserInfo(ctx context.Context, options ...RequestOption) (GetUserInfoRes, error)
 	// GetWellKnownJWKS invokes getWellKnownJWKS operation.
 	//
 	// The same key set as `/auth/jwks.json`, at its conventional location.
@@ -198,6 +229,13 @@ type Invoker interface {
 	//
 	// POST /data/patient_profile/documents/{id}/users
 	LinkPatientProfileUser(ctx context.Context, request *LinkUserRequest, params LinkPatientProfileUserParams, options ...RequestOption) (*PatientProfile, error)
+	// ListApplications invokes listApplications operation.
+	//
+	// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+	// `auth:applications:read`.
+	//
+	// GET /oauth/applications
+	ListApplications(ctx context.Context, options ...RequestOption) (*ApplicationList, error)
 	// ListGroupPatients invokes listGroupPatients operation.
 	//
 	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
@@ -224,6 +262,12 @@ type Invoker interface {
 	//
 	// GET /data/measurement/documents
 	ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams, options ...RequestOption) (*MeasurementList, error)
+	// ListOAuthGrants invokes listOAuthGrants operation.
+	//
+	// Every live authorization (token family) of the caller, newest first.
+	//
+	// GET /oauth/grants
+	ListOAuthGrants(ctx context.Context, options ...RequestOption) (*GrantList, error)
 	// ListPatientProfileDocuments invokes listPatientProfileDocuments operation.
 	//
 	// Lists the patient profile documents the caller may read, newest first.
@@ -237,6 +281,58 @@ type Invoker interface {
 	//
 	// POST /auth/login
 	Login(ctx context.Context, request *LoginRequest, options ...RequestOption) (*TokenResponse, error)
+	// OauthAuthorize invokes oauthAuthorize operation.
+	//
+	// Validates the authorization request and answers with the login page (plain HTML, no third-party
+	// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+	// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+	// HTML page; other errors redirect to the application with `error` and `state`.
+	//
+	// GET /oauth/authorize
+	OauthAuthorize(ctx context.Context, params OauthAuthorizeParams, options ...RequestOption) (OauthAuthorizeRes, error)
+	// OauthIntrospect invokes oauthIntrospect operation.
+	//
+	// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+	//
+	// POST /oauth/introspect
+	OauthIntrospect(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthIntrospectRes, error)
+	// OauthLogin invokes oauthLogin operation.
+	//
+	// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+	// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+	// CSRF token.
+	//
+	// POST /oauth/authorize
+	OauthLogin(ctx context.Context, request *OauthLoginReq, options ...RequestOption) (OauthLoginRes, error)
+	// OauthRevoke invokes oauthRevoke operation.
+	//
+	// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+	// tokens of other applications answer 200 as well.
+	//
+	// POST /oauth/revoke
+	OauthRevoke(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthRevokeRes, error)
+	// OauthToken invokes oauthToken operation.
+	//
+	// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+	// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+	// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+	// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+	// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+	//
+	// POST /oauth/token
+	OauthToken(ctx context.Context, request *TokenRequest, options ...RequestOption) (OauthTokenRes, error)
+	// PostUserInfo invokes postUserInfo operation.
+	//
+	// As GET.
+	//
+	// POST /oauth/userinfo
+	PostUserInfo(ctx context.Context, options ...RequestOption) (PostUserInfoRes, error)
+	// RegenerateRecoveryCodes invokes regenerateRecoveryCodes operation.
+	//
+	// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+	//
+	// POST /oauth/mfa/recovery-codes
+	RegenerateRecoveryCodes(ctx context.Context, options ...RequestOption) (*RecoveryCodes, error)
 	// RegisterUser invokes registerUser operation.
 	//
 	// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
@@ -253,6 +349,19 @@ type Invoker interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams, options ...RequestOption) error
+	// RevokeOAuthGrant invokes revokeOAuthGrant operation.
+	//
+	// Ends every token of the authorization. Another user's answers 404.
+	//
+	// DELETE /oauth/grants/{id}
+	RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams, options ...RequestOption) error
+	// RotateClientSecret invokes rotateClientSecret operation.
+	//
+	// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+	// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+	//
+	// POST /oauth/applications/{client_id}/secrets
+	RotateClientSecret(ctx context.Context, params RotateClientSecretParams, options ...RequestOption) (*NewClientSecret, error)
 	// SetGroupStaff invokes setGroupStaff operation.
 	//
 	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
@@ -342,6 +451,198 @@ func NewClient(serverURL string, sec SecuritySource, opts ...ClientOption) (*Cli
 		sec:        sec,
 		baseClient: c,
 	}, nil
+}
+
+// BeginTOTPEnrollment invokes beginTOTPEnrollment operation.
+//
+// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+// most one hour old (403 `reauthentication_required`).
+//
+// POST /oauth/mfa/totp
+func (c *Client) BeginTOTPEnrollment(ctx context.Context, options ...RequestOption) (*TOTPEnrollment, error) {
+	res, err := c.sendBeginTOTPEnrollment(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendBeginTOTPEnrollment(ctx context.Context, requestOptions ...RequestOption) (res *TOTPEnrollment, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/totp"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, BeginTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeBeginTOTPEnrollmentResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ConfirmTOTPEnrollment invokes confirmTOTPEnrollment operation.
+//
+// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+//
+// POST /oauth/mfa/totp/confirm
+func (c *Client) ConfirmTOTPEnrollment(ctx context.Context, request *ConfirmTOTPEnrollmentReq, options ...RequestOption) (*RecoveryCodes, error) {
+	res, err := c.sendConfirmTOTPEnrollment(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendConfirmTOTPEnrollment(ctx context.Context, request *ConfirmTOTPEnrollmentReq, requestOptions ...RequestOption) (res *RecoveryCodes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/totp/confirm"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeConfirmTOTPEnrollmentRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ConfirmTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeConfirmTOTPEnrollmentResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
 }
 
 // CreateGroup invokes createGroup operation.
@@ -1007,6 +1308,100 @@ func (c *Client) sendDeletePatientProfile(ctx context.Context, params DeletePati
 	return result, nil
 }
 
+// DisableTOTP invokes disableTOTP operation.
+//
+// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+//
+// DELETE /oauth/mfa/totp
+func (c *Client) DisableTOTP(ctx context.Context, options ...RequestOption) error {
+	_, err := c.sendDisableTOTP(ctx, options...)
+	return err
+}
+
+func (c *Client) sendDisableTOTP(ctx context.Context, requestOptions ...RequestOption) (res *DisableTOTPNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/totp"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, DisableTOTPOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeDisableTOTPResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // EnlistGroupPatient invokes enlistGroupPatient operation.
 //
 // Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
@@ -1523,6 +1918,67 @@ func (c *Client) sendGetMeasurement(ctx context.Context, params GetMeasurementPa
 	return result, nil
 }
 
+// GetOpenIDConfiguration invokes getOpenIDConfiguration operation.
+//
+// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+//
+// GET /.well-known/openid-configuration
+func (c *Client) GetOpenIDConfiguration(ctx context.Context, options ...RequestOption) (*OpenIDConfiguration, error) {
+	res, err := c.sendGetOpenIDConfiguration(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendGetOpenIDConfiguration(ctx context.Context, requestOptions ...RequestOption) (res *OpenIDConfiguration, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/.well-known/openid-configuration"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeGetOpenIDConfigurationResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // GetPatientProfile invokes getPatientProfile operation.
 //
 // Returns one patient profile document. A document the caller may not read is reported as not found.
@@ -1628,6 +2084,100 @@ func (c *Client) sendGetPatientProfile(ctx context.Context, params GetPatientPro
 	}
 
 	result, err := decodeGetPatientProfileResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// GetUserInfo invokes getUserInfo operation.
+//
+// OpenID Connect Core §5.3; needs the `openid` scope.
+//
+// GET /oauth/userinfo
+func (c *Client) GetUserInfo(ctx context.Context, options ...RequestOption) (GetUserInfoRes, error) {
+	res, err := c.sendGetUserInfo(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendGetUserInfo(ctx context.Context, requestOptions ...RequestOption) (res GetUserInfoRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/userinfo"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GetUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeGetUserInfoResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -2161,6 +2711,101 @@ func (c *Client) sendLinkPatientProfileUser(ctx context.Context, request *LinkUs
 	}
 
 	result, err := decodeLinkPatientProfileUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListApplications invokes listApplications operation.
+//
+// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+// `auth:applications:read`.
+//
+// GET /oauth/applications
+func (c *Client) ListApplications(ctx context.Context, options ...RequestOption) (*ApplicationList, error) {
+	res, err := c.sendListApplications(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendListApplications(ctx context.Context, requestOptions ...RequestOption) (res *ApplicationList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/applications"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListApplicationsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListApplicationsResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -2732,6 +3377,100 @@ func (c *Client) sendListMeasurementDocuments(ctx context.Context, params ListMe
 	return result, nil
 }
 
+// ListOAuthGrants invokes listOAuthGrants operation.
+//
+// Every live authorization (token family) of the caller, newest first.
+//
+// GET /oauth/grants
+func (c *Client) ListOAuthGrants(ctx context.Context, options ...RequestOption) (*GrantList, error) {
+	res, err := c.sendListOAuthGrants(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendListOAuthGrants(ctx context.Context, requestOptions ...RequestOption) (res *GrantList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/grants"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListOAuthGrantsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListOAuthGrantsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // ListPatientProfileDocuments invokes listPatientProfileDocuments operation.
 //
 // Lists the patient profile documents the caller may read, newest first.
@@ -2921,6 +3660,645 @@ func (c *Client) sendLogin(ctx context.Context, request *LoginRequest, requestOp
 	}
 
 	result, err := decodeLoginResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthAuthorize invokes oauthAuthorize operation.
+//
+// Validates the authorization request and answers with the login page (plain HTML, no third-party
+// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+// HTML page; other errors redirect to the application with `error` and `state`.
+//
+// GET /oauth/authorize
+func (c *Client) OauthAuthorize(ctx context.Context, params OauthAuthorizeParams, options ...RequestOption) (OauthAuthorizeRes, error) {
+	res, err := c.sendOauthAuthorize(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthAuthorize(ctx context.Context, params OauthAuthorizeParams, requestOptions ...RequestOption) (res OauthAuthorizeRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/authorize"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "response_type" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "response_type",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.ResponseType))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "client_id" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "client_id",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.ClientID))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "redirect_uri" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "redirect_uri",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.RedirectURI))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "scope" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "scope",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Scope.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "state" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "state",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.State.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "nonce" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "nonce",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Nonce.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "code_challenge" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "code_challenge",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.CodeChallenge))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "code_challenge_method" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "code_challenge_method",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.CodeChallengeMethod))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthAuthorizeResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthIntrospect invokes oauthIntrospect operation.
+//
+// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+//
+// POST /oauth/introspect
+func (c *Client) OauthIntrospect(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthIntrospectRes, error) {
+	res, err := c.sendOauthIntrospect(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthIntrospect(ctx context.Context, request *TokenRef, requestOptions ...RequestOption) (res OauthIntrospectRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/introspect"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthIntrospectRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthIntrospectResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthLogin invokes oauthLogin operation.
+//
+// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+// CSRF token.
+//
+// POST /oauth/authorize
+func (c *Client) OauthLogin(ctx context.Context, request *OauthLoginReq, options ...RequestOption) (OauthLoginRes, error) {
+	res, err := c.sendOauthLogin(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthLogin(ctx context.Context, request *OauthLoginReq, requestOptions ...RequestOption) (res OauthLoginRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/authorize"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthLoginRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthLoginResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthRevoke invokes oauthRevoke operation.
+//
+// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+// tokens of other applications answer 200 as well.
+//
+// POST /oauth/revoke
+func (c *Client) OauthRevoke(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthRevokeRes, error) {
+	res, err := c.sendOauthRevoke(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthRevoke(ctx context.Context, request *TokenRef, requestOptions ...RequestOption) (res OauthRevokeRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/revoke"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthRevokeRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthRevokeResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthToken invokes oauthToken operation.
+//
+// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+//
+// POST /oauth/token
+func (c *Client) OauthToken(ctx context.Context, request *TokenRequest, options ...RequestOption) (OauthTokenRes, error) {
+	res, err := c.sendOauthToken(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthToken(ctx context.Context, request *TokenRequest, requestOptions ...RequestOption) (res OauthTokenRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/token"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthTokenRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthTokenResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// PostUserInfo invokes postUserInfo operation.
+//
+// As GET.
+//
+// POST /oauth/userinfo
+func (c *Client) PostUserInfo(ctx context.Context, options ...RequestOption) (PostUserInfoRes, error) {
+	res, err := c.sendPostUserInfo(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendPostUserInfo(ctx context.Context, requestOptions ...RequestOption) (res PostUserInfoRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/userinfo"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, PostUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodePostUserInfoResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RegenerateRecoveryCodes invokes regenerateRecoveryCodes operation.
+//
+// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+//
+// POST /oauth/mfa/recovery-codes
+func (c *Client) RegenerateRecoveryCodes(ctx context.Context, options ...RequestOption) (*RecoveryCodes, error) {
+	res, err := c.sendRegenerateRecoveryCodes(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendRegenerateRecoveryCodes(ctx context.Context, requestOptions ...RequestOption) (res *RecoveryCodes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/recovery-codes"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRegenerateRecoveryCodesResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -3120,6 +4498,232 @@ func (c *Client) sendRemoveGroupStaff(ctx context.Context, params RemoveGroupSta
 	}
 
 	result, err := decodeRemoveGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RevokeOAuthGrant invokes revokeOAuthGrant operation.
+//
+// Ends every token of the authorization. Another user's answers 404.
+//
+// DELETE /oauth/grants/{id}
+func (c *Client) RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams, options ...RequestOption) error {
+	_, err := c.sendRevokeOAuthGrant(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendRevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams, requestOptions ...RequestOption) (res *RevokeOAuthGrantNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/oauth/grants/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RevokeOAuthGrantOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRevokeOAuthGrantResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RotateClientSecret invokes rotateClientSecret operation.
+//
+// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+//
+// POST /oauth/applications/{client_id}/secrets
+func (c *Client) RotateClientSecret(ctx context.Context, params RotateClientSecretParams, options ...RequestOption) (*NewClientSecret, error) {
+	res, err := c.sendRotateClientSecret(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendRotateClientSecret(ctx context.Context, params RotateClientSecretParams, requestOptions ...RequestOption) (res *NewClientSecret, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/oauth/applications/"
+	{
+		// Encode "client_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "client_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.ClientID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/secrets"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RotateClientSecretOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRotateClientSecretResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}

@@ -8,6 +8,19 @@ import (
 
 // Handler handles operations described by OpenAPI v3 specification.
 type Handler interface {
+	// BeginTOTPEnrollment implements beginTOTPEnrollment operation.
+	//
+	// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+	// most one hour old (403 `reauthentication_required`).
+	//
+	// POST /oauth/mfa/totp
+	BeginTOTPEnrollment(ctx context.Context) (*TOTPEnrollment, error)
+	// ConfirmTOTPEnrollment implements confirmTOTPEnrollment operation.
+	//
+	// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+	//
+	// POST /oauth/mfa/totp/confirm
+	ConfirmTOTPEnrollment(ctx context.Context, req *ConfirmTOTPEnrollmentReq) (*RecoveryCodes, error)
 	// CreateGroup implements createGroup operation.
 	//
 	// Creates a group. Needs `groups:create`.
@@ -48,6 +61,12 @@ type Handler interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}
 	DeletePatientProfile(ctx context.Context, params DeletePatientProfileParams) error
+	// DisableTOTP implements disableTOTP operation.
+	//
+	// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+	//
+	// DELETE /oauth/mfa/totp
+	DisableTOTP(ctx context.Context) error
 	// EnlistGroupPatient implements enlistGroupPatient operation.
 	//
 	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
@@ -81,12 +100,24 @@ type Handler interface {
 	//
 	// GET /data/measurement/documents/{id}
 	GetMeasurement(ctx context.Context, params GetMeasurementParams) (*Measurement, error)
+	// GetOpenIDConfiguration implements getOpenIDConfiguration operation.
+	//
+	// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+	//
+	// GET /.well-known/openid-configuration
+	GetOpenIDConfiguration(ctx context.Context) (*OpenIDConfiguration, error)
 	// GetPatientProfile implements getPatientProfile operation.
 	//
 	// Returns one patient profile document. A document the caller may not read is reported as not found.
 	//
 	// GET /data/patient_profile/documents/{id}
 	GetPatientProfile(ctx context.Context, params GetPatientProfileParams) (*PatientProfile, error)
+	// GetUserInfo implements getUserInfo operation.
+	//
+	// OpenID Connect Core §5.3; needs the `openid` scope.
+	//
+	// GET /oauth/userinfo
+	GetUserInfo(ctx context.Context) (GetUserInfoRes, error)
 	// GetWellKnownJWKS implements getWellKnownJWKS operation.
 	//
 	// The same key set as `/auth/jwks.json`, at its conventional location.
@@ -125,6 +156,13 @@ type Handler interface {
 	//
 	// POST /data/patient_profile/documents/{id}/users
 	LinkPatientProfileUser(ctx context.Context, req *LinkUserRequest, params LinkPatientProfileUserParams) (*PatientProfile, error)
+	// ListApplications implements listApplications operation.
+	//
+	// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+	// `auth:applications:read`.
+	//
+	// GET /oauth/applications
+	ListApplications(ctx context.Context) (*ApplicationList, error)
 	// ListGroupPatients implements listGroupPatients operation.
 	//
 	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
@@ -151,6 +189,12 @@ type Handler interface {
 	//
 	// GET /data/measurement/documents
 	ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams) (*MeasurementList, error)
+	// ListOAuthGrants implements listOAuthGrants operation.
+	//
+	// Every live authorization (token family) of the caller, newest first.
+	//
+	// GET /oauth/grants
+	ListOAuthGrants(ctx context.Context) (*GrantList, error)
 	// ListPatientProfileDocuments implements listPatientProfileDocuments operation.
 	//
 	// Lists the patient profile documents the caller may read, newest first.
@@ -164,6 +208,58 @@ type Handler interface {
 	//
 	// POST /auth/login
 	Login(ctx context.Context, req *LoginRequest) (*TokenResponse, error)
+	// OauthAuthorize implements oauthAuthorize operation.
+	//
+	// Validates the authorization request and answers with the login page (plain HTML, no third-party
+	// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+	// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+	// HTML page; other errors redirect to the application with `error` and `state`.
+	//
+	// GET /oauth/authorize
+	OauthAuthorize(ctx context.Context, params OauthAuthorizeParams) (OauthAuthorizeRes, error)
+	// OauthIntrospect implements oauthIntrospect operation.
+	//
+	// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+	//
+	// POST /oauth/introspect
+	OauthIntrospect(ctx context.Context, req *TokenRef) (OauthIntrospectRes, error)
+	// OauthLogin implements oauthLogin operation.
+	//
+	// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+	// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+	// CSRF token.
+	//
+	// POST /oauth/authorize
+	OauthLogin(ctx context.Context, req *OauthLoginReq) (OauthLoginRes, error)
+	// OauthRevoke implements oauthRevoke operation.
+	//
+	// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+	// tokens of other applications answer 200 as well.
+	//
+	// POST /oauth/revoke
+	OauthRevoke(ctx context.Context, req *TokenRef) (OauthRevokeRes, error)
+	// OauthToken implements oauthToken operation.
+	//
+	// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+	// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+	// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+	// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+	// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+	//
+	// POST /oauth/token
+	OauthToken(ctx context.Context, req *TokenRequest) (OauthTokenRes, error)
+	// PostUserInfo implements postUserInfo operation.
+	//
+	// As GET.
+	//
+	// POST /oauth/userinfo
+	PostUserInfo(ctx context.Context) (PostUserInfoRes, error)
+	// RegenerateRecoveryCodes implements regenerateRecoveryCodes operation.
+	//
+	// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+	//
+	// POST /oauth/mfa/recovery-codes
+	RegenerateRecoveryCodes(ctx context.Context) (*RecoveryCodes, error)
 	// RegisterUser implements registerUser operation.
 	//
 	// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
@@ -180,6 +276,19 @@ type Handler interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
+	// RevokeOAuthGrant implements revokeOAuthGrant operation.
+	//
+	// Ends every token of the authorization. Another user's answers 404.
+	//
+	// DELETE /oauth/grants/{id}
+	RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams) error
+	// RotateClientSecret implements rotateClientSecret operation.
+	//
+	// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+	// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+	//
+	// POST /oauth/applications/{client_id}/secrets
+	RotateClientSecret(ctx context.Context, params RotateClientSecretParams) (*NewClientSecret, error)
 	// SetGroupStaff implements setGroupStaff operation.
 	//
 	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs

@@ -13,6 +13,25 @@ type UnimplementedHandler struct{}
 
 var _ Handler = UnimplementedHandler{}
 
+// BeginTOTPEnrollment implements beginTOTPEnrollment operation.
+//
+// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+// most one hour old (403 `reauthentication_required`).
+//
+// POST /oauth/mfa/totp
+func (UnimplementedHandler) BeginTOTPEnrollment(ctx context.Context) (r *TOTPEnrollment, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ConfirmTOTPEnrollment implements confirmTOTPEnrollment operation.
+//
+// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+//
+// POST /oauth/mfa/totp/confirm
+func (UnimplementedHandler) ConfirmTOTPEnrollment(ctx context.Context, req *ConfirmTOTPEnrollmentReq) (r *RecoveryCodes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // CreateGroup implements createGroup operation.
 //
 // Creates a group. Needs `groups:create`.
@@ -71,6 +90,15 @@ func (UnimplementedHandler) DeletePatientProfile(ctx context.Context, params Del
 	return ht.ErrNotImplemented
 }
 
+// DisableTOTP implements disableTOTP operation.
+//
+// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+//
+// DELETE /oauth/mfa/totp
+func (UnimplementedHandler) DisableTOTP(ctx context.Context) error {
+	return ht.ErrNotImplemented
+}
+
 // EnlistGroupPatient implements enlistGroupPatient operation.
 //
 // Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
@@ -119,12 +147,30 @@ func (UnimplementedHandler) GetMeasurement(ctx context.Context, params GetMeasur
 	return r, ht.ErrNotImplemented
 }
 
+// GetOpenIDConfiguration implements getOpenIDConfiguration operation.
+//
+// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+//
+// GET /.well-known/openid-configuration
+func (UnimplementedHandler) GetOpenIDConfiguration(ctx context.Context) (r *OpenIDConfiguration, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // GetPatientProfile implements getPatientProfile operation.
 //
 // Returns one patient profile document. A document the caller may not read is reported as not found.
 //
 // GET /data/patient_profile/documents/{id}
 func (UnimplementedHandler) GetPatientProfile(ctx context.Context, params GetPatientProfileParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// GetUserInfo implements getUserInfo operation.
+//
+// OpenID Connect Core §5.3; needs the `openid` scope.
+//
+// GET /oauth/userinfo
+func (UnimplementedHandler) GetUserInfo(ctx context.Context) (r GetUserInfoRes, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -181,6 +227,16 @@ func (UnimplementedHandler) LinkPatientProfileUser(ctx context.Context, req *Lin
 	return r, ht.ErrNotImplemented
 }
 
+// ListApplications implements listApplications operation.
+//
+// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+// `auth:applications:read`.
+//
+// GET /oauth/applications
+func (UnimplementedHandler) ListApplications(ctx context.Context) (r *ApplicationList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // ListGroupPatients implements listGroupPatients operation.
 //
 // Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
@@ -219,6 +275,15 @@ func (UnimplementedHandler) ListMeasurementDocuments(ctx context.Context, params
 	return r, ht.ErrNotImplemented
 }
 
+// ListOAuthGrants implements listOAuthGrants operation.
+//
+// Every live authorization (token family) of the caller, newest first.
+//
+// GET /oauth/grants
+func (UnimplementedHandler) ListOAuthGrants(ctx context.Context) (r *GrantList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // ListPatientProfileDocuments implements listPatientProfileDocuments operation.
 //
 // Lists the patient profile documents the caller may read, newest first.
@@ -235,6 +300,79 @@ func (UnimplementedHandler) ListPatientProfileDocuments(ctx context.Context, par
 //
 // POST /auth/login
 func (UnimplementedHandler) Login(ctx context.Context, req *LoginRequest) (r *TokenResponse, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthAuthorize implements oauthAuthorize operation.
+//
+// Validates the authorization request and answers with the login page (plain HTML, no third-party
+// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+// HTML page; other errors redirect to the application with `error` and `state`.
+//
+// GET /oauth/authorize
+func (UnimplementedHandler) OauthAuthorize(ctx context.Context, params OauthAuthorizeParams) (r OauthAuthorizeRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthIntrospect implements oauthIntrospect operation.
+//
+// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+//
+// POST /oauth/introspect
+func (UnimplementedHandler) OauthIntrospect(ctx context.Context, req *TokenRef) (r OauthIntrospectRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthLogin implements oauthLogin operation.
+//
+// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+// CSRF token.
+//
+// POST /oauth/authorize
+func (UnimplementedHandler) OauthLogin(ctx context.Context, req *OauthLoginReq) (r OauthLoginRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthRevoke implements oauthRevoke operation.
+//
+// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+// tokens of other applications answer 200 as well.
+//
+// POST /oauth/revoke
+func (UnimplementedHandler) OauthRevoke(ctx context.Context, req *TokenRef) (r OauthRevokeRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthToken implements oauthToken operation.
+//
+// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+//
+// POST /oauth/token
+func (UnimplementedHandler) OauthToken(ctx context.Context, req *TokenRequest) (r OauthTokenRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// PostUserInfo implements postUserInfo operation.
+//
+// As GET.
+//
+// POST /oauth/userinfo
+func (UnimplementedHandler) PostUserInfo(ctx context.Context) (r PostUserInfoRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// RegenerateRecoveryCodes implements regenerateRecoveryCodes operation.
+//
+// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+//
+// POST /oauth/mfa/recovery-codes
+func (UnimplementedHandler) RegenerateRecoveryCodes(ctx context.Context) (r *RecoveryCodes, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -258,6 +396,25 @@ func (UnimplementedHandler) RegisterUser(ctx context.Context, req *RegisterReque
 // DELETE /groups/{group_id}/staff/{user_id}
 func (UnimplementedHandler) RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error {
 	return ht.ErrNotImplemented
+}
+
+// RevokeOAuthGrant implements revokeOAuthGrant operation.
+//
+// Ends every token of the authorization. Another user's answers 404.
+//
+// DELETE /oauth/grants/{id}
+func (UnimplementedHandler) RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams) error {
+	return ht.ErrNotImplemented
+}
+
+// RotateClientSecret implements rotateClientSecret operation.
+//
+// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+//
+// POST /oauth/applications/{client_id}/secrets
+func (UnimplementedHandler) RotateClientSecret(ctx context.Context, params RotateClientSecretParams) (r *NewClientSecret, _ error) {
+	return r, ht.ErrNotImplemented
 }
 
 // SetGroupStaff implements setGroupStaff operation.
