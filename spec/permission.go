@@ -39,7 +39,7 @@ func (l *loader) link() hcl.Diagnostics {
 			}
 		}
 	}
-	return diags
+	return append(diags, l.checkModelRenames()...)
 }
 
 // checkPermission validates one permission string: service:action or
