@@ -27,10 +27,10 @@ type Table struct {
 	// RenamedFrom is the table's name before the model's renamed_from:
 	// Diff renames it instead of dropping one table and creating another.
 	RenamedFrom string   `json:"-"`
-	Model   string   `json:"model"`
-	Columns []Column `json:"columns"`
-	Checks  []Check  `json:"checks,omitempty"`
-	Indexes []Index  `json:"indexes"`
+	Model       string   `json:"model"`
+	Columns     []Column `json:"columns"`
+	Checks      []Check  `json:"checks,omitempty"`
+	Indexes     []Index  `json:"indexes"`
 }
 
 // Column is a table column.
@@ -518,7 +518,7 @@ const (
 // migrations so far produce and the spec state they were written from (the
 // base `exhgen plan` compares the spec with).
 type Snapshot struct {
-	Tables []Table      `json:"tables"`
+	Tables []Table     `json:"tables"`
 	Spec   *plan.State `json:"spec,omitempty"`
 }
 

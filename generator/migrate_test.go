@@ -86,7 +86,9 @@ func TestDiff(t *testing.T) {
 		{"rename field", changed(func(m *spec.Model) { m.Fields[2].Name, m.Fields[2].RenamedFrom = "sort", "kind" }),
 			`ALTER TABLE "data_note" RENAME COLUMN "kind" TO "sort";` + "\n" +
 				`ALTER TABLE "data_note" RENAME CONSTRAINT "data_note_kind_check" TO "data_note_sort_check";` + "\n"},
-		{"rename indexed field", changed(func(m *spec.Model) { m.Fields[1].Name, m.Fields[1].RenamedFrom, m.Fields[1].Indexed = "grade", "level", true }),
+		{"rename indexed field", changed(func(m *spec.Model) {
+			m.Fields[1].Name, m.Fields[1].RenamedFrom, m.Fields[1].Indexed = "grade", "level", true
+		}),
 			`ALTER TABLE "data_note" RENAME COLUMN "level" TO "grade";` + "\n" +
 				`ALTER TABLE "data_note" RENAME CONSTRAINT "data_note_level_check" TO "data_note_grade_check";` + "\n" +
 				`&DROP INDEX CONCURRENTLY IF EXISTS "data_note_grade_idx";` + "\n" +
