@@ -15,6 +15,8 @@ type Check struct {
 	Model string    `json:"model"`
 	Field string    `json:"field"`
 	Value any       `json:"value,omitempty"`
+	// From is the field's old type, for a type check.
+	From string `json:"from,omitempty"`
 
 	// Results, when the check ran against a database.
 	Ran        bool     `json:"ran"`
@@ -128,11 +130,15 @@ func (fieldComparer) Judge(c *Change) {
 		name = "the items of " + c.parent.Name
 	}
 	check := func(kind CheckKind, v any) {
+		from, _ := c.Before["type"].(string)
+		if kind != CheckType {
+			from = ""
+		}
 		if model == nil {
 			c.reason("Documents stored before are not checked against the new %s of the nested %s.", strings.ReplaceAll(string(kind), "_", " "), name)
 			return
 		}
-		c.Checks = append(c.Checks, &Check{Kind: kind, Model: prevName(model), Field: prevName(c), Value: v})
+		c.Checks = append(c.Checks, &Check{Kind: kind, Model: prevName(model), Field: prevName(c), Value: v, From: from})
 	}
 	switch c.Action {
 	case Create:

@@ -278,9 +278,12 @@ func (r *renderer) migrations(p *plan.Plan, opts Options) {
 				}
 				r.printf("      %s\n", l)
 			}
+			r.printf("\n")
 		}
 	}
-	r.printf("\n")
+	if !opts.SQL && !p.Migrations[len(p.Migrations)-1].New {
+		r.printf("\n")
+	}
 }
 
 func (r *renderer) checks(p *plan.Plan) {
