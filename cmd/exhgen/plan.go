@@ -108,9 +108,8 @@ func computePlan(cmd *cobra.Command, specDir, outDir string, pool *pgxpool.Pool)
 			isNew["project/"+name] = true
 		}
 	}
-	pending := run.migs
+	var pending []db.Migration
 	if pool == nil {
-		pending = nil
 		for _, m := range run.migs {
 			if isNew[m.Name] {
 				pending = append(pending, m)

@@ -157,7 +157,3 @@ func missing(a, b any) []string {
 	}
 	return out
 }
-
-func lastName(addr string) string {
-	return addr[strings.LastIndex(addr, ".")+1:]
-}
