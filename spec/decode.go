@@ -105,6 +105,13 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 	return diags
 }
 
+// checkModelRenames is the link pass's check of the models' renamed_from.
+func (l *loader) checkModelRenames() hcl.Diagnostics {
+	return checkRenames("model", l.project.Models, func(m *Model) (string, string, hcl.Range) {
+		return m.Name, m.RenamedFrom, m.renamedFromRange
+	})
+}
+
 func findRole(roles []*Role, name string) *Role {
 	for _, r := range roles {
 		if r.Name == name {
@@ -418,6 +425,7 @@ func decodeRoleBlock(block *hcl.Block, rule nameRule) (*Role, []hcl.Range, hcl.D
 var modelSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"},
+		{Name: "renamed_from"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "field", LabelNames: []string{"name"}},
@@ -435,6 +443,17 @@ func decodeModelBlock(block *hcl.Block) (*Model, hcl.Diagnostics) {
 		s, _, d := decodeString(a)
 		diags = append(diags, d...)
 		m.Description = s
+	}
+	if a := content.Attributes["renamed_from"]; a != nil {
+		s, ok, d := decodeString(a)
+		diags = append(diags, d...)
+		if ok {
+			if d := modelNameRule.check(s, a.Expr.Range(), false); d.HasErrors() {
+				diags = append(diags, d...)
+			} else {
+				m.RenamedFrom, m.renamedFromRange = s, a.Expr.Range()
+			}
+		}
 	}
 	var fieldBlocks []*hcl.Block
 	accessSeen := false

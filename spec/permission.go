@@ -77,7 +77,7 @@ func (l *loader) link() hcl.Diagnostics {
 		diags = append(diags, l.checkGroupRules(m)...)
 	}
 	diags = append(diags, linkMFARoles(l.project)...)
-	return diags
+	return append(diags, l.checkModelRenames()...)
 }
 
 // checkGroupRules reports linked_group_staff rules no group role can

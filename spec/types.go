@@ -76,15 +76,23 @@ var FieldTypes = []FieldType{TypeString, TypeInteger, TypeNumber, TypeBoolean, T
 type Model struct {
 	Name        string
 	Description string
-	Fields      []*Field // declaration order
-	Access      Access
-	DeclRange   hcl.Range
+	// RenamedFrom is the model's previous name when it was renamed
+	// (`renamed_from`): plan and apply rename its table and keep the data
+	// instead of dropping one model and adding another.
+	RenamedFrom      string
+	Fields           []*Field // declaration order
+	Access           Access
+	DeclRange        hcl.Range
+	renamedFromRange hcl.Range // of the renamed_from value
 }
 
 // Field is a `field` block (or an array's `items` block, whose Name is "").
 type Field struct {
 	Name        string
 	Description string
+	// RenamedFrom is a model field's previous name (`renamed_from`): plan
+	// and apply rename its column and keep the data.
+	RenamedFrom string
 	Type        FieldType
 	Required    bool
 	Indexed     bool
@@ -96,10 +104,15 @@ type Field struct {
 	Pattern     string // RE2 and ECMA-262 compatible subset
 	MinItems    *int   // array
 	MaxItems    *int
-	Default     any      // string (string, email, date, datetime, uuid), float64 (integer, number), bool; nil if none
-	Fields      []*Field // object: nested fields
-	Items       *Field   // array: element type
-	DeclRange   hcl.Range
+	// Default is a string (string, email, date, datetime, uuid), float64
+	// (integer, number) or bool; nil if none. On an optional field it is
+	// what the API fills in; on a required one, the value documents
+	// stored before the field existed or was required get.
+	Default          any
+	Fields           []*Field // object: nested fields
+	Items            *Field   // array: element type
+	DeclRange        hcl.Range
+	renamedFromRange hcl.Range // of the renamed_from value
 }
 
 // Access is a model's `access` block: which rules grant each action. An
