@@ -73,6 +73,7 @@ func compileModel(m *spec.Model) (project.Model, error) {
 		Name:   m.Name,
 		Table:  tableName(m.Name),
 		Schema: schema,
+		List:   project.List{DefaultLimit: m.List.DefaultLimit, MaxLimit: m.List.MaxLimit},
 		Access: project.Access{
 			Create: orDefault(m.Access.Create, spec.DefaultAccess.Create),
 			Read:   orDefault(m.Access.Read, spec.DefaultAccess.Read),

@@ -169,8 +169,6 @@ type statements struct {
 	insert string
 	// get: $1 id [, $2 caller]; guarded by read.
 	get scoped
-	// list: $1 limit, $2 offset [, $3 caller]; guarded by read.
-	list scoped
 	// lockUpdate, lockDelete: $1 id [, $2 caller] → version, creator_id,
 	// user_ids, data (text); guarded by update (delete) and read.
 	lockUpdate scoped
@@ -223,13 +221,6 @@ func buildStatements(table string, cols []column, initialStatus string, acc acce
 
 	st.get = guard("$2::uuid", func(cond string) string {
 		return fmt.Sprintf("SELECT %s::text FROM %s WHERE id = $1::uuid AND %s", doc, t, cond)
-	}, acc.read)
-	st.list = guard("$3::uuid", func(cond string) string {
-		return fmt.Sprintf("SELECT json_build_object("+
-			"'data', coalesce((SELECT json_agg(page.doc ORDER BY page.created_at DESC, page.id DESC) FROM "+
-			"(SELECT %s AS doc, created_at, id FROM %s WHERE %s ORDER BY created_at DESC, id DESC LIMIT $1::bigint OFFSET $2::bigint) AS page), '[]'::json), "+
-			"'page', json_build_object('limit', $1::bigint, 'offset', $2::bigint, 'total', (SELECT count(*) FROM %s WHERE %s)))::text",
-			doc, t, cond, t, cond)
 	}, acc.read)
 	lock := func(cond string) string {
 		return fmt.Sprintf("SELECT version, creator_id, user_ids, %s::text FROM %s WHERE id = $1::uuid AND %s FOR UPDATE", dataExpr(cols), t, cond)

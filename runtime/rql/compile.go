@@ -160,15 +160,6 @@ func (r *resolved) hasIndex() bool {
 	return false
 }
 
-func (r *resolved) crossesArray() bool {
-	for _, s := range r.segs {
-		if s.star || s.key == "" {
-			return true
-		}
-	}
-	return false
-}
-
 func (c *compiler) unknown(p Path, i int, name string, candidates []string) *Error {
 	prefix := strings.Join(p.Parts[:i], ".")
 	where := "The field"

@@ -27,3 +27,36 @@ func Middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(WithRawQuery(r.Context(), r.URL.RawQuery)))
 	})
 }
+
+// Doer sends HTTP requests: *http.Client, and what ogen's WithClient takes.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Client lets a generated (ogen) Go client send RQL: it appends the query
+// WithRawQuery put in a request's context to the request's query string.
+//
+//	c, _ := api.NewClient(url, sec, api.WithClient(rql.Client{HTTP: http.DefaultClient}))
+//	page, err := c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "gt(systolic,140)&sort(-taken_at)"))
+type Client struct {
+	HTTP Doer
+}
+
+// Do sends r with the context's RQL query.
+func (c Client) Do(r *http.Request) (*http.Response, error) {
+	if q := RawQuery(r.Context()); q != "" {
+		u := *r.URL
+		if u.RawQuery != "" {
+			u.RawQuery += "&" + q
+		} else {
+			u.RawQuery = q
+		}
+		r = r.Clone(r.Context())
+		r.URL = &u
+	}
+	h := c.HTTP
+	if h == nil {
+		h = http.DefaultClient
+	}
+	return h.Do(r)
+}

@@ -1,17 +1,22 @@
 package rql
 
-import "fmt"
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/exhgen/exhgen/runtime/apierr"
+)
 
 // Stable error codes. Never rename one: clients switch on them. The HTTP
 // layer answers 400 with the code, except CodeNoMatch (412).
 const (
-	CodeSyntax       = "rql_syntax"        // malformed query
-	CodeEmpty        = "rql_empty"         // a query is required but none was given
-	CodeUnknownField = "rql_unknown_field" // a path names no field of the schema
-	CodeInvalidValue = "rql_invalid_value" // a value does not fit the field or operator
-	CodeUnsupported  = "rql_unsupported"   // the operator does not apply to the field
-	CodeTooComplex   = "rql_too_complex"   // a cap on terms, depth, values, … was exceeded
-	CodeNoMatch      = "rql_no_match"      // a guarded update: the document does not match
+	CodeSyntax       = apierr.CodeQuerySyntax       // malformed query
+	CodeEmpty        = apierr.CodeQueryEmpty        // a query is required but none was given
+	CodeUnknownField = apierr.CodeQueryUnknownField // a path names no field of the schema
+	CodeInvalidValue = apierr.CodeQueryInvalidValue // a value does not fit the field or operator
+	CodeUnsupported  = apierr.CodeQueryUnsupported  // the operator does not apply to the field
+	CodeTooComplex   = apierr.CodeQueryTooComplex   // a cap on terms, depth, values, … was exceeded
+	CodeNoMatch      = apierr.CodeQueryNoMatch      // a guarded update: the document does not match
 )
 
 // Error is a query the package rejects. Pos is the byte offset in the raw
@@ -24,9 +29,12 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return "rql: " + e.Code + ": " + e.text() }
+
+// text is the message with the position, as clients see it.
+func (e *Error) text() string {
 	if e.Pos >= 0 {
-		return fmt.Sprintf("%s at position %d", e.Message, e.Pos)
+		return fmt.Sprintf("%s at position %d.", e.Message, e.Pos)
 	}
 	return e.Message
 }
@@ -48,4 +56,20 @@ func Required(q *Query) error {
 		return ErrEmptyQuery
 	}
 	return nil
+}
+
+// Public is the error's public face: 400 (412 for CodeNoMatch) with its
+// code, and a detail for the query string naming the field, if any.
+func (e *Error) Public() *apierr.Error {
+	status := http.StatusBadRequest
+	if e.Code == CodeNoMatch {
+		status = http.StatusPreconditionFailed
+	}
+	msg := e.text()
+	field := "query"
+	if e.Field != "" {
+		field = "query:" + e.Field
+	}
+	return &apierr.Error{Status: status, Code: e.Code, Message: msg, Cause: e,
+		Details: []apierr.FieldError{{Field: field, Code: e.Code, Message: msg}}}
 }

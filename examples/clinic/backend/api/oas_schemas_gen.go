@@ -1201,52 +1201,6 @@ func (o OptFloat64) Or(d float64) float64 {
 	return d
 }
 
-// NewOptInt32 returns new OptInt32 with value set to v.
-func NewOptInt32(v int32) OptInt32 {
-	return OptInt32{
-		Value: v,
-		Set:   true,
-	}
-}
-
-// OptInt32 is optional int32.
-type OptInt32 struct {
-	Value int32
-	Set   bool
-}
-
-// IsSet returns true if OptInt32 was set.
-func (o OptInt32) IsSet() bool { return o.Set }
-
-// Reset unsets value.
-func (o *OptInt32) Reset() {
-	var v int32
-	o.Value = v
-	o.Set = false
-}
-
-// SetTo sets value to v.
-func (o *OptInt32) SetTo(v int32) {
-	o.Set = true
-	o.Value = v
-}
-
-// Get returns value and boolean that denotes whether value was set.
-func (o OptInt32) Get() (v int32, ok bool) {
-	if !o.Set {
-		return v, false
-	}
-	return o.Value, true
-}
-
-// Or returns value if set, or given parameter if does not.
-func (o OptInt32) Or(d int32) int32 {
-	if v, ok := o.Get(); ok {
-		return v
-	}
-	return d
-}
-
 // NewOptInt64 returns new OptInt64 with value set to v.
 func NewOptInt64(v int64) OptInt64 {
 	return OptInt64{
@@ -2388,12 +2342,12 @@ func (o OptUUID) Or(d uuid.UUID) uuid.UUID {
 // Where a page of results sits in the whole result set.
 // Ref: #/components/schemas/Page
 type Page struct {
-	// The page size used.
+	// The page size used: limit(n) clamped to the model's maximum, or its default.
 	Limit int32 `json:"limit"`
 	// The number of results skipped.
 	Offset int32 `json:"offset"`
-	// The number of results the caller may read in all.
-	Total int64 `json:"total"`
+	// The number of matching results the caller may read in all; absent with skipCount().
+	Total OptInt64 `json:"total"`
 }
 
 // GetLimit returns the value of Limit.
@@ -2407,7 +2361,7 @@ func (s *Page) GetOffset() int32 {
 }
 
 // GetTotal returns the value of Total.
-func (s *Page) GetTotal() int64 {
+func (s *Page) GetTotal() OptInt64 {
 	return s.Total
 }
 
@@ -2422,7 +2376,7 @@ func (s *Page) SetOffset(val int32) {
 }
 
 // SetTotal sets the value of Total.
-func (s *Page) SetTotal(val int64) {
+func (s *Page) SetTotal(val OptInt64) {
 	s.Total = val
 }
 
