@@ -142,13 +142,12 @@ type seg struct {
 
 // resolved is a path resolved against the schema.
 type resolved struct {
-	top   *Field // the top-level field (nil in an element scope)
-	base  string // SQL of the top-level field or the element
-	segs  []seg  // below base
-	leaf  *Field
-	path  string // as written, for messages
-	at    int
-	array bool // the leaf is an array's elements (scalar items)
+	top  *Field // the top-level field (nil in an element scope)
+	base string // SQL of the top-level field or the element
+	segs []seg  // below base
+	leaf *Field
+	path string // as written, for messages
+	at   int
 }
 
 func (r *resolved) hasIndex() bool {
