@@ -30,6 +30,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/oauth"
 	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/server"
 	"github.com/exhgen/exhgen/runtime/user"
 )
@@ -277,7 +278,9 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 			return fail(err)
 		}
 		if generated != nil {
-			mux.Handle("/data/", server.BearerChallenge(generated))
+			// The generated operations read their RQL query (lists) or
+			// guard (updates) from the raw query string in the context.
+			mux.Handle("/data/", server.BearerChallenge(rql.Middleware(generated)))
 		}
 	}
 	mux.HandleFunc("/", server.NotFound)
