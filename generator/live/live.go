@@ -15,6 +15,7 @@ import (
 	"github.com/exhgen/exhgen/generator"
 	"github.com/exhgen/exhgen/generator/plan"
 	"github.com/exhgen/exhgen/runtime/db"
+	"github.com/exhgen/exhgen/runtime/snapshot"
 )
 
 // Querier is what the checks need of a connection, pool or transaction.
@@ -304,8 +305,26 @@ func Drift(ctx context.Context, q Querier, schema generator.Schema) ([]plan.Drif
 	return out, nil
 }
 
+// Applied returns the names of the migrations recorded as applied, sorted.
+func Applied(ctx context.Context, q Querier) ([]string, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", db.MigrationsTable).Scan(&exists); err != nil || !exists {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, "SELECT name FROM "+db.MigrationsTable+" ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("applied migrations: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("applied migrations: %w", err)
+	}
+	return names, nil
+}
+
 // Fingerprint hashes the database state a plan depends on: the recorded
-// migrations with their checksums and the live schema of the data_*
+// migrations with their checksums, the latest applied snapshot and the
+// live schema of the data_*
 // tables. Any migration applied, or any column, constraint or index
 // changed, changes it.
 func Fingerprint(ctx context.Context, q Querier) (string, error) {
@@ -326,6 +345,13 @@ func Fingerprint(ctx context.Context, q Querier) (string, error) {
 		}); err != nil {
 			return "", fmt.Errorf("fingerprint: %w", err)
 		}
+	}
+	rec, err := snapshot.Latest(ctx, q)
+	if err != nil {
+		return "", fmt.Errorf("fingerprint: %w", err)
+	}
+	if rec != nil {
+		fmt.Fprintf(h, "snapshot %d %s\n", rec.ID, rec.SHA256)
 	}
 	live, err := readSchema(ctx, q)
 	if err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/project"
 	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/server"
+	"github.com/exhgen/exhgen/runtime/snapshot"
 	"github.com/exhgen/exhgen/runtime/user"
 )
 
@@ -62,7 +63,7 @@ type Deps struct {
 // core/0001 identity (user, auth), 0002 audit and outbox, 0003–0009 users,
 // 0010–0019 groups and access, 0020–0029 OAuth (0020 oauth, 0021 mfa).
 func CoreMigrations() []db.Migration {
-	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), group.Migrations(), oauth.Migrations(), mfa.Migrations())
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), group.Migrations(), oauth.Migrations(), mfa.Migrations(), snapshot.Migrations())
 	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
 	return migs
 }

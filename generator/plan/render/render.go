@@ -71,7 +71,29 @@ var legend = []struct {
 	{plan.Replace, "destroy and then create replacement"},
 }
 
+func (r *renderer) base(b *plan.Base) {
+	switch b.Source {
+	case plan.BaseDatabase:
+		r.printf("Base: the snapshot applied to the database at %s by %s (sha256 %.12s).\n", b.AppliedAt, b.AppliedBy, b.SHA256)
+	case plan.BaseNone:
+		r.printf("Base: nothing applied to the database yet.\n")
+	default:
+		if b.SHA256 == "" {
+			r.printf("Base: none; migrations/schema.json does not exist yet.\n")
+			break
+		}
+		r.printf("Base: migrations/schema.json, the last generated state (sha256 %.12s).\n", b.SHA256)
+	}
+	if b.Note != "" {
+		r.printf("  %s\n", b.Note)
+	}
+	r.printf("\n")
+}
+
 func (r *renderer) plan(p *plan.Plan, opts Options) {
+	if p.Base != nil {
+		r.base(p.Base)
+	}
 	if len(p.Problems) > 0 {
 		for _, pr := range p.Problems {
 			r.printf("Error: %s\n  %s\n\n", pr.Address, pr.Message)
@@ -81,6 +103,13 @@ func (r *renderer) plan(p *plan.Plan, opts Options) {
 		r.printf("Drift: the database differs from the applied snapshot (changed outside exhgen):\n")
 		for _, d := range p.Drift {
 			r.printf("  ! %s: %s\n", d.Address, d.Message)
+		}
+		r.printf("\n")
+	}
+	if len(p.SnapshotFile) > 0 {
+		r.printf("Snapshot file: migrations/schema.json differs from the database's applied snapshot\n(the database is behind the repository, or was applied from another checkout):\n")
+		for _, d := range p.SnapshotFile {
+			r.printf("  ~ %s: %s\n", d.Address, d.Message)
 		}
 		r.printf("\n")
 	}

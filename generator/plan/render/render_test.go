@@ -156,6 +156,18 @@ func TestGolden(t *testing.T) {
 		{name: "field_items", edits: []string{"    items {\n      type = \"string\"\n    }", "    items {\n      type = \"string\"\n      enum = [\"a\", \"b\"]\n    }"}},
 		{name: "access_rules", edits: []string{`read = ["creator", "linked_users"]`, `read = ["creator", "linked_group_staff"]`}},
 		{name: "access_default_spelled_out", edits: []string{`read = ["creator", "linked_users"]`, "read   = [\"creator\", \"linked_users\"]\n    create = [\"all_users\"]"}},
+		{name: "base_database_behind", edits: []string{`  field "note" {`, "  field \"cuff\" {\n    type = \"string\"\n  }\n  field \"note\" {"},
+			checked: func(p *plan.Plan) {
+				p.Base = &plan.Base{Source: plan.BaseDatabase, SHA256: "8f1c3121d7f9a0b1c2d3e4f5", AppliedAt: "2026-11-20T09:00:00Z", AppliedBy: "ci-pipeline-7"}
+				p.SnapshotFile = []plan.Drift{{Address: "model.measurement.field.cuff", Message: "in migrations/schema.json, not in the database's applied snapshot"}}
+				p.Drift = []plan.Drift{{Address: "migration.project/0004_manual.sql", Message: "applied after the last recorded apply"}}
+				p.Migrations = []plan.Migration{{Name: "project/0002_change.sql", SQL: "ALTER TABLE \"data_measurement\" ADD COLUMN \"cuff\" text;\n"}}
+			}},
+		{name: "base_file_offline", edits: []string{`  field "note" {`, "  field \"cuff\" {\n    type = \"string\"\n  }\n  field \"note\" {"},
+			checked: func(p *plan.Plan) {
+				p.Database = false
+				p.Base = &plan.Base{Source: plan.BaseFile, SHA256: "8f1c3121d7f9a0b1c2d3e4f5", Note: "Offline: set DATABASE_URL to compare with the snapshot applied to the database instead."}
+			}},
 		{name: "rename_unknown_source", edits: []string{"  field \"arm\" {\n", "  field \"side\" {\n    renamed_from = \"amr\"\n"}},
 	}
 	before := load(t, base)
