@@ -17,6 +17,10 @@ type Check struct {
 	Value any       `json:"value,omitempty"`
 	// From is the field's old type, for a type check.
 	From string `json:"from,omitempty"`
+	// Path is, for a field nested in an object or array column, the SQL/JSON
+	// path of its values inside the column Field ("$.\"serial\"",
+	// "$[*].\"pressure\""), with the names of the applied state.
+	Path string `json:"path,omitempty"`
 
 	// Results, when the check ran against a database.
 	Ran        bool     `json:"ran"`
@@ -42,9 +46,22 @@ const (
 	CheckType        CheckKind = "type" // values the new type cannot hold
 )
 
+// Name is the field the check is about as people write it:
+// "arm", "device.serial", "samples[].pressure".
+func (k *Check) Name() string {
+	if k.Path == "" {
+		return k.Field
+	}
+	return k.Field + strings.NewReplacer("$", "", `"`, "", "[*]", "[]").Replace(k.Path)
+}
+
 // Describe says what the check counts, for people: "rows without arm".
 func (k *Check) Describe() string {
-	f, v := k.Field, formatValue(k.Value)
+	f, v := k.Name(), formatValue(k.Value)
+	if k.Path != "" && (k.Kind == CheckNewRequired || k.Kind == CheckRequired) {
+		parent := f[:max(strings.LastIndexByte(f, '.'), 0)]
+		return fmt.Sprintf("%s documents with %s but without the required %s", k.Model, parent, f)
+	}
 	switch k.Kind {
 	case CheckNewRequired:
 		return fmt.Sprintf("%s documents stored so far, all without the new required %s", k.Model, f)
@@ -112,6 +129,32 @@ func storageOf(c *Change) *Change {
 	return nil
 }
 
+// nestedPath returns the model field (column) a nested field c lives in
+// and the SQL/JSON path of c's values inside it, with applied-state names;
+// top is nil when c is not inside a model's field.
+func nestedPath(c *Change) (top *Change, path string) {
+	var segs []string
+	for n := c; n != nil; n = n.parent {
+		if storageOf(n) != nil {
+			return n, "$" + strings.Join(segs, "")
+		}
+		switch n.Type {
+		case "items":
+			segs = append([]string{"[*]"}, segs...)
+		case "field":
+			segs = append([]string{"." + jsonPathKey(prevName(n))}, segs...)
+		default:
+			return nil, ""
+		}
+	}
+	return nil, ""
+}
+
+// jsonPathKey quotes a member name for an SQL/JSON path.
+func jsonPathKey(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
 // prevName is a block's name in the applied state.
 func prevName(c *Change) string {
 	if c.PrevName != "" {
@@ -135,7 +178,11 @@ func (fieldComparer) Judge(c *Change) {
 			from = ""
 		}
 		if model == nil {
-			c.reason("Documents stored before are not checked against the new %s of the nested %s.", strings.ReplaceAll(string(kind), "_", " "), name)
+			top, path := nestedPath(c)
+			if top == nil {
+				return
+			}
+			c.Checks = append(c.Checks, &Check{Kind: kind, Model: prevName(top.parent), Field: prevName(top), Path: path, Value: v, From: from})
 			return
 		}
 		c.Checks = append(c.Checks, &Check{Kind: kind, Model: prevName(model), Field: prevName(c), Value: v, From: from})

@@ -153,6 +153,12 @@ func TestGolden(t *testing.T) {
 		{name: "field_length_pattern", edits: []string{"max_length = 500", "max_length = 200", "  field \"code\" {\n    type = \"string\"", "  field \"code\" {\n    type    = \"string\"\n    pattern = \"^[A-Z]{3}$\""}},
 		{name: "field_index", edits: []string{"  field \"taken_at\" {\n    type = \"datetime\"", "  field \"taken_at\" {\n    type    = \"datetime\"\n    indexed = true"}},
 		{name: "field_nested", edits: []string{"    field \"serial\" {\n      type = \"string\"\n    }", "    field \"serial\" {\n      type       = \"string\"\n      max_length = 64\n    }\n    field \"model\" {\n      type = \"string\"\n    }"}},
+		{name: "field_nested_required", edits: []string{"    field \"serial\" {\n      type = \"string\"\n    }", "    field \"serial\" {\n      type = \"string\"\n    }\n    field \"firmware\" {\n      type     = \"string\"\n      required = true\n    }"},
+			checked: func(p *plan.Plan) {
+				for _, k := range p.Checks() {
+					k.Ran, k.Violations, k.Examples = true, 2, []string{"0190c3a1-0000-7000-8000-000000000002", "0190c3a1-0000-7000-8000-000000000004"}
+				}
+			}},
 		{name: "field_items", edits: []string{"    items {\n      type = \"string\"\n    }", "    items {\n      type = \"string\"\n      enum = [\"a\", \"b\"]\n    }"}},
 		{name: "access_rules", edits: []string{`read = ["creator", "linked_users"]`, `read = ["creator", "linked_group_staff"]`}},
 		{name: "access_default_spelled_out", edits: []string{`read = ["creator", "linked_users"]`, "read   = [\"creator\", \"linked_users\"]\n    create = [\"all_users\"]"}},
