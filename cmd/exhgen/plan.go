@@ -242,10 +242,12 @@ func snapshotDifferences(applied, file plan.State) []plan.Drift {
 	return out
 }
 
-// destructive reports whether applying the plan loses or may reject data:
-// a destructive change, or a pending migration marked destructive.
+// destructive reports whether applying the plan loses or may reject data,
+// or takes permissions from stored users: a destructive change, role
+// holders found by the data checks, or a pending migration marked
+// destructive.
 func destructive(p *plan.Plan) bool {
-	return p.Destructive() || slices.ContainsFunc(p.Migrations, func(m plan.Migration) bool {
+	return p.Destructive() || p.Summarize().Holders > 0 || slices.ContainsFunc(p.Migrations, func(m plan.Migration) bool {
 		return strings.Contains(m.SQL, "-- DESTRUCTIVE")
 	})
 }
@@ -396,7 +398,7 @@ the failing step.`,
 				return writeGeneration(io.Discard, specDir, outDir, run.out)
 			}
 			if destructive(run.plan) && !allowDestructive {
-				return errors.New("the plan destroys or may reject stored data (the changes marked destructive); review it and apply again with -allow-destructive. Nothing was applied")
+				return errors.New("the plan destroys or may reject stored data, or takes roles or permissions from stored users (the changes marked destructive, the role holders found); review it and apply again with -allow-destructive. Nothing was applied")
 			}
 			if v := run.plan.Summarize().Violations; v > 0 {
 				return fmt.Errorf("%d stored documents violate the new schema (see the data checks): fix the data or the spec first. Nothing was applied", v)

@@ -145,3 +145,46 @@ func TestPlanBaseFallsBackWithoutARecord(t *testing.T) {
 	}
 	wantAll(t, "plan", mustCLI(t, "plan", spec, "-o", out), "Base: the snapshot applied to the database at ")
 }
+
+// TestPlanRoleHolders: removing a role stored users hold, or a permission
+// from one, is flagged with the number of holders; apply needs
+// -allow-destructive for it, and applies with it.
+func TestPlanRoleHolders(t *testing.T) {
+	pool := planDB(t)
+	spec, out := clinicSpec(t), t.TempDir()
+	mustCLI(t, "apply", spec, "-o", out, "-auto-approve")
+	_, err := pool.Exec(t.Context(), `INSERT INTO users (id, email, email_key, language, roles, created_at, updated_at)
+		SELECT gen_random_uuid(), 'u' || i || '@example.com', 'u' || i || '@example.com', 'en',
+		       CASE WHEN i <= 2 THEN '{data_steward}'::text[] ELSE '{clinician}'::text[] END, now(), now()
+		FROM generate_series(1, 5) i`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := filepath.Join(spec, "roles.hcl")
+	src := readFile(t, roles)
+	start := strings.Index(src, "# A support role across clinics")
+	end := strings.Index(src, "# Roles a user holds within one clinic")
+	if start < 0 || end < start {
+		t.Fatal("roles.hcl has no data_steward block where expected")
+	}
+	src = src[:start] + src[end:]
+	src = strings.Replace(src, `permissions = ["users:read"]`, `permissions = []`, 1)
+	writeFile(t, roles, src)
+
+	stdout := mustCLI(t, "plan", spec, "-o", out)
+	wantAll(t, "plan", stdout,
+		"  ! 2 users with the role \"data_steward\", which is removed (e.g. ",
+		"  ! 3 users with the role \"clinician\", which loses \"users:read\" (e.g. ",
+		"Users: 5 stored users hold roles this plan removes or takes permissions from; apply needs -allow-destructive.\n")
+	if strings.Contains(stdout, "apply would fail") {
+		t.Errorf("role holders counted as violations:\n%s", stdout)
+	}
+	code, _, stderr := cli(t, "apply", spec, "-o", out, "-auto-approve")
+	if code != 1 || !strings.Contains(stderr, "takes roles or permissions from stored users") {
+		t.Errorf("apply without -allow-destructive: exit %d: %s", code, stderr)
+	}
+	mustCLI(t, "apply", spec, "-o", out, "-auto-approve", "-allow-destructive")
+	if code, stdout, _ := cli(t, "plan", spec, "-o", out, "-detailed-exitcode"); code != 0 {
+		t.Errorf("plan after apply: exit %d\n%s", code, stdout)
+	}
+}

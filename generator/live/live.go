@@ -175,7 +175,7 @@ func RunChecks(ctx context.Context, q Querier, p *plan.Plan) error {
 	for _, k := range p.Checks() {
 		if err := runCheck(ctx, q, k); err != nil {
 			if ctx.Err() != nil || db.IsUnavailable(err) {
-				return fmt.Errorf("data check on %s.%s: %w", k.Model, k.Field, err)
+				return fmt.Errorf("data check %q: %w", k.Describe(), err)
 			}
 			k.Error = err.Error()
 		}
@@ -185,7 +185,37 @@ func RunChecks(ctx context.Context, q Querier, p *plan.Plan) error {
 	return nil
 }
 
+// holders counts the users (group staff memberships) holding k's role.
+func holders(ctx context.Context, q Querier, k *plan.Check) error {
+	table, order := "users", "created_at, id"
+	if k.GroupRole {
+		table, order = "group_staff", "created_at, user_id, group_id"
+	}
+	id := "id::text"
+	if k.GroupRole {
+		id = "user_id::text"
+	}
+	k.Violations, k.Examples = 0, nil
+	var exists bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	from := " FROM " + table + " WHERE roles @> ARRAY[$1]::text[]"
+	if err := q.QueryRow(ctx, "SELECT count(*)"+from, k.Role).Scan(&k.Violations); err != nil || k.Violations == 0 {
+		return err
+	}
+	rows, err := q.Query(ctx, "SELECT "+id+from+" ORDER BY "+order+fmt.Sprintf(" LIMIT %d", maxExamples), k.Role)
+	if err != nil {
+		return err
+	}
+	k.Examples, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	return err
+}
+
 func runCheck(ctx context.Context, q Querier, k *plan.Check) error {
+	if k.Holders() {
+		return holders(ctx, q, k)
+	}
 	table := generator.TableName(k.Model)
 	var exists bool
 	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", quote(table)).Scan(&exists); err != nil {

@@ -21,6 +21,10 @@ type Check struct {
 	// path of its values inside the column Field ("$.\"serial\"",
 	// "$[*].\"pressure\""), with the names of the applied state.
 	Path string `json:"path,omitempty"`
+	// Role is, for a holders check, the role (GroupRole: the group role)
+	// removed or losing the permissions in Value.
+	Role      string `json:"role,omitempty"`
+	GroupRole bool   `json:"group_role,omitempty"`
 
 	// Results, when the check ran against a database.
 	Ran        bool     `json:"ran"`
@@ -44,7 +48,19 @@ const (
 	CheckMinItems    CheckKind = "min_items"
 	CheckMaxItems    CheckKind = "max_items"
 	CheckType        CheckKind = "type" // values the new type cannot hold
+
+	// Holders checks count the users (or group staff memberships) holding
+	// a role the plan removes or takes permissions from. They do not make
+	// apply fail, but holders found make it need -allow-destructive.
+	CheckRoleHolders       CheckKind = "role_holders"
+	CheckPermissionHolders CheckKind = "permission_holders"
 )
+
+// Holders reports whether the check counts role holders rather than
+// documents violating the new schema.
+func (k *Check) Holders() bool {
+	return k.Kind == CheckRoleHolders || k.Kind == CheckPermissionHolders
+}
 
 // Name is the field the check is about as people write it:
 // "arm", "device.serial", "samples[].pressure".
@@ -58,6 +74,16 @@ func (k *Check) Name() string {
 // Describe says what the check counts, for people: "rows without arm".
 func (k *Check) Describe() string {
 	f, v := k.Name(), formatValue(k.Value)
+	if k.Holders() {
+		who, kind := "users", "role"
+		if k.GroupRole {
+			who, kind = "group staff memberships", "group role"
+		}
+		if k.Kind == CheckRoleHolders {
+			return fmt.Sprintf("%s with the %s %q, which is removed", who, kind, k.Role)
+		}
+		return fmt.Sprintf("%s with the %s %q, which loses %s", who, kind, k.Role, strings.Join(quoteAll(toStrings(k.Value)), ", "))
+	}
 	if k.Path != "" && (k.Kind == CheckNewRequired || k.Kind == CheckRequired) {
 		parent := f[:max(strings.LastIndexByte(f, '.'), 0)]
 		return fmt.Sprintf("%s documents with %s but without the required %s", k.Model, parent, f)
@@ -94,6 +120,15 @@ func an(word string) string {
 		return "n"
 	}
 	return ""
+}
+
+func toStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
 }
 
 // formatValue renders an attribute value as HCL would write it.

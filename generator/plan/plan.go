@@ -73,6 +73,10 @@ type Summary struct {
 	// Violations is the number of stored documents the data checks found
 	// violating a change.
 	Violations int64 `json:"violations"`
+	// Holders is the number of users (and group staff memberships) the
+	// holders checks found holding a role the plan removes or takes
+	// permissions from.
+	Holders int64 `json:"role_holders"`
 }
 
 // Summarize counts the changes.
@@ -103,7 +107,11 @@ func (p *Plan) Summarize() Summary {
 				s.Destructive++
 			}
 			for _, k := range c.Checks {
-				s.Violations += k.Violations
+				if k.Holders() {
+					s.Holders += k.Violations
+				} else {
+					s.Violations += k.Violations
+				}
 			}
 		})
 	}

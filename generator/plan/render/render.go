@@ -153,6 +153,9 @@ func (r *renderer) plan(p *plan.Plan, opts Options) {
 	if s.Destructive > 0 {
 		r.printf("Data: %d %s destructive; apply needs -allow-destructive.\n", s.Destructive, plural(s.Destructive, "change is", "changes are"))
 	}
+	if s.Holders > 0 {
+		r.printf("Users: %d stored %s roles this plan removes or takes permissions from; apply needs -allow-destructive.\n", s.Holders, plural(int(s.Holders), "user holds", "users hold"))
+	}
 	if s.Violations > 0 {
 		r.printf("Data checks: %d stored %s would violate the new schema; apply would fail.\n", s.Violations, plural(int(s.Violations), "document", "documents"))
 	}

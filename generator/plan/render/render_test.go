@@ -119,6 +119,12 @@ func TestGolden(t *testing.T) {
 		{name: "auth_settings", edits: []string{`access_token_ttl = "15m"`, `access_token_ttl = "10m"`, `registration     = "open"`, `registration     = "invite"`}},
 		{name: "role_add", edits: []string{`group_role "staff"`, "role \"auditor\" {\n  permissions = [\"data:*:read\"]\n}\n\ngroup_role \"staff\""}},
 		{name: "role_remove", edits: []string{"role \"clinician\" {\n  permissions = [\"users:read\", \"data:measurement:read\"]\n}\n", ""}},
+		{name: "role_remove_held", edits: []string{"role \"clinician\" {\n  permissions = [\"users:read\", \"data:measurement:read\"]\n}\n", ""},
+			checked: func(p *plan.Plan) {
+				for _, k := range p.Checks() {
+					k.Ran, k.Violations, k.Examples = true, 3, []string{"0190c3a1-0000-7000-8000-00000000000a", "0190c3a1-0000-7000-8000-00000000000b", "0190c3a1-0000-7000-8000-00000000000c"}
+				}
+			}},
 		{name: "role_permissions", edits: []string{`["users:read", "data:measurement:read"]`, `["users:read", "data:profile:read"]`}},
 		{name: "group_role_permissions", edits: []string{`permissions = ["data:measurement:read"]`, `permissions = ["data:measurement:read", "data:measurement:update"]`}},
 		{name: "model_add", edits: []string{`model "profile" {`, "model \"device\" {\n  field \"serial\" {\n    type     = \"string\"\n    required = true\n  }\n}\n\nmodel \"profile\" {"}},
