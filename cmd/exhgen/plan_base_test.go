@@ -188,3 +188,32 @@ func TestPlanRoleHolders(t *testing.T) {
 		t.Errorf("plan after apply: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestApplySetNotNull: making a field of a populated table required goes
+// through the helper check (validated outside the transaction) so SET NOT
+// NULL does not scan under an exclusive lock; afterwards the column is NOT
+// NULL, the stored nulls have the default and the helper is gone.
+func TestApplySetNotNull(t *testing.T) {
+	pool := planDB(t)
+	spec, out := clinicSpec(t), t.TempDir()
+	mustCLI(t, "apply", spec, "-o", out, "-auto-approve")
+	seed(t, pool, 6)
+	if _, err := pool.Exec(t.Context(), "UPDATE data_measurement SET pulse = NULL WHERE systolic % 2 = 0"); err != nil {
+		t.Fatal(err)
+	}
+	editSpec(t, spec, "measurement.hcl", "    description = \"Heart rate in beats per minute.\"\n", "    description = \"Heart rate in beats per minute.\"\n    required    = true\n    default     = 70\n")
+	stdout := mustCLI(t, "plan", spec, "-o", out)
+	wantAll(t, "plan", stdout,
+		`      ALTER TABLE "data_measurement" ADD CONSTRAINT "data_measurement_pulse_not_null" CHECK ("pulse" IS NOT NULL) NOT VALID;`,
+		`      ALTER TABLE "data_measurement" ALTER COLUMN "pulse" SET NOT NULL;`,
+		`      ALTER TABLE "data_measurement" DROP CONSTRAINT IF EXISTS "data_measurement_pulse_not_null";`)
+	mustCLI(t, "apply", spec, "-o", out, "-auto-approve")
+	if got := query[string](t, pool, `SELECT (SELECT attnotnull FROM pg_attribute WHERE attrelid = 'data_measurement'::regclass AND attname = 'pulse')::text
+		|| ' ' || (SELECT count(*) FROM data_measurement WHERE pulse = 70)
+		|| ' ' || (SELECT count(*) FROM pg_constraint WHERE conname = 'data_measurement_pulse_not_null')`); got != "true 3 0" {
+		t.Errorf("NOT NULL, backfilled, helpers = %q, want \"true 3 0\"", got)
+	}
+	if code, stdout, _ := cli(t, "plan", spec, "-o", out, "-detailed-exitcode"); code != 0 {
+		t.Errorf("plan after apply (drift?): exit %d\n%s", code, stdout)
+	}
+}
