@@ -269,10 +269,12 @@ func planCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "plan DIR",
 		Short: "Show what applying the spec would change: API, schema and data (checked against DATABASE_URL when set)",
-		Long: `plan compares the spec with the applied snapshot (migrations/schema.json) and shows
+		Long: `plan compares the spec with the snapshot the database's last apply recorded (with
+DATABASE_URL; offline, or for a database without one, migrations/schema.json) and shows
 each change, whether it destroys data or breaks API clients, the migrations apply would
 run and, when DATABASE_URL is set, how many stored documents each tightened field would
-reject and whether the database drifted from the snapshot. Nothing is written.
+reject or which users hold a removed role, whether the database drifted from its snapshot,
+and how migrations/schema.json differs from it. Nothing is written.
 
 Exit status: 0 success, 1 error; with -detailed-exitcode 0 no changes, 1 error, 2 changes.`,
 		Args: specDirArg,

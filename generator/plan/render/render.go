@@ -114,6 +114,10 @@ func (r *renderer) plan(p *plan.Plan, opts Options) {
 		r.printf("\n")
 	}
 	if p.Empty() {
+		if p.Base != nil && !p.Database {
+			r.printf("No changes. The spec matches migrations/schema.json; no database was consulted.\n")
+			return
+		}
 		r.printf("No changes. The spec, the schema snapshot and the database match.\n")
 		return
 	}
