@@ -265,7 +265,8 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 			return fail(err)
 		}
 		provider, err := oauth.New(ctx, oauth.Config{Pool: pool, Project: p, Tokens: tokens, Logger: logger,
-			Passwords: UserPasswords(users, tokens), Secret: secret, MFA: factors, MFARoles: p.Auth.MFARequiredForRoles})
+			Passwords: UserPasswords(users, tokens), Secret: secret, MFA: factors, MFARoles: p.Auth.MFARequiredForRoles,
+			SSOSecrets: ssoSecrets(p, cfg.Getenv, logger)})
 		if err != nil {
 			return fail(err)
 		}
@@ -302,6 +303,26 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		Logger:          logger,
 	}, mux, ready, b.OpenAPI)
 	return srv, pool.Close, nil
+}
+
+// ssoSecrets reads each SSO provider's client secret from the variable the
+// spec names. A provider without one is disabled with a warning rather than
+// stopping the backend: the example projects run without their IdPs, and
+// password sign-in keeps working.
+func ssoSecrets(p *project.Project, getenv func(string) string, logger *slog.Logger) map[string]string {
+	out := map[string]string{}
+	for _, sp := range p.SSOProviders {
+		v := ""
+		if getenv != nil {
+			v = strings.TrimSpace(getenv(sp.ClientSecretEnv))
+		}
+		if v == "" {
+			logger.Warn("sso provider disabled: its client secret is not set", "provider", sp.Name, "env", sp.ClientSecretEnv)
+			continue
+		}
+		out[sp.Name] = v
+	}
+	return out
 }
 
 // UserPasswords adapts the user service's login to oauth.PasswordChecker:

@@ -88,6 +88,8 @@ type env struct {
 	ts       *httptest.Server
 	issuer   string
 	password string
+	// setHandler replaces what the server serves.
+	setHandler func(http.Handler)
 }
 
 func coreMigrations() []db.Migration {
@@ -97,6 +99,17 @@ func coreMigrations() []db.Migration {
 }
 
 func newEnv(t *testing.T, mutate ...func(*Config)) *env {
+	t.Helper()
+	e := startEnv(t, false)
+	e.build(testProject(), mutate...)
+	return e
+}
+
+// startEnv starts the HTTP server of an env on a fresh database; build
+// gives it its handler. With localhost, the issuer names the host
+// "localhost" rather than 127.0.0.1, so that two envs (a backend and its
+// SSO identity provider) keep apart in one cookie jar.
+func startEnv(t *testing.T, localhost bool) *env {
 	t.Helper()
 	pool := dbtest.New(t)
 	if _, err := db.Migrate(t.Context(), pool, coreMigrations()); err != nil {
@@ -113,7 +126,21 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 	}))
 	t.Cleanup(e.ts.Close)
 	e.issuer = e.ts.URL
-	p := testProject()
+	if localhost {
+		e.issuer = strings.Replace(e.ts.URL, "127.0.0.1", "localhost", 1)
+	}
+	e.setHandler = func(h2 http.Handler) {
+		mu.Lock()
+		h = h2
+		mu.Unlock()
+	}
+	return e
+}
+
+// build wires the env's services for project p.
+func (e *env) build(p *project.Project, mutate ...func(*Config)) {
+	t, pool := e.t, e.pool
+	t.Helper()
 	e.tokens = auth.NewTokens(pool, e.issuer, 15*time.Minute, e.clock.Now, auth.WithRoles(p.Roles),
 		auth.WithRevocationCheck(RevocationCheck(pool)), auth.WithUserCache(0))
 	e.users = user.NewService(pool, p, e.tokens, slog.New(slog.DiscardHandler), user.WithClock(e.clock.Now))
@@ -145,11 +172,7 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 	mux.Handle("/.well-known/", fixed)
 	mux.Handle("/oauth/", srv.Handler())
 	mux.Handle("/.well-known/openid-configuration", srv.Handler())
-	full := server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, mux, nil, nil).Handler()
-	mu.Lock()
-	h = full
-	mu.Unlock()
-	return e
+	e.setHandler(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, mux, nil, nil).Handler())
 }
 
 // testPasswords is the adapter runtime/app wires (app.UserPasswords).

@@ -83,6 +83,13 @@ type Config struct {
 	// enrolled; users holding one of MFARoles must have enrolled.
 	MFA      *mfa.Service
 	MFARoles []string
+	// SSOSecrets holds the client secret of each declared SSO provider,
+	// read from the environment variable the spec names. A provider
+	// without one is disabled (not shown, its endpoints answer 404).
+	SSOSecrets map[string]string
+	// HTTPClient makes the calls to SSO providers (discovery, keys,
+	// token); default: a client with a 10 s timeout.
+	HTTPClient *http.Client
 }
 
 // Server is the OAuth2 / OpenID Connect provider.
@@ -96,6 +103,9 @@ type Server struct {
 	issuer  string
 	hmacKey []byte
 	mux     *http.ServeMux
+	// sso are the enabled SSO providers by name.
+	sso        map[string]*ssoProvider
+	httpClient *http.Client
 }
 
 //go:embed migrations/*.sql
@@ -151,6 +161,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, pool: cfg.Pool, project: cfg.Project, tokens: cfg.Tokens, logger: cfg.Logger,
 		clock: cfg.Clock, issuer: strings.TrimSuffix(cfg.Tokens.Issuer(), "/"), hmacKey: key,
+		sso: ssoSetup(cfg.Project, cfg.SSOSecrets), httpClient: cfg.HTTPClient,
+	}
+	if s.httpClient == nil {
+		s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s.routes()
 	return s, nil
@@ -201,6 +215,13 @@ func Routes() []string {
 		"POST /oauth/mfa/totp/confirm",
 		"DELETE /oauth/mfa/totp",
 		"POST /oauth/mfa/recovery-codes",
+		"POST /oauth/authorize/sso/{provider}",
+		"GET /oauth/authorize/sso/{provider}/callback",
+		"GET /oauth/authorize/sso/{provider}/link",
+		"POST /oauth/authorize/sso/{provider}/link",
+		"POST /oauth/sso/{provider}/links",
+		"GET /oauth/sso/identities",
+		"DELETE /oauth/sso/identities/{id}",
 	}
 }
 
@@ -223,6 +244,13 @@ func (s *Server) routes() {
 		"POST /oauth/mfa/totp/confirm":                 s.confirmTOTP,
 		"DELETE /oauth/mfa/totp":                       s.disableTOTP,
 		"POST /oauth/mfa/recovery-codes":               s.regenerateCodes,
+		"POST /oauth/authorize/sso/{provider}":         s.ssoStart,
+		"GET /oauth/authorize/sso/{provider}/callback": s.ssoCallback,
+		"GET /oauth/authorize/sso/{provider}/link":     s.ssoLinkStart,
+		"POST /oauth/authorize/sso/{provider}/link":    s.ssoLinkConfirm,
+		"POST /oauth/sso/{provider}/links":             s.ssoLinkTicket,
+		"GET /oauth/sso/identities":                    s.listIdentities,
+		"DELETE /oauth/sso/identities/{id}":            s.unlinkIdentity,
 	}
 	for _, r := range Routes() {
 		m.HandleFunc(r, handlers[r])
