@@ -248,6 +248,9 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		return fail(err)
 	}
 	mux := http.NewServeMux()
+	// OAuth 1.0 signed requests are verified before any handler, which
+	// then sees them as bearer-authenticated (runtime/oauth).
+	oauth1 := func(h http.Handler) http.Handler { return h }
 	mux.Handle("/auth/", fixed)
 	mux.Handle("/users/", fixed)
 	mux.Handle("/.well-known/", fixed)
@@ -272,6 +275,7 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		}
 		mux.Handle("/oauth/", provider.Handler())
 		mux.Handle("/.well-known/openid-configuration", provider.Handler())
+		oauth1 = provider.OAuth1Middleware
 	}
 	if b.API != nil {
 		generated, err := b.API(deps)
@@ -301,7 +305,7 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		RequestTimeout:  cfg.RequestTimeout,
 		Logger:          logger,
-	}, mux, ready, b.OpenAPI)
+	}, oauth1(mux), ready, b.OpenAPI)
 	return srv, pool.Close, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
@@ -59,7 +60,8 @@ func testProject() *project.Project {
 	return &project.Project{
 		Name: "clinic", Title: "Clinic", Languages: []string{"en"},
 		Auth: project.Auth{AccessTokenTTL: project.Duration(15 * time.Minute), RefreshTokenTTL: project.Duration(30 * 24 * time.Hour), Registration: "open"},
-		Roles: []project.Role{{Name: "admin", Permissions: []string{PermReadApplications, PermUpdateApplications}},
+		Roles: []project.Role{{Name: "admin", Permissions: []string{PermReadApplications, PermUpdateApplications,
+			PermCreateOAuth1, PermReadOAuth1, PermDeleteOAuth1, PermRotateKeys}},
 			{Name: "clinician", Permissions: []string{"users:read"}}},
 		Applications: []project.Application{
 			{Name: "mobile", Type: project.AppPublic, GrantTypes: []string{"authorization_code", "refresh_token"},
@@ -172,7 +174,8 @@ func (e *env) build(p *project.Project, mutate ...func(*Config)) {
 	mux.Handle("/.well-known/", fixed)
 	mux.Handle("/oauth/", srv.Handler())
 	mux.Handle("/.well-known/openid-configuration", srv.Handler())
-	e.setHandler(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, mux, nil, nil).Handler())
+	mux.HandleFunc("/test/whoami", whoami(e.tokens))
+	e.setHandler(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, srv.OAuth1Middleware(mux), nil, nil).Handler())
 }
 
 // testPasswords is the adapter runtime/app wires (app.UserPasswords).
@@ -348,4 +351,26 @@ func (e *env) authenticated(token string) bool {
 
 func userCreds(email, password string) user.Credentials {
 	return user.Credentials{Email: email, Password: password}
+}
+
+// whoami is an endpoint behind bearer authentication, as the API's
+// security handlers do it: it answers the caller's user id and, for a
+// form body, its "note" field (the body must still be readable).
+func whoami(tokens *auth.Tokens) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			server.WriteError(w, r, apierr.ErrUnauthorized)
+			return
+		}
+		ctx, err := tokens.Authenticate(r.Context(), token)
+		if err != nil {
+			server.WriteError(w, r, err)
+			return
+		}
+		p, _ := auth.PrincipalFrom(ctx)
+		_ = r.ParseForm()
+		_ = json.NewEncoder(w).Encode(map[string]string{"user_id": p.UserID.String(), "note": r.PostForm.Get("note"),
+			"client": auth.PreauthenticatedClient(ctx)})
+	}
 }

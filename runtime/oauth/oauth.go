@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
@@ -106,6 +107,8 @@ type Server struct {
 	// sso are the enabled SSO providers by name.
 	sso        map[string]*ssoProvider
 	httpClient *http.Client
+	// oauth1AEAD encrypts OAuth 1.0 credential secrets.
+	oauth1AEAD cipher.AEAD
 }
 
 //go:embed migrations/*.sql
@@ -158,10 +161,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth: derive key: %w", err)
 	}
+	aead, err := newOAuth1AEAD(secret)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: oauth1 key: %w", err)
+	}
 	s := &Server{
 		cfg: cfg, pool: cfg.Pool, project: cfg.Project, tokens: cfg.Tokens, logger: cfg.Logger,
 		clock: cfg.Clock, issuer: strings.TrimSuffix(cfg.Tokens.Issuer(), "/"), hmacKey: key,
-		sso: ssoSetup(cfg.Project, cfg.SSOSecrets), httpClient: cfg.HTTPClient,
+		sso: ssoSetup(cfg.Project, cfg.SSOSecrets), httpClient: cfg.HTTPClient, oauth1AEAD: aead,
 	}
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: 10 * time.Second}
@@ -222,6 +229,10 @@ func Routes() []string {
 		"POST /oauth/sso/{provider}/links",
 		"GET /oauth/sso/identities",
 		"DELETE /oauth/sso/identities/{id}",
+		"POST /oauth/oauth1/credentials",
+		"GET /oauth/oauth1/credentials",
+		"DELETE /oauth/oauth1/credentials/{id}",
+		"POST /oauth/keys",
 	}
 }
 
@@ -251,6 +262,10 @@ func (s *Server) routes() {
 		"POST /oauth/sso/{provider}/links":             s.ssoLinkTicket,
 		"GET /oauth/sso/identities":                    s.listIdentities,
 		"DELETE /oauth/sso/identities/{id}":            s.unlinkIdentity,
+		"POST /oauth/oauth1/credentials":               s.issueOAuth1,
+		"GET /oauth/oauth1/credentials":                s.listOAuth1,
+		"DELETE /oauth/oauth1/credentials/{id}":        s.revokeOAuth1,
+		"POST /oauth/keys":                             s.rotateKey,
 	}
 	for _, r := range Routes() {
 		m.HandleFunc(r, handlers[r])
