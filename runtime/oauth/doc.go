@@ -17,7 +17,7 @@
 //	POST /oauth/authorize/sso/{provider}    SSO: the login page's "Sign in with ..." button
 //	GET  /oauth/authorize/sso/{p}/callback  SSO: the external provider's answer
 //	GET|POST /oauth/authorize/sso/{p}/link  SSO: open a link URL / confirm the link
-//	POST /oauth/sso/{provider}/links        SSO: a link URL for the signed-in caller
+//	POST /oauth/sso/links/{provider}        SSO: a link URL for the signed-in caller
 //	GET  /oauth/sso/identities              SSO: the caller's linked provider accounts
 //	DELETE /oauth/sso/identities/{id}       SSO: unlink one
 //

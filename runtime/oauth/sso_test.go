@@ -342,7 +342,7 @@ func TestOA2_SSORedirectURIs(t *testing.T) {
 func (p *ssoPair) linkURL(token string) (int, string) {
 	t := p.rp.t
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, p.rp.issuer+"/oauth/sso/hospital/links", nil)
+	req, _ := http.NewRequest(http.MethodPost, p.rp.issuer+"/oauth/sso/links/hospital", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -119,7 +119,7 @@ type Invoker interface {
 	// Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
 	// and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
 	//
-	// POST /oauth/sso/{provider}/links
+	// POST /oauth/sso/links/{provider}
 	CreateSSOLink(ctx context.Context, params CreateSSOLinkParams, options ...RequestOption) (*SSOLinkTicket, error)
 	// DeleteGroup invokes deleteGroup operation.
 	//
@@ -460,7 +460,7 @@ type Invoker interface {
 	SsoLinkConfirm(ctx context.Context, request *SsoLinkConfirmReq, params SsoLinkConfirmParams, options ...RequestOption) (SsoLinkConfirmOK, error)
 	// SsoLinkStart invokes ssoLinkStart operation.
 	//
-	// Opens the URL from `POST /oauth/sso/{provider}/links` in the browser: binds the flow to the browser
+	// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
 	// with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
 	//
 	// GET /oauth/authorize/sso/{provider}/link
@@ -1058,7 +1058,7 @@ func (c *Client) sendCreatePatientProfile(ctx context.Context, request *PatientP
 // Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
 // and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
 //
-// POST /oauth/sso/{provider}/links
+// POST /oauth/sso/links/{provider}
 func (c *Client) CreateSSOLink(ctx context.Context, params CreateSSOLinkParams, options ...RequestOption) (*SSOLinkTicket, error) {
 	res, err := c.sendCreateSSOLink(ctx, params, options...)
 	return res, err
@@ -1077,8 +1077,8 @@ func (c *Client) sendCreateSSOLink(ctx context.Context, params CreateSSOLinkPara
 		u = override
 	}
 	u = uri.Clone(u)
-	var pathParts [3]string
-	pathParts[0] = "/oauth/sso/"
+	var pathParts [2]string
+	pathParts[0] = "/oauth/sso/links/"
 	{
 		// Encode "provider" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
@@ -1097,7 +1097,6 @@ func (c *Client) sendCreateSSOLink(ctx context.Context, params CreateSSOLinkPara
 		}
 		pathParts[1] = encoded
 	}
-	pathParts[2] = "/links"
 	uri.AddPathParts(u, pathParts[:]...)
 
 	r, err := ht.NewRequest(ctx, "POST", u)
@@ -5785,7 +5784,7 @@ func (c *Client) sendSsoLinkConfirm(ctx context.Context, request *SsoLinkConfirm
 
 // SsoLinkStart invokes ssoLinkStart operation.
 //
-// Opens the URL from `POST /oauth/sso/{provider}/links` in the browser: binds the flow to the browser
+// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
 // with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
 //
 // GET /oauth/authorize/sso/{provider}/link

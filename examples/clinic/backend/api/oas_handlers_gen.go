@@ -726,7 +726,7 @@ func (s *Server) handleCreatePatientProfileRequest(args [0]string, argsEscaped b
 // Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
 // and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
 //
-// POST /oauth/sso/{provider}/links
+// POST /oauth/sso/links/{provider}
 func (s *Server) handleCreateSSOLinkRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
 	statusWriter := &codeRecorder{ResponseWriter: w}
 	w = statusWriter
@@ -6542,7 +6542,7 @@ func (s *Server) handleSsoLinkConfirmRequest(args [1]string, argsEscaped bool, w
 
 // handleSsoLinkStartRequest handles ssoLinkStart operation.
 //
-// Opens the URL from `POST /oauth/sso/{provider}/links` in the browser: binds the flow to the browser
+// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
 // with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
 //
 // GET /oauth/authorize/sso/{provider}/link

@@ -66,7 +66,7 @@ func (UnimplementedHandler) CreatePatientProfile(ctx context.Context, req *Patie
 // Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
 // and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
 //
-// POST /oauth/sso/{provider}/links
+// POST /oauth/sso/links/{provider}
 func (UnimplementedHandler) CreateSSOLink(ctx context.Context, params CreateSSOLinkParams) (r *SSOLinkTicket, _ error) {
 	return r, ht.ErrNotImplemented
 }
@@ -542,7 +542,7 @@ func (UnimplementedHandler) SsoLinkConfirm(ctx context.Context, req *SsoLinkConf
 
 // SsoLinkStart implements ssoLinkStart operation.
 //
-// Opens the URL from `POST /oauth/sso/{provider}/links` in the browser: binds the flow to the browser
+// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
 // with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
 //
 // GET /oauth/authorize/sso/{provider}/link
