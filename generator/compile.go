@@ -52,6 +52,19 @@ func Compile(p *spec.Project) (*project.Project, error) {
 		}
 		out.Applications = append(out.Applications, ca)
 	}
+	for _, sp := range p.SSOProviders {
+		create := out.Auth.Registration == spec.RegistrationOpen
+		if sp.CreateUsers != nil {
+			create = *sp.CreateUsers
+		}
+		out.SSOProviders = append(out.SSOProviders, project.SSOProvider{
+			Name: sp.Name, Title: sp.Title, Issuer: sp.Issuer, ClientID: sp.ClientID, ClientSecretEnv: sp.ClientSecretEnv,
+			Scopes: append([]string{}, sp.Scopes...), AllowedEmailDomains: append([]string(nil), sp.AllowedEmailDomains...),
+			CreateUsers: create, DefaultRoles: append([]string(nil), sp.DefaultRoles...),
+			Claims: project.SSOClaims{Email: sp.Claims.Email, EmailVerified: sp.Claims.EmailVerified,
+				FirstName: sp.Claims.FirstName, LastName: sp.Claims.LastName},
+		})
+	}
 	for _, m := range p.Models {
 		cm, err := compileModel(m)
 		if err != nil {

@@ -90,3 +90,71 @@ model "note" {
 		}
 	}
 }
+
+// TestSSOOperationsOnlyWithProviders: the SSO operations are published only
+// when the project declares sso_provider blocks, with the providers' names
+// as the provider parameter's enum.
+func TestSSOOperationsOnlyWithProviders(t *testing.T) {
+	t.Parallel()
+	const base = `
+project "demo" {
+  title = "Demo"
+}
+application "portal" {
+  type          = "confidential"
+  grant_types   = ["authorization_code"]
+  redirect_uris = ["https://portal.example.org/cb"]
+}
+`
+	const provider = `
+sso_provider "hospital" {
+  issuer            = "https://login.hospital.example.org"
+  client_id         = "demo"
+  client_secret_env = "HOSPITAL_SECRET"
+}
+`
+	for _, withSSO := range []bool{true, false} {
+		src := base
+		if withSSO {
+			src += provider
+		}
+		p, diags := spec.LoadFiles(map[string][]byte{"demo.hcl": []byte(src)})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		out, err := Generate(p, testOptions(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Parameters []struct {
+					Name   string `json:"name"`
+					Schema struct {
+						Enum []string `json:"enum"`
+					} `json:"schema"`
+				} `json:"parameters"`
+			} `json:"paths"`
+			Components struct {
+				Schemas map[string]any `json:"schemas"`
+			} `json:"components"`
+		}
+		for _, f := range out.Backend {
+			if f.Path == "openapi.json" {
+				if err := json.Unmarshal(f.Data, &doc); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		op, has := doc.Paths["/oauth/authorize/sso/{provider}/callback"]
+		_, schema := doc.Components.Schemas["SSOIdentity"]
+		if has != withSSO || schema != withSSO {
+			t.Fatalf("sso_provider declared %v: callback published %v, SSOIdentity %v", withSSO, has, schema)
+		}
+		if withSSO {
+			if enum := op["get"].Parameters[0].Schema.Enum; len(enum) != 1 || enum[0] != "hospital" {
+				t.Errorf("provider enum %v", enum)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package generator
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-faster/yaml"
@@ -589,7 +590,50 @@ func oauthDocument(p *spec.Project) (obj, error) {
 	if len(flows) == 0 {
 		delete(schemes, "oauth2")
 	}
+	ssoDocument(p, doc)
 	return doc, nil
+}
+
+// ssoDocument keeps the fragment's SSO operations only when the project
+// declares SSO providers, with their names as the provider parameter's
+// enum.
+func ssoDocument(p *spec.Project, doc obj) {
+	paths, _ := doc["paths"].(map[string]any)
+	names := make([]any, len(p.SSOProviders))
+	for i, sp := range p.SSOProviders {
+		names[i] = sp.Name
+	}
+	for path, item := range paths {
+		if !strings.HasPrefix(path, "/oauth/authorize/sso/") && !strings.HasPrefix(path, "/oauth/sso/") {
+			continue
+		}
+		if len(names) == 0 {
+			delete(paths, path)
+			continue
+		}
+		ops, _ := item.(map[string]any)
+		for _, op := range ops {
+			params, _ := op.(map[string]any)["parameters"].([]any)
+			for _, prm := range params {
+				pm, _ := prm.(map[string]any)
+				if pm["name"] == "provider" && pm["in"] == "path" {
+					schema, _ := pm["schema"].(map[string]any)
+					schema["enum"] = names
+				}
+			}
+		}
+	}
+	if len(names) > 0 {
+		return
+	}
+	if tags, ok := doc["tags"].([]any); ok {
+		doc["tags"] = slices.DeleteFunc(tags, func(t any) bool { m, _ := t.(map[string]any); return m["name"] == "sso" })
+	}
+	if schemas, ok := doc["components"].(map[string]any)["schemas"].(map[string]any); ok {
+		for _, n := range []string{"SSOLinkTicket", "SSOIdentity", "SSOIdentityList"} {
+			delete(schemas, n)
+		}
+	}
 }
 
 func scopeDescription(s string) string {

@@ -24,6 +24,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "group_role", LabelNames: []string{"name"}},
 		{Type: "auth"},
 		{Type: "application", LabelNames: []string{"name"}},
+		{Type: "sso_provider", LabelNames: []string{"name"}},
 	},
 }
 
@@ -100,6 +101,14 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 				continue
 			}
 			p.Applications = append(p.Applications, app)
+		case "sso_provider":
+			sp, d := decodeSSOProviderBlock(block)
+			diags = append(diags, d...)
+			if prev := p.SSOProvider(sp.Name); prev != nil {
+				diags = append(diags, duplicateDiag("sso_provider", sp.Name, block.LabelRanges[0], prev.DeclRange))
+				continue
+			}
+			p.SSOProviders = append(p.SSOProviders, sp)
 		}
 	}
 	return diags

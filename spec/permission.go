@@ -77,6 +77,7 @@ func (l *loader) link() hcl.Diagnostics {
 		diags = append(diags, l.checkGroupRules(m)...)
 	}
 	diags = append(diags, linkMFARoles(l.project)...)
+	diags = append(diags, linkSSOProviders(l.project)...)
 	return append(diags, l.checkModelRenames()...)
 }
 

@@ -27,6 +27,9 @@ type Project struct {
 	Models     []*Model
 	// Applications are the registered OAuth2 clients, in declaration order.
 	Applications []*Application
+	// SSOProviders are the external OpenID Connect identity providers
+	// users may sign in with, in declaration order.
+	SSOProviders []*SSOProvider
 
 	// Files holds the source of every loaded file, keyed by its path, so
 	// diagnostics can be rendered with their source lines.

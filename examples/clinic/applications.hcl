@@ -29,3 +29,21 @@ application "gateway" {
   grant_types = ["client_credentials"]
   scopes      = ["measurements:write"]
 }
+
+# The hospital's identity provider: clinicians sign in to the portal with
+# their hospital account ("Sign in with St. Elsewhere" on the login page).
+# The client secret comes from HOSPITAL_SSO_CLIENT_SECRET at start; without
+# it the backend starts with the provider disabled (and logs a warning).
+sso_provider "hospital" {
+  title                 = "St. Elsewhere Hospital"
+  issuer                = "https://login.st-elsewhere.example/realms/staff"
+  client_id             = "bp-clinic"
+  client_secret_env     = "HOSPITAL_SSO_CLIENT_SECRET"
+  scopes                = ["openid", "email", "profile"]
+  allowed_email_domains = ["st-elsewhere.example"]
+  default_roles         = ["clinician"]
+  claims {
+    first_name = "given_name"
+    last_name  = "family_name"
+  }
+}

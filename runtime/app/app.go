@@ -249,6 +249,9 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		return fail(err)
 	}
 	mux := http.NewServeMux()
+	// OAuth 1.0 signed requests are verified before any handler, which
+	// then sees them as bearer-authenticated (runtime/oauth).
+	oauth1 := func(h http.Handler) http.Handler { return h }
 	mux.Handle("/auth/", fixed)
 	mux.Handle("/users/", fixed)
 	mux.Handle("/.well-known/", fixed)
@@ -266,12 +269,14 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 			return fail(err)
 		}
 		provider, err := oauth.New(ctx, oauth.Config{Pool: pool, Project: p, Tokens: tokens, Logger: logger,
-			Passwords: UserPasswords(users, tokens), Secret: secret, MFA: factors, MFARoles: p.Auth.MFARequiredForRoles})
+			Passwords: UserPasswords(users, tokens), Secret: secret, MFA: factors, MFARoles: p.Auth.MFARequiredForRoles,
+			SSOSecrets: ssoSecrets(p, cfg.Getenv, logger)})
 		if err != nil {
 			return fail(err)
 		}
 		mux.Handle("/oauth/", provider.Handler())
 		mux.Handle("/.well-known/openid-configuration", provider.Handler())
+		oauth1 = provider.OAuth1Middleware
 	}
 	if b.API != nil {
 		generated, err := b.API(deps)
@@ -301,8 +306,28 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		RequestTimeout:  cfg.RequestTimeout,
 		Logger:          logger,
-	}, mux, ready, b.OpenAPI)
+	}, oauth1(mux), ready, b.OpenAPI)
 	return srv, pool.Close, nil
+}
+
+// ssoSecrets reads each SSO provider's client secret from the variable the
+// spec names. A provider without one is disabled with a warning rather than
+// stopping the backend: the example projects run without their IdPs, and
+// password sign-in keeps working.
+func ssoSecrets(p *project.Project, getenv func(string) string, logger *slog.Logger) map[string]string {
+	out := map[string]string{}
+	for _, sp := range p.SSOProviders {
+		v := ""
+		if getenv != nil {
+			v = strings.TrimSpace(getenv(sp.ClientSecretEnv))
+		}
+		if v == "" {
+			logger.Warn("sso provider disabled: its client secret is not set", "provider", sp.Name, "env", sp.ClientSecretEnv)
+			continue
+		}
+		out[sp.Name] = v
+	}
+	return out
 }
 
 // UserPasswords adapts the user service's login to oauth.PasswordChecker:

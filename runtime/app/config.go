@@ -29,6 +29,9 @@ type Config struct {
 	LogLevel        slog.Level
 	LogFormat       string
 	DebugAddr       string
+	// Getenv reads the variables the spec names, such as SSO providers'
+	// client secrets (os.Getenv outside tests; nil reads none).
+	Getenv func(string) string
 }
 
 // envVar documents one configuration variable; --help prints the table.
@@ -70,6 +73,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Issuer:      strings.TrimSpace(getenv("EXH_ISSUER")),
 		LogFormat:   get("EXH_LOG_FORMAT"),
 		DebugAddr:   get("EXH_DEBUG_ADDR"),
+		Getenv:      getenv,
 	}
 	var err error
 	if !validAddr(c.Addr) {

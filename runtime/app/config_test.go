@@ -88,6 +88,10 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadConfig: %v", err)
 			}
+			if got.Getenv == nil {
+				t.Error("Getenv not kept for the variables the spec names")
+			}
+			got.Getenv = nil // functions do not compare
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("config:\n got %+v\nwant %+v", got, tt.want)
 			}

@@ -2,12 +2,14 @@ package app
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
+	"github.com/exhgen/exhgen/runtime/project"
 )
 
 // TestBuildMountsOAuthProvider: a project with applications serves the
@@ -49,5 +51,23 @@ func TestBuildMountsOAuthProvider(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || body["id_token"] == nil {
 			t.Fatalf("password grant: %d %v", resp.StatusCode, body)
 		}
+	}
+}
+
+// An SSO provider whose secret variable is unset is disabled with a
+// warning; the backend still starts.
+func TestSSOSecretsDisableProviderWithoutSecret(t *testing.T) {
+	t.Parallel()
+	p := &project.Project{SSOProviders: []project.SSOProvider{
+		{Name: "hospital", ClientSecretEnv: "HOSPITAL_SSO_SECRET"}, {Name: "lab", ClientSecretEnv: "LAB_SSO_SECRET"}}}
+	var logs strings.Builder
+	got := ssoSecrets(p, func(k string) string { return map[string]string{"LAB_SSO_SECRET": " s3cret "}[k] },
+		slog.New(slog.NewTextHandler(&logs, nil)))
+	if len(got) != 1 || got["lab"] != "s3cret" {
+		t.Errorf("secrets = %v", got)
+	}
+	if !strings.Contains(logs.String(), "sso provider disabled") || !strings.Contains(logs.String(), "HOSPITAL_SSO_SECRET") ||
+		strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("log: %s", logs.String())
 	}
 }

@@ -158,7 +158,7 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request) {
 		Secure: strings.HasPrefix(s.issuer, "https://"), SameSite: http.SameSiteLaxMode,
 		MaxAge: int(loginRequestTTL / time.Second),
 	})
-	s.renderLogin(w, http.StatusOK, loginView{App: req.app.Name, CSRF: s.csrf(cookie)})
+	s.renderLogin(w, http.StatusOK, loginView{App: req.app.Name, CSRF: s.csrf(cookie), SSO: s.ssoButtons()})
 }
 
 // csrf is the login form's CSRF token: an HMAC of the cookie, so a form
@@ -210,7 +210,7 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusBadRequest, expired)
 		return
 	}
-	view := loginView{App: app.Name, CSRF: s.csrf(c.Value), Email: r.PostForm.Get("email")}
+	view := loginView{App: app.Name, CSRF: s.csrf(c.Value), Email: r.PostForm.Get("email"), SSO: s.ssoButtons()}
 	var userID uuid.UUID
 	if p.userID != nil { // the second step: the password was right
 		view.OTP = true
@@ -252,23 +252,19 @@ func (s *Server) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	code, err := s.issueCode(ctx, h, app, userID, &p)
+	code, err := s.issueCode(ctx, h, app, userID, &p, "authorize")
 	if err != nil {
 		s.logger.ErrorContext(ctx, "issue authorization code", "error", err)
 		s.renderError(w, http.StatusServiceUnavailable, "The service is temporarily unavailable. Please retry shortly.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/oauth/authorize", MaxAge: -1, HttpOnly: true,
-		Secure: strings.HasPrefix(s.issuer, "https://"), SameSite: http.SameSiteLaxMode})
-	v := url.Values{"code": {code}, "iss": {s.issuer}}
-	if p.state != "" {
-		v.Set("state", p.state)
-	}
-	http.Redirect(w, r, withQuery(p.redirectURI, v), http.StatusSeeOther)
+	s.redirectCode(w, r, &p, code)
 }
 
 // issueCode consumes the pending request and stores a code for it.
-func (s *Server) issueCode(ctx context.Context, reqHash []byte, app *project.Application, userID uuid.UUID, p *pending) (string, error) {
+// method names the first factor for the audit log ("authorize" for a
+// password, "sso:<provider>").
+func (s *Server) issueCode(ctx context.Context, reqHash []byte, app *project.Application, userID uuid.UUID, p *pending, method string) (string, error) {
 	code := newToken(prefixCode)
 	now := s.now()
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -286,7 +282,7 @@ func (s *Server) issueCode(ctx context.Context, reqHash []byte, app *project.App
 			return err
 		}
 		return audit.Write(ctx, tx, audit.Entry{ActorID: &userID, ClientID: app.Name, Action: "auth.login",
-			Outcome: audit.Success, At: now, Details: map[string]any{"method": "authorize"}})
+			Outcome: audit.Success, At: now, Details: map[string]any{"method": method}})
 	})
 	return code, err
 }
@@ -294,7 +290,8 @@ func (s *Server) issueCode(ctx context.Context, reqHash []byte, app *project.App
 // loginView is what the login page shows.
 type loginView struct {
 	App, CSRF, Email, Error string
-	OTP                     bool // ask for the second factor
+	OTP                     bool        // ask for the second factor
+	SSO                     []ssoButton // identity providers to sign in with
 }
 
 // pageHeaders are set on every HTML page: no third-party content, no
@@ -322,7 +319,14 @@ button{margin-top:1rem;padding:.6rem 1.2rem}.error{color:#a00}</style></head><bo
 {{if .OTP}}<label for="otp">Code from your authenticator app (or a recovery code)</label><input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" required>
 <button type="submit">Verify</button>{{else}}<label for="email">Email address</label><input id="email" name="email" type="email" autocomplete="username" required value="{{.Email}}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>{{end}}</form></body></html>{{end}}
+<button type="submit">Sign in</button>{{end}}</form>
+{{if not .OTP}}{{range .SSO}}<form method="post" action="/oauth/authorize/sso/{{.Name}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+<button type="submit">Sign in with {{.Title}}</button></form>{{end}}{{end}}</body></html>{{end}}
+{{define "link"}}{{template "head"}}<h1>Link your {{.Provider}} account</h1>
+<p>Sign in to <strong>{{.Email}}</strong> with your {{.Provider}} account <strong>{{.ProviderEmail}}</strong> from now on?</p>
+<p>Only continue if <strong>{{.Email}}</strong> is your account.</p>
+<form method="post" action="{{.Action}}"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">Link the accounts</button></form></body></html>{{end}}
+{{define "linked"}}{{template "head"}}<h1>Accounts linked</h1><p>You can now sign in with your {{.}} account. You may close this window.</p></body></html>{{end}}
 {{define "error"}}{{template "head"}}<h1>Cannot sign in</h1><p class="error">{{.}}</p></body></html>{{end}}`))
 
 func (s *Server) renderLogin(w http.ResponseWriter, status int, v loginView) {

@@ -271,3 +271,31 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, out)
 }
+
+// PermRotateKeys lets an administrator rotate the token signing key.
+const PermRotateKeys = "auth:keys:update"
+
+// rotateKey makes a new signing key active (TOK-4): it gets a new kid;
+// tokens signed with the previous key keep verifying until they expire,
+// then that key is retired for good.
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
+	ctx, p, err := s.bearer(r)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	if !p.Can(PermRotateKeys) {
+		writeAPIError(w, r, apierr.ErrForbidden)
+		return
+	}
+	kid, err := s.tokens.Keys().Rotate(ctx)
+	if err != nil {
+		writeAPIError(w, r, err)
+		return
+	}
+	if err := audit.Write(ctx, s.pool, audit.Entry{ActorID: &p.UserID, Action: "auth.key.rotate", Resource: "signing_key",
+		ResourceID: kid, Outcome: audit.Success, At: s.now()}); err != nil {
+		s.logger.ErrorContext(ctx, "audit key rotation", "error", err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"kid": kid})
+}

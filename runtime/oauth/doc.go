@@ -14,6 +14,12 @@
 //	POST /oauth/applications/{id}/secrets   admin: rotate a confidential application's secret
 //	GET  /oauth/grants                      the caller's authorizations of applications
 //	DELETE /oauth/grants/{id}               revoke one of them
+//	POST /oauth/authorize/sso/{provider}    SSO: the login page's "Sign in with ..." button
+//	GET  /oauth/authorize/sso/{p}/callback  SSO: the external provider's answer
+//	GET|POST /oauth/authorize/sso/{p}/link  SSO: open a link URL / confirm the link
+//	POST /oauth/sso/links/{provider}        SSO: a link URL for the signed-in caller
+//	GET  /oauth/sso/identities              SSO: the caller's linked provider accounts
+//	DELETE /oauth/sso/identities/{id}       SSO: unlink one
 //
 // Security properties, named after SECURITY.md:
 //   - OA-1: PKCE with S256 is required for every authorization request;
@@ -37,6 +43,21 @@
 //     included.
 //   - TOK-7: revoking any token revokes its grant (the chain); the
 //     database holds only HMAC-SHA-256 signatures of opaque tokens.
+//
+// SSO (sso.go): the project's sso_provider blocks are external OpenID
+// Connect providers. The backend is their relying party: authorization
+// code with PKCE S256, a single-use state bound to the browser's pending
+// authorization request (OA-6), a nonce, ID tokens verified by go-oidc with
+// the provider's published keys; the PKCE verifier and nonce are HMACs of
+// the state, so the database holds neither. A provider's account signs in
+// to the account linked to its subject; else to the account with the same
+// email only when the provider says the address is verified (an unverified
+// one would allow account takeover); else to a new account when the
+// provider may create users. The flow ends like a password sign-in: the
+// second factor when needed, then our own authorization code for the
+// requesting application. Linking is explicit for a signed-in user (sign-in
+// at most an hour old, AUTH-8): a single-use link URL, the provider's
+// sign-in, then a confirmation page naming both accounts.
 //
 // Passwords are checked through the narrow PasswordChecker interface.
 package oauth

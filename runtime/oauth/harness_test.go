@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
@@ -59,7 +60,8 @@ func testProject() *project.Project {
 	return &project.Project{
 		Name: "clinic", Title: "Clinic", Languages: []string{"en"},
 		Auth: project.Auth{AccessTokenTTL: project.Duration(15 * time.Minute), RefreshTokenTTL: project.Duration(30 * 24 * time.Hour), Registration: "open"},
-		Roles: []project.Role{{Name: "admin", Permissions: []string{PermReadApplications, PermUpdateApplications}},
+		Roles: []project.Role{{Name: "admin", Permissions: []string{PermReadApplications, PermUpdateApplications,
+			PermCreateOAuth1, PermReadOAuth1, PermDeleteOAuth1, PermRotateKeys}},
 			{Name: "clinician", Permissions: []string{"users:read"}}},
 		Applications: []project.Application{
 			{Name: "mobile", Type: project.AppPublic, GrantTypes: []string{"authorization_code", "refresh_token"},
@@ -88,6 +90,8 @@ type env struct {
 	ts       *httptest.Server
 	issuer   string
 	password string
+	// setHandler replaces what the server serves.
+	setHandler func(http.Handler)
 }
 
 func coreMigrations() []db.Migration {
@@ -97,6 +101,17 @@ func coreMigrations() []db.Migration {
 }
 
 func newEnv(t *testing.T, mutate ...func(*Config)) *env {
+	t.Helper()
+	e := startEnv(t, false)
+	e.build(testProject(), mutate...)
+	return e
+}
+
+// startEnv starts the HTTP server of an env on a fresh database; build
+// gives it its handler. With localhost, the issuer names the host
+// "localhost" rather than 127.0.0.1, so that two envs (a backend and its
+// SSO identity provider) keep apart in one cookie jar.
+func startEnv(t *testing.T, localhost bool) *env {
 	t.Helper()
 	pool := dbtest.New(t)
 	if _, err := db.Migrate(t.Context(), pool, coreMigrations()); err != nil {
@@ -113,7 +128,21 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 	}))
 	t.Cleanup(e.ts.Close)
 	e.issuer = e.ts.URL
-	p := testProject()
+	if localhost {
+		e.issuer = strings.Replace(e.ts.URL, "127.0.0.1", "localhost", 1)
+	}
+	e.setHandler = func(h2 http.Handler) {
+		mu.Lock()
+		h = h2
+		mu.Unlock()
+	}
+	return e
+}
+
+// build wires the env's services for project p.
+func (e *env) build(p *project.Project, mutate ...func(*Config)) {
+	t, pool := e.t, e.pool
+	t.Helper()
 	e.tokens = auth.NewTokens(pool, e.issuer, 15*time.Minute, e.clock.Now, auth.WithRoles(p.Roles),
 		auth.WithRevocationCheck(RevocationCheck(pool)), auth.WithUserCache(0))
 	e.users = user.NewService(pool, p, e.tokens, slog.New(slog.DiscardHandler), user.WithClock(e.clock.Now))
@@ -145,11 +174,8 @@ func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 	mux.Handle("/.well-known/", fixed)
 	mux.Handle("/oauth/", srv.Handler())
 	mux.Handle("/.well-known/openid-configuration", srv.Handler())
-	full := server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, mux, nil, nil).Handler()
-	mu.Lock()
-	h = full
-	mu.Unlock()
-	return e
+	mux.HandleFunc("/test/whoami", whoami(e.tokens))
+	e.setHandler(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, srv.OAuth1Middleware(mux), nil, nil).Handler())
 }
 
 // testPasswords is the adapter runtime/app wires (app.UserPasswords).
@@ -325,4 +351,26 @@ func (e *env) authenticated(token string) bool {
 
 func userCreds(email, password string) user.Credentials {
 	return user.Credentials{Email: email, Password: password}
+}
+
+// whoami is an endpoint behind bearer authentication, as the API's
+// security handlers do it: it answers the caller's user id and, for a
+// form body, its "note" field (the body must still be readable).
+func whoami(tokens *auth.Tokens) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			server.WriteError(w, r, apierr.ErrUnauthorized)
+			return
+		}
+		ctx, err := tokens.Authenticate(r.Context(), token)
+		if err != nil {
+			server.WriteError(w, r, err)
+			return
+		}
+		p, _ := auth.PrincipalFrom(ctx)
+		_ = r.ParseForm()
+		_ = json.NewEncoder(w).Encode(map[string]string{"user_id": p.UserID.String(), "note": r.PostForm.Get("note"),
+			"client": auth.PreauthenticatedClient(ctx)})
+	}
 }

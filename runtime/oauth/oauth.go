@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
@@ -83,6 +84,13 @@ type Config struct {
 	// enrolled; users holding one of MFARoles must have enrolled.
 	MFA      *mfa.Service
 	MFARoles []string
+	// SSOSecrets holds the client secret of each declared SSO provider,
+	// read from the environment variable the spec names. A provider
+	// without one is disabled (not shown, its endpoints answer 404).
+	SSOSecrets map[string]string
+	// HTTPClient makes the calls to SSO providers (discovery, keys,
+	// token); default: a client with a 10 s timeout.
+	HTTPClient *http.Client
 }
 
 // Server is the OAuth2 / OpenID Connect provider.
@@ -96,6 +104,11 @@ type Server struct {
 	issuer  string
 	hmacKey []byte
 	mux     *http.ServeMux
+	// sso are the enabled SSO providers by name.
+	sso        map[string]*ssoProvider
+	httpClient *http.Client
+	// oauth1AEAD encrypts OAuth 1.0 credential secrets.
+	oauth1AEAD cipher.AEAD
 }
 
 //go:embed migrations/*.sql
@@ -148,9 +161,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth: derive key: %w", err)
 	}
+	aead, err := newOAuth1AEAD(secret)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: oauth1 key: %w", err)
+	}
 	s := &Server{
 		cfg: cfg, pool: cfg.Pool, project: cfg.Project, tokens: cfg.Tokens, logger: cfg.Logger,
 		clock: cfg.Clock, issuer: strings.TrimSuffix(cfg.Tokens.Issuer(), "/"), hmacKey: key,
+		sso: ssoSetup(cfg.Project, cfg.SSOSecrets), httpClient: cfg.HTTPClient, oauth1AEAD: aead,
+	}
+	if s.httpClient == nil {
+		s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s.routes()
 	return s, nil
@@ -201,6 +222,17 @@ func Routes() []string {
 		"POST /oauth/mfa/totp/confirm",
 		"DELETE /oauth/mfa/totp",
 		"POST /oauth/mfa/recovery-codes",
+		"POST /oauth/authorize/sso/{provider}",
+		"GET /oauth/authorize/sso/{provider}/callback",
+		"GET /oauth/authorize/sso/{provider}/link",
+		"POST /oauth/authorize/sso/{provider}/link",
+		"POST /oauth/sso/links/{provider}",
+		"GET /oauth/sso/identities",
+		"DELETE /oauth/sso/identities/{id}",
+		"POST /oauth/oauth1/credentials",
+		"GET /oauth/oauth1/credentials",
+		"DELETE /oauth/oauth1/credentials/{id}",
+		"POST /oauth/keys",
 	}
 }
 
@@ -223,6 +255,17 @@ func (s *Server) routes() {
 		"POST /oauth/mfa/totp/confirm":                 s.confirmTOTP,
 		"DELETE /oauth/mfa/totp":                       s.disableTOTP,
 		"POST /oauth/mfa/recovery-codes":               s.regenerateCodes,
+		"POST /oauth/authorize/sso/{provider}":         s.ssoStart,
+		"GET /oauth/authorize/sso/{provider}/callback": s.ssoCallback,
+		"GET /oauth/authorize/sso/{provider}/link":     s.ssoLinkStart,
+		"POST /oauth/authorize/sso/{provider}/link":    s.ssoLinkConfirm,
+		"POST /oauth/sso/links/{provider}":             s.ssoLinkTicket,
+		"GET /oauth/sso/identities":                    s.listIdentities,
+		"DELETE /oauth/sso/identities/{id}":            s.unlinkIdentity,
+		"POST /oauth/oauth1/credentials":               s.issueOAuth1,
+		"GET /oauth/oauth1/credentials":                s.listOAuth1,
+		"DELETE /oauth/oauth1/credentials/{id}":        s.revokeOAuth1,
+		"POST /oauth/keys":                             s.rotateKey,
 	}
 	for _, r := range Routes() {
 		m.HandleFunc(r, handlers[r])

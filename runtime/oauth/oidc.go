@@ -108,16 +108,20 @@ func (s *Server) profile(ctx context.Context, userID uuid.UUID, scopes []string)
 		pc                 profileClaims
 		email, first, last string
 		lang, tz           string
+		verified           bool
 	)
-	err := db.QueryRow(ctx, s.pool, `SELECT email, first_name, last_name, language, time_zone FROM users WHERE id = $1`, userID).
-		Scan(&email, &first, &last, &lang, &tz)
+	// email_verified_at comes with the accounts migration (email
+	// verification); read through to_jsonb so that this query also works
+	// on databases without it (then no address counts as verified).
+	err := db.QueryRow(ctx, s.pool, `SELECT email, first_name, last_name, language, time_zone,
+		to_jsonb(u) ->> 'email_verified_at' IS NOT NULL FROM users u WHERE id = $1`, userID).
+		Scan(&email, &first, &last, &lang, &tz, &verified)
 	if err != nil {
 		return pc, err
 	}
 	if slices.Contains(scopes, "email") {
 		pc.Email = email
-		f := false // no email verification yet
-		pc.EmailVerified = &f
+		pc.EmailVerified = &verified
 	}
 	if slices.Contains(scopes, "profile") {
 		pc.GivenName, pc.FamilyName, pc.Locale, pc.ZoneInfo = first, last, lang, tz

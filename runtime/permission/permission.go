@@ -55,13 +55,19 @@ const (
 	RolesResource  = "roles"
 	GroupsPatients = Groups + ":" + GroupPatients
 	GroupsStaff    = Groups + ":" + GroupStaff
+	// OAuth1Credentials are credentials that act as a user: issuing one
+	// for another user is acting as them, so, like roles, the resource
+	// must be named (Protected).
+	OAuth1Credentials = "oauth1_credentials"
 )
 
 // Catalogue lists every service, sorted by name. data is listed with no
 // resources: its resources are the models (see Valid).
 var Catalogue = []Service{
 	{Name: "auth", Actions: CRUD, Resources: map[string][]string{
-		"applications": {Read, Update}, // registered OAuth2 clients: list, rotate secrets
+		"applications":    {Read, Update},         // registered OAuth2 clients: list, rotate secrets
+		"keys":            {Update},               // rotate the token signing key (TOK-4)
+		OAuth1Credentials: {Read, Create, Delete}, // OAuth 1.0 machine credentials acting as a user
 	}},
 	{Name: DataService},
 	{Name: "events", Actions: CRUD},
@@ -86,7 +92,7 @@ var Catalogue = []Service{
 // resources can only be granted by naming them (AC-5), so `*:*`,
 // `groups:*:*` or `users:*:*` never let a user change roles or group
 // memberships, their own or anybody's.
-var Protected = []string{RolesService, GroupPatients, GroupStaff}
+var Protected = []string{RolesService, GroupPatients, GroupStaff, OAuth1Credentials}
 
 // Lookup returns the named service.
 func Lookup(name string) (Service, bool) {

@@ -21,6 +21,42 @@ type Project struct {
 	Models     []Model  `json:"models"`
 	// Applications are the registered OAuth2 clients (omitted when none).
 	Applications []Application `json:"applications,omitempty"`
+	// SSOProviders are the external OpenID Connect identity providers
+	// users may sign in with (omitted when none).
+	SSOProviders []SSOProvider `json:"sso_providers,omitempty"`
+}
+
+// SSOProvider is an external OpenID Connect identity provider. Its client
+// secret is read at start from the environment variable ClientSecretEnv.
+type SSOProvider struct {
+	Name                string    `json:"name"`
+	Title               string    `json:"title"`
+	Issuer              string    `json:"issuer"`
+	ClientID            string    `json:"client_id"`
+	ClientSecretEnv     string    `json:"client_secret_env"`
+	Scopes              []string  `json:"scopes"`
+	AllowedEmailDomains []string  `json:"allowed_email_domains,omitempty"`
+	CreateUsers         bool      `json:"create_users"`
+	DefaultRoles        []string  `json:"default_roles,omitempty"`
+	Claims              SSOClaims `json:"claims"`
+}
+
+// SSOClaims names the ID token claims a provider's users are read from.
+type SSOClaims struct {
+	Email         string `json:"email"`
+	EmailVerified string `json:"email_verified"`
+	FirstName     string `json:"first_name"`
+	LastName      string `json:"last_name"`
+}
+
+// SSOProvider returns the provider with the given name.
+func (p *Project) SSOProvider(name string) (*SSOProvider, bool) {
+	for i := range p.SSOProviders {
+		if p.SSOProviders[i].Name == name {
+			return &p.SSOProviders[i], true
+		}
+	}
+	return nil, false
 }
 
 // Application types.

@@ -114,6 +114,13 @@ type Invoker interface {
 	//
 	// POST /data/patient_profile/documents
 	CreatePatientProfile(ctx context.Context, request *PatientProfileData, options ...RequestOption) (*PatientProfile, error)
+	// CreateSSOLink invokes createSSOLink operation.
+	//
+	// Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
+	// and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
+	//
+	// POST /oauth/sso/links/{provider}
+	CreateSSOLink(ctx context.Context, params CreateSSOLinkParams, options ...RequestOption) (*SSOLinkTicket, error)
 	// DeleteGroup invokes deleteGroup operation.
 	//
 	// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
@@ -197,6 +204,15 @@ type Invoker interface {
 	//
 	// GET /.well-known/jwks.json
 	GetWellKnownJWKS(ctx context.Context, options ...RequestOption) (*JWKS, error)
+	// IssueOAuth1Credential invokes issueOAuth1Credential operation.
+	//
+	// Issues a consumer key and secret with a token and token secret that act as the given user, for
+	// scripts and device gateways signing requests with OAuth 1.0 HMAC-SHA1 (RFC 5849; see the oauth1
+	// security scheme). The secrets are shown only in this response and stored encrypted (HMAC-SHA1
+	// verification needs them). Needs `auth:oauth1_credentials:create`, which a wildcard never grants.
+	//
+	// POST /oauth/oauth1/credentials
+	IssueOAuth1Credential(ctx context.Context, request *IssueOAuth1CredentialReq, options ...RequestOption) (*NewOAuth1Credential, error)
 	// LinkMeasurementGroup invokes linkMeasurementGroup operation.
 	//
 	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
@@ -276,6 +292,12 @@ type Invoker interface {
 	//
 	// GET /data/measurement/documents
 	ListMeasurementDocuments(ctx context.Context, options ...RequestOption) (*MeasurementList, error)
+	// ListOAuth1Credentials invokes listOAuth1Credentials operation.
+	//
+	// Every credential, newest first, without secrets. Needs `auth:oauth1_credentials:read`.
+	//
+	// GET /oauth/oauth1/credentials
+	ListOAuth1Credentials(ctx context.Context, options ...RequestOption) (*OAuth1CredentialList, error)
 	// ListOAuthGrants invokes listOAuthGrants operation.
 	//
 	// Every live authorization (token family) of the caller, newest first.
@@ -302,6 +324,12 @@ type Invoker interface {
 	//
 	// GET /data/patient_profile/documents
 	ListPatientProfileDocuments(ctx context.Context, options ...RequestOption) (*PatientProfileList, error)
+	// ListSSOIdentities invokes listSSOIdentities operation.
+	//
+	// Every provider account that signs in to the caller's account.
+	//
+	// GET /oauth/sso/identities
+	ListSSOIdentities(ctx context.Context, options ...RequestOption) (*SSOIdentityList, error)
 	// Login invokes login operation.
 	//
 	// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
@@ -377,6 +405,12 @@ type Invoker interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams, options ...RequestOption) error
+	// RevokeOAuth1Credential invokes revokeOAuth1Credential operation.
+	//
+	// Its next request is refused. Needs `auth:oauth1_credentials:delete`.
+	//
+	// DELETE /oauth/oauth1/credentials/{id}
+	RevokeOAuth1Credential(ctx context.Context, params RevokeOAuth1CredentialParams, options ...RequestOption) error
 	// RevokeOAuthGrant invokes revokeOAuthGrant operation.
 	//
 	// Ends every token of the authorization. Another user's answers 404.
@@ -390,6 +424,14 @@ type Invoker interface {
 	//
 	// POST /oauth/applications/{client_id}/secrets
 	RotateClientSecret(ctx context.Context, params RotateClientSecretParams, options ...RequestOption) (*NewClientSecret, error)
+	// RotateSigningKey invokes rotateSigningKey operation.
+	//
+	// Makes a new ES256 key (a new kid) sign every token from now on. The previous key stays in the JWKS
+	// and verifies the tokens it signed until they have expired, then it is retired and its tokens are
+	// refused. Needs `auth:keys:update`.
+	//
+	// POST /oauth/keys
+	RotateSigningKey(ctx context.Context, options ...RequestOption) (*RotateSigningKeyCreated, error)
 	// SetGroupStaff invokes setGroupStaff operation.
 	//
 	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
@@ -398,6 +440,40 @@ type Invoker interface {
 	//
 	// PUT /groups/{group_id}/staff/{user_id}
 	SetGroupStaff(ctx context.Context, request *StaffRequest, params SetGroupStaffParams, options ...RequestOption) (*Member, error)
+	// SsoCallback invokes ssoCallback operation.
+	//
+	// The redirect URI to register at the identity provider. Verifies the state (single-use, bound to the
+	// browser), redeems the code, verifies the ID token (signature, issuer, audience, expiry, nonce) and
+	// signs the user in: the account linked to the provider's subject, else the account with the same
+	// email address only when the provider says it is verified, else a new account when the provider may
+	// create users. Ends like the login form: a redirect to the application with its authorization code
+	// (or the second-factor step). For a link flow, answers the confirmation page.
+	//
+	// GET /oauth/authorize/sso/{provider}/callback
+	SsoCallback(ctx context.Context, params SsoCallbackParams, options ...RequestOption) (SsoCallbackRes, error)
+	// SsoLinkConfirm invokes ssoLinkConfirm operation.
+	//
+	// The confirmation page's form: links the provider account it shows to the account it names. Bound to
+	// the browser's link cookie.
+	//
+	// POST /oauth/authorize/sso/{provider}/link
+	SsoLinkConfirm(ctx context.Context, request *SsoLinkConfirmReq, params SsoLinkConfirmParams, options ...RequestOption) (SsoLinkConfirmOK, error)
+	// SsoLinkStart invokes ssoLinkStart operation.
+	//
+	// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
+	// with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
+	//
+	// GET /oauth/authorize/sso/{provider}/link
+	SsoLinkStart(ctx context.Context, params SsoLinkStartParams, options ...RequestOption) error
+	// SsoStart invokes ssoStart operation.
+	//
+	// The login page's "Sign in with ..." button: continues the browser's pending authorization request at
+	// the external OpenID Connect provider (authorization code with PKCE S256, state and nonce). Bound to
+	// the login page's cookie and CSRF token. Present when the project declares an `sso_provider`; a
+	// provider whose client secret is not configured answers 404.
+	//
+	// POST /oauth/authorize/sso/{provider}
+	SsoStart(ctx context.Context, request *SsoStartReq, params SsoStartParams, options ...RequestOption) (SsoStartRes, error)
 	// UnenlistGroupPatient invokes unenlistGroupPatient operation.
 	//
 	// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
@@ -433,6 +509,13 @@ type Invoker interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}/users/{user_id}
 	UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams, options ...RequestOption) (*PatientProfile, error)
+	// UnlinkSSOIdentity invokes unlinkSSOIdentity operation.
+	//
+	// Needs a sign-in at most one hour old. Refused (409 `last_sign_in_method`) when the account has no
+	// password and no other linked provider. Another user's answers 404.
+	//
+	// DELETE /oauth/sso/identities/{id}
+	UnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIdentityParams, options ...RequestOption) error
 	// UpdateGroup invokes updateGroup operation.
 	//
 	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
@@ -963,6 +1046,119 @@ func (c *Client) sendCreatePatientProfile(ctx context.Context, request *PatientP
 	}
 
 	result, err := decodeCreatePatientProfileResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// CreateSSOLink invokes createSSOLink operation.
+//
+// Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
+// and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
+//
+// POST /oauth/sso/links/{provider}
+func (c *Client) CreateSSOLink(ctx context.Context, params CreateSSOLinkParams, options ...RequestOption) (*SSOLinkTicket, error) {
+	res, err := c.sendCreateSSOLink(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendCreateSSOLink(ctx context.Context, params CreateSSOLinkParams, requestOptions ...RequestOption) (res *SSOLinkTicket, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/oauth/sso/links/"
+	{
+		// Encode "provider" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "provider",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(string(params.Provider)))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, CreateSSOLinkOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeCreateSSOLinkResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -2278,6 +2474,106 @@ func (c *Client) sendGetWellKnownJWKS(ctx context.Context, requestOptions ...Req
 	return result, nil
 }
 
+// IssueOAuth1Credential invokes issueOAuth1Credential operation.
+//
+// Issues a consumer key and secret with a token and token secret that act as the given user, for
+// scripts and device gateways signing requests with OAuth 1.0 HMAC-SHA1 (RFC 5849; see the oauth1
+// security scheme). The secrets are shown only in this response and stored encrypted (HMAC-SHA1
+// verification needs them). Needs `auth:oauth1_credentials:create`, which a wildcard never grants.
+//
+// POST /oauth/oauth1/credentials
+func (c *Client) IssueOAuth1Credential(ctx context.Context, request *IssueOAuth1CredentialReq, options ...RequestOption) (*NewOAuth1Credential, error) {
+	res, err := c.sendIssueOAuth1Credential(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendIssueOAuth1Credential(ctx context.Context, request *IssueOAuth1CredentialReq, requestOptions ...RequestOption) (res *NewOAuth1Credential, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/oauth1/credentials"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeIssueOAuth1CredentialRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, IssueOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeIssueOAuth1CredentialResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // LinkMeasurementGroup invokes linkMeasurementGroup operation.
 //
 // Links a group to the document, so that the model's linked_group_staff and linked_group_patients
@@ -3386,6 +3682,100 @@ func (c *Client) sendListMeasurementDocuments(ctx context.Context, requestOption
 	return result, nil
 }
 
+// ListOAuth1Credentials invokes listOAuth1Credentials operation.
+//
+// Every credential, newest first, without secrets. Needs `auth:oauth1_credentials:read`.
+//
+// GET /oauth/oauth1/credentials
+func (c *Client) ListOAuth1Credentials(ctx context.Context, options ...RequestOption) (*OAuth1CredentialList, error) {
+	res, err := c.sendListOAuth1Credentials(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendListOAuth1Credentials(ctx context.Context, requestOptions ...RequestOption) (res *OAuth1CredentialList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/oauth1/credentials"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListOAuth1CredentialsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListOAuth1CredentialsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // ListOAuthGrants invokes listOAuthGrants operation.
 //
 // Every live authorization (token family) of the caller, newest first.
@@ -3581,6 +3971,100 @@ func (c *Client) sendListPatientProfileDocuments(ctx context.Context, requestOpt
 	}
 
 	result, err := decodeListPatientProfileDocumentsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListSSOIdentities invokes listSSOIdentities operation.
+//
+// Every provider account that signs in to the caller's account.
+//
+// GET /oauth/sso/identities
+func (c *Client) ListSSOIdentities(ctx context.Context, options ...RequestOption) (*SSOIdentityList, error) {
+	res, err := c.sendListSSOIdentities(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendListSSOIdentities(ctx context.Context, requestOptions ...RequestOption) (res *SSOIdentityList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/sso/identities"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListSSOIdentitiesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListSSOIdentitiesResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -4491,6 +4975,118 @@ func (c *Client) sendRemoveGroupStaff(ctx context.Context, params RemoveGroupSta
 	return result, nil
 }
 
+// RevokeOAuth1Credential invokes revokeOAuth1Credential operation.
+//
+// Its next request is refused. Needs `auth:oauth1_credentials:delete`.
+//
+// DELETE /oauth/oauth1/credentials/{id}
+func (c *Client) RevokeOAuth1Credential(ctx context.Context, params RevokeOAuth1CredentialParams, options ...RequestOption) error {
+	_, err := c.sendRevokeOAuth1Credential(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendRevokeOAuth1Credential(ctx context.Context, params RevokeOAuth1CredentialParams, requestOptions ...RequestOption) (res *RevokeOAuth1CredentialNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/oauth/oauth1/credentials/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RevokeOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRevokeOAuth1CredentialResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // RevokeOAuthGrant invokes revokeOAuthGrant operation.
 //
 // Ends every token of the authorization. Another user's answers 404.
@@ -4717,6 +5313,102 @@ func (c *Client) sendRotateClientSecret(ctx context.Context, params RotateClient
 	return result, nil
 }
 
+// RotateSigningKey invokes rotateSigningKey operation.
+//
+// Makes a new ES256 key (a new kid) sign every token from now on. The previous key stays in the JWKS
+// and verifies the tokens it signed until they have expired, then it is retired and its tokens are
+// refused. Needs `auth:keys:update`.
+//
+// POST /oauth/keys
+func (c *Client) RotateSigningKey(ctx context.Context, options ...RequestOption) (*RotateSigningKeyCreated, error) {
+	res, err := c.sendRotateSigningKey(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendRotateSigningKey(ctx context.Context, requestOptions ...RequestOption) (res *RotateSigningKeyCreated, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/keys"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RotateSigningKeyOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRotateSigningKeyResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // SetGroupStaff invokes setGroupStaff operation.
 //
 // Makes the user staff of the group with the given group roles, or replaces their roles. Needs
@@ -4846,6 +5538,426 @@ func (c *Client) sendSetGroupStaff(ctx context.Context, request *StaffRequest, p
 	}
 
 	result, err := decodeSetGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// SsoCallback invokes ssoCallback operation.
+//
+// The redirect URI to register at the identity provider. Verifies the state (single-use, bound to the
+// browser), redeems the code, verifies the ID token (signature, issuer, audience, expiry, nonce) and
+// signs the user in: the account linked to the provider's subject, else the account with the same
+// email address only when the provider says it is verified, else a new account when the provider may
+// create users. Ends like the login form: a redirect to the application with its authorization code
+// (or the second-factor step). For a link flow, answers the confirmation page.
+//
+// GET /oauth/authorize/sso/{provider}/callback
+func (c *Client) SsoCallback(ctx context.Context, params SsoCallbackParams, options ...RequestOption) (SsoCallbackRes, error) {
+	res, err := c.sendSsoCallback(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendSsoCallback(ctx context.Context, params SsoCallbackParams, requestOptions ...RequestOption) (res SsoCallbackRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/oauth/authorize/sso/"
+	{
+		// Encode "provider" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "provider",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(string(params.Provider)))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/callback"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "state" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "state",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.State))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "code" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "code",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Code.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "iss" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "iss",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Iss.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "error" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "error",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Error.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeSsoCallbackResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// SsoLinkConfirm invokes ssoLinkConfirm operation.
+//
+// The confirmation page's form: links the provider account it shows to the account it names. Bound to
+// the browser's link cookie.
+//
+// POST /oauth/authorize/sso/{provider}/link
+func (c *Client) SsoLinkConfirm(ctx context.Context, request *SsoLinkConfirmReq, params SsoLinkConfirmParams, options ...RequestOption) (SsoLinkConfirmOK, error) {
+	res, err := c.sendSsoLinkConfirm(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendSsoLinkConfirm(ctx context.Context, request *SsoLinkConfirmReq, params SsoLinkConfirmParams, requestOptions ...RequestOption) (res SsoLinkConfirmOK, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/oauth/authorize/sso/"
+	{
+		// Encode "provider" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "provider",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(string(params.Provider)))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/link"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeSsoLinkConfirmRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeSsoLinkConfirmResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// SsoLinkStart invokes ssoLinkStart operation.
+//
+// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
+// with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
+//
+// GET /oauth/authorize/sso/{provider}/link
+func (c *Client) SsoLinkStart(ctx context.Context, params SsoLinkStartParams, options ...RequestOption) error {
+	_, err := c.sendSsoLinkStart(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendSsoLinkStart(ctx context.Context, params SsoLinkStartParams, requestOptions ...RequestOption) (res *SsoLinkStartSeeOther, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/oauth/authorize/sso/"
+	{
+		// Encode "provider" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "provider",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(string(params.Provider)))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/link"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "ticket" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "ticket",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.Ticket))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeSsoLinkStartResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// SsoStart invokes ssoStart operation.
+//
+// The login page's "Sign in with ..." button: continues the browser's pending authorization request at
+// the external OpenID Connect provider (authorization code with PKCE S256, state and nonce). Bound to
+// the login page's cookie and CSRF token. Present when the project declares an `sso_provider`; a
+// provider whose client secret is not configured answers 404.
+//
+// POST /oauth/authorize/sso/{provider}
+func (c *Client) SsoStart(ctx context.Context, request *SsoStartReq, params SsoStartParams, options ...RequestOption) (SsoStartRes, error) {
+	res, err := c.sendSsoStart(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendSsoStart(ctx context.Context, request *SsoStartReq, params SsoStartParams, requestOptions ...RequestOption) (res SsoStartRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/oauth/authorize/sso/"
+	{
+		// Encode "provider" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "provider",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(string(params.Provider)))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeSsoStartRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeSsoStartResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -5506,6 +6618,119 @@ func (c *Client) sendUnlinkPatientProfileUser(ctx context.Context, params Unlink
 	}
 
 	result, err := decodeUnlinkPatientProfileUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UnlinkSSOIdentity invokes unlinkSSOIdentity operation.
+//
+// Needs a sign-in at most one hour old. Refused (409 `last_sign_in_method`) when the account has no
+// password and no other linked provider. Another user's answers 404.
+//
+// DELETE /oauth/sso/identities/{id}
+func (c *Client) UnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIdentityParams, options ...RequestOption) error {
+	_, err := c.sendUnlinkSSOIdentity(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendUnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIdentityParams, requestOptions ...RequestOption) (res *UnlinkSSOIdentityNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/oauth/sso/identities/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UnlinkSSOIdentityOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUnlinkSSOIdentityResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}

@@ -28,3 +28,11 @@ type OauthTokenRes interface {
 type PostUserInfoRes interface {
 	postUserInfoRes()
 }
+
+type SsoCallbackRes interface {
+	ssoCallbackRes()
+}
+
+type SsoStartRes interface {
+	ssoStartRes()
+}

@@ -76,6 +76,19 @@ func encodeCreatePatientProfileResponse(response *PatientProfile, w http.Respons
 	return nil
 }
 
+func encodeCreateSSOLinkResponse(response *SSOLinkTicket, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(201)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
 func encodeDeleteGroupResponse(response *DeleteGroupNoContent, w http.ResponseWriter) error {
 	w.WriteHeader(204)
 
@@ -235,6 +248,19 @@ func encodeGetWellKnownJWKSResponse(response *JWKS, w http.ResponseWriter) error
 	return nil
 }
 
+func encodeIssueOAuth1CredentialResponse(response *NewOAuth1Credential, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(201)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
 func encodeLinkMeasurementGroupResponse(response *Measurement, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
@@ -352,6 +378,19 @@ func encodeListMeasurementDocumentsResponse(response *MeasurementList, w http.Re
 	return nil
 }
 
+func encodeListOAuth1CredentialsResponse(response *OAuth1CredentialList, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
 func encodeListOAuthGrantsResponse(response *GrantList, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
@@ -366,6 +405,19 @@ func encodeListOAuthGrantsResponse(response *GrantList, w http.ResponseWriter) e
 }
 
 func encodeListPatientProfileDocumentsResponse(response *PatientProfileList, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
+func encodeListSSOIdentitiesResponse(response *SSOIdentityList, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 
@@ -644,6 +696,12 @@ func encodeRemoveGroupStaffResponse(response *RemoveGroupStaffNoContent, w http.
 	return nil
 }
 
+func encodeRevokeOAuth1CredentialResponse(response *RevokeOAuth1CredentialNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
+
+	return nil
+}
+
 func encodeRevokeOAuthGrantResponse(response *RevokeOAuthGrantNoContent, w http.ResponseWriter) error {
 	w.WriteHeader(204)
 
@@ -651,6 +709,19 @@ func encodeRevokeOAuthGrantResponse(response *RevokeOAuthGrantNoContent, w http.
 }
 
 func encodeRotateClientSecretResponse(response *NewClientSecret, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(201)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
+func encodeRotateSigningKeyResponse(response *RotateSigningKeyCreated, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(201)
 
@@ -674,6 +745,93 @@ func encodeSetGroupStaffResponse(response *Member, w http.ResponseWriter) error 
 	}
 
 	return nil
+}
+
+func encodeSsoCallbackResponse(response SsoCallbackRes, w http.ResponseWriter) error {
+	switch response := response.(type) {
+	case *SsoCallbackOK:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(200)
+
+		writer := w
+		if closer, ok := response.Data.(io.Closer); ok {
+			defer closer.Close()
+		}
+		if _, err := io.Copy(writer, response); err != nil {
+			return errors.Wrap(err, "write")
+		}
+
+		return nil
+
+	case *SsoCallbackSeeOther:
+		w.WriteHeader(303)
+
+		return nil
+
+	case *SsoCallbackForbidden:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(403)
+
+		writer := w
+		if closer, ok := response.Data.(io.Closer); ok {
+			defer closer.Close()
+		}
+		if _, err := io.Copy(writer, response); err != nil {
+			return errors.Wrap(err, "write")
+		}
+
+		return nil
+
+	default:
+		return errors.Errorf("unexpected response type: %T", response)
+	}
+}
+
+func encodeSsoLinkConfirmResponse(response SsoLinkConfirmOK, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(200)
+
+	writer := w
+	if closer, ok := response.Data.(io.Closer); ok {
+		defer closer.Close()
+	}
+	if _, err := io.Copy(writer, response); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
+func encodeSsoLinkStartResponse(response *SsoLinkStartSeeOther, w http.ResponseWriter) error {
+	w.WriteHeader(303)
+
+	return nil
+}
+
+func encodeSsoStartResponse(response SsoStartRes, w http.ResponseWriter) error {
+	switch response := response.(type) {
+	case *SsoStartSeeOther:
+		w.WriteHeader(303)
+
+		return nil
+
+	case *SsoStartBadRequest:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(400)
+
+		writer := w
+		if closer, ok := response.Data.(io.Closer); ok {
+			defer closer.Close()
+		}
+		if _, err := io.Copy(writer, response); err != nil {
+			return errors.Wrap(err, "write")
+		}
+
+		return nil
+
+	default:
+		return errors.Errorf("unexpected response type: %T", response)
+	}
 }
 
 func encodeUnenlistGroupPatientResponse(response *UnenlistGroupPatientNoContent, w http.ResponseWriter) error {
@@ -730,6 +888,12 @@ func encodeUnlinkPatientProfileUserResponse(response *PatientProfile, w http.Res
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
 	}
+
+	return nil
+}
+
+func encodeUnlinkSSOIdentityResponse(response *UnlinkSSOIdentityNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
 
 	return nil
 }

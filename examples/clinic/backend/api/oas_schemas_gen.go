@@ -217,6 +217,40 @@ func (s *ConfirmTOTPEnrollmentReq) SetCode(val string) {
 	s.Code = val
 }
 
+type CreateSSOLinkProvider string
+
+const (
+	CreateSSOLinkProviderHospital CreateSSOLinkProvider = "hospital"
+)
+
+// AllValues returns all CreateSSOLinkProvider values.
+func (CreateSSOLinkProvider) AllValues() []CreateSSOLinkProvider {
+	return []CreateSSOLinkProvider{
+		CreateSSOLinkProviderHospital,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s CreateSSOLinkProvider) MarshalText() ([]byte, error) {
+	switch s {
+	case CreateSSOLinkProviderHospital:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *CreateSSOLinkProvider) UnmarshalText(data []byte) error {
+	switch CreateSSOLinkProvider(data) {
+	case CreateSSOLinkProviderHospital:
+		*s = CreateSSOLinkProviderHospital
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
 // DeleteGroupNoContent is response for DeleteGroup operation.
 type DeleteGroupNoContent struct{}
 
@@ -679,6 +713,31 @@ func (s *Introspection) SetTokenType(val OptString) {
 }
 
 func (*Introspection) oauthIntrospectRes() {}
+
+type IssueOAuth1CredentialReq struct {
+	Description OptString `json:"description"`
+	UserID      uuid.UUID `json:"user_id"`
+}
+
+// GetDescription returns the value of Description.
+func (s *IssueOAuth1CredentialReq) GetDescription() OptString {
+	return s.Description
+}
+
+// GetUserID returns the value of UserID.
+func (s *IssueOAuth1CredentialReq) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// SetDescription sets the value of Description.
+func (s *IssueOAuth1CredentialReq) SetDescription(val OptString) {
+	s.Description = val
+}
+
+// SetUserID sets the value of UserID.
+func (s *IssueOAuth1CredentialReq) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
 
 // A public EC P-256 signing key (RFC 7518 §6.2).
 // Ref: #/components/schemas/JWK
@@ -1763,6 +1822,196 @@ func (s *NewClientSecret) SetCreatedAt(val time.Time) {
 // SetID sets the value of ID.
 func (s *NewClientSecret) SetID(val uuid.UUID) {
 	s.ID = val
+}
+
+// Ref: #/components/schemas/NewOAuth1Credential
+type NewOAuth1Credential struct {
+	ConsumerKey string `json:"consumer_key"`
+	// Shown only here.
+	ConsumerSecret string    `json:"consumer_secret"`
+	CreatedAt      time.Time `json:"created_at"`
+	Description    string    `json:"description"`
+	ID             uuid.UUID `json:"id"`
+	Token          string    `json:"token"`
+	// Shown only here.
+	TokenSecret string    `json:"token_secret"`
+	UserID      uuid.UUID `json:"user_id"`
+}
+
+// GetConsumerKey returns the value of ConsumerKey.
+func (s *NewOAuth1Credential) GetConsumerKey() string {
+	return s.ConsumerKey
+}
+
+// GetConsumerSecret returns the value of ConsumerSecret.
+func (s *NewOAuth1Credential) GetConsumerSecret() string {
+	return s.ConsumerSecret
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *NewOAuth1Credential) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetDescription returns the value of Description.
+func (s *NewOAuth1Credential) GetDescription() string {
+	return s.Description
+}
+
+// GetID returns the value of ID.
+func (s *NewOAuth1Credential) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetToken returns the value of Token.
+func (s *NewOAuth1Credential) GetToken() string {
+	return s.Token
+}
+
+// GetTokenSecret returns the value of TokenSecret.
+func (s *NewOAuth1Credential) GetTokenSecret() string {
+	return s.TokenSecret
+}
+
+// GetUserID returns the value of UserID.
+func (s *NewOAuth1Credential) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// SetConsumerKey sets the value of ConsumerKey.
+func (s *NewOAuth1Credential) SetConsumerKey(val string) {
+	s.ConsumerKey = val
+}
+
+// SetConsumerSecret sets the value of ConsumerSecret.
+func (s *NewOAuth1Credential) SetConsumerSecret(val string) {
+	s.ConsumerSecret = val
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *NewOAuth1Credential) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetDescription sets the value of Description.
+func (s *NewOAuth1Credential) SetDescription(val string) {
+	s.Description = val
+}
+
+// SetID sets the value of ID.
+func (s *NewOAuth1Credential) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetToken sets the value of Token.
+func (s *NewOAuth1Credential) SetToken(val string) {
+	s.Token = val
+}
+
+// SetTokenSecret sets the value of TokenSecret.
+func (s *NewOAuth1Credential) SetTokenSecret(val string) {
+	s.TokenSecret = val
+}
+
+// SetUserID sets the value of UserID.
+func (s *NewOAuth1Credential) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
+
+// Ref: #/components/schemas/OAuth1Credential
+type OAuth1Credential struct {
+	ConsumerKey string      `json:"consumer_key"`
+	CreatedAt   time.Time   `json:"created_at"`
+	Description string      `json:"description"`
+	ID          uuid.UUID   `json:"id"`
+	RevokedAt   OptDateTime `json:"revoked_at"`
+	Token       string      `json:"token"`
+	UserID      uuid.UUID   `json:"user_id"`
+}
+
+// GetConsumerKey returns the value of ConsumerKey.
+func (s *OAuth1Credential) GetConsumerKey() string {
+	return s.ConsumerKey
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *OAuth1Credential) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetDescription returns the value of Description.
+func (s *OAuth1Credential) GetDescription() string {
+	return s.Description
+}
+
+// GetID returns the value of ID.
+func (s *OAuth1Credential) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetRevokedAt returns the value of RevokedAt.
+func (s *OAuth1Credential) GetRevokedAt() OptDateTime {
+	return s.RevokedAt
+}
+
+// GetToken returns the value of Token.
+func (s *OAuth1Credential) GetToken() string {
+	return s.Token
+}
+
+// GetUserID returns the value of UserID.
+func (s *OAuth1Credential) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// SetConsumerKey sets the value of ConsumerKey.
+func (s *OAuth1Credential) SetConsumerKey(val string) {
+	s.ConsumerKey = val
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *OAuth1Credential) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetDescription sets the value of Description.
+func (s *OAuth1Credential) SetDescription(val string) {
+	s.Description = val
+}
+
+// SetID sets the value of ID.
+func (s *OAuth1Credential) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetRevokedAt sets the value of RevokedAt.
+func (s *OAuth1Credential) SetRevokedAt(val OptDateTime) {
+	s.RevokedAt = val
+}
+
+// SetToken sets the value of Token.
+func (s *OAuth1Credential) SetToken(val string) {
+	s.Token = val
+}
+
+// SetUserID sets the value of UserID.
+func (s *OAuth1Credential) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
+
+// Ref: #/components/schemas/OAuth1CredentialList
+type OAuth1CredentialList struct {
+	Data []OAuth1Credential `json:"data"`
+}
+
+// GetData returns the value of Data.
+func (s *OAuth1CredentialList) GetData() []OAuth1Credential {
+	return s.Data
+}
+
+// SetData sets the value of Data.
+func (s *OAuth1CredentialList) SetData(val []OAuth1Credential) {
+	s.Data = val
 }
 
 // Ref: #/components/schemas/OAuthError
@@ -4250,8 +4499,365 @@ func (s *RegisterRequest) SetTimeZone(val OptString) {
 // RemoveGroupStaffNoContent is response for RemoveGroupStaff operation.
 type RemoveGroupStaffNoContent struct{}
 
+// RevokeOAuth1CredentialNoContent is response for RevokeOAuth1Credential operation.
+type RevokeOAuth1CredentialNoContent struct{}
+
 // RevokeOAuthGrantNoContent is response for RevokeOAuthGrant operation.
 type RevokeOAuthGrantNoContent struct{}
+
+type RotateSigningKeyCreated struct {
+	Kid string `json:"kid"`
+}
+
+// GetKid returns the value of Kid.
+func (s *RotateSigningKeyCreated) GetKid() string {
+	return s.Kid
+}
+
+// SetKid sets the value of Kid.
+func (s *RotateSigningKeyCreated) SetKid(val string) {
+	s.Kid = val
+}
+
+// Ref: #/components/schemas/SSOIdentity
+type SSOIdentity struct {
+	CreatedAt   time.Time   `json:"created_at"`
+	Email       string      `json:"email"`
+	ID          uuid.UUID   `json:"id"`
+	LastLoginAt OptDateTime `json:"last_login_at"`
+	Provider    string      `json:"provider"`
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *SSOIdentity) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetEmail returns the value of Email.
+func (s *SSOIdentity) GetEmail() string {
+	return s.Email
+}
+
+// GetID returns the value of ID.
+func (s *SSOIdentity) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetLastLoginAt returns the value of LastLoginAt.
+func (s *SSOIdentity) GetLastLoginAt() OptDateTime {
+	return s.LastLoginAt
+}
+
+// GetProvider returns the value of Provider.
+func (s *SSOIdentity) GetProvider() string {
+	return s.Provider
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *SSOIdentity) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetEmail sets the value of Email.
+func (s *SSOIdentity) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetID sets the value of ID.
+func (s *SSOIdentity) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetLastLoginAt sets the value of LastLoginAt.
+func (s *SSOIdentity) SetLastLoginAt(val OptDateTime) {
+	s.LastLoginAt = val
+}
+
+// SetProvider sets the value of Provider.
+func (s *SSOIdentity) SetProvider(val string) {
+	s.Provider = val
+}
+
+// Ref: #/components/schemas/SSOIdentityList
+type SSOIdentityList struct {
+	Data []SSOIdentity `json:"data"`
+}
+
+// GetData returns the value of Data.
+func (s *SSOIdentityList) GetData() []SSOIdentity {
+	return s.Data
+}
+
+// SetData sets the value of Data.
+func (s *SSOIdentityList) SetData(val []SSOIdentity) {
+	s.Data = val
+}
+
+// Ref: #/components/schemas/SSOLinkTicket
+type SSOLinkTicket struct {
+	ExpiresIn int64 `json:"expires_in"`
+	// Open in the browser.
+	URL string `json:"url"`
+}
+
+// GetExpiresIn returns the value of ExpiresIn.
+func (s *SSOLinkTicket) GetExpiresIn() int64 {
+	return s.ExpiresIn
+}
+
+// GetURL returns the value of URL.
+func (s *SSOLinkTicket) GetURL() string {
+	return s.URL
+}
+
+// SetExpiresIn sets the value of ExpiresIn.
+func (s *SSOLinkTicket) SetExpiresIn(val int64) {
+	s.ExpiresIn = val
+}
+
+// SetURL sets the value of URL.
+func (s *SSOLinkTicket) SetURL(val string) {
+	s.URL = val
+}
+
+type SsoCallbackForbidden struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SsoCallbackForbidden) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SsoCallbackForbidden) ssoCallbackRes() {}
+
+type SsoCallbackOK struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SsoCallbackOK) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SsoCallbackOK) ssoCallbackRes() {}
+
+type SsoCallbackProvider string
+
+const (
+	SsoCallbackProviderHospital SsoCallbackProvider = "hospital"
+)
+
+// AllValues returns all SsoCallbackProvider values.
+func (SsoCallbackProvider) AllValues() []SsoCallbackProvider {
+	return []SsoCallbackProvider{
+		SsoCallbackProviderHospital,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s SsoCallbackProvider) MarshalText() ([]byte, error) {
+	switch s {
+	case SsoCallbackProviderHospital:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *SsoCallbackProvider) UnmarshalText(data []byte) error {
+	switch SsoCallbackProvider(data) {
+	case SsoCallbackProviderHospital:
+		*s = SsoCallbackProviderHospital
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// SsoCallbackSeeOther is response for SsoCallback operation.
+type SsoCallbackSeeOther struct{}
+
+func (*SsoCallbackSeeOther) ssoCallbackRes() {}
+
+type SsoLinkConfirmOK struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SsoLinkConfirmOK) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+type SsoLinkConfirmProvider string
+
+const (
+	SsoLinkConfirmProviderHospital SsoLinkConfirmProvider = "hospital"
+)
+
+// AllValues returns all SsoLinkConfirmProvider values.
+func (SsoLinkConfirmProvider) AllValues() []SsoLinkConfirmProvider {
+	return []SsoLinkConfirmProvider{
+		SsoLinkConfirmProviderHospital,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s SsoLinkConfirmProvider) MarshalText() ([]byte, error) {
+	switch s {
+	case SsoLinkConfirmProviderHospital:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *SsoLinkConfirmProvider) UnmarshalText(data []byte) error {
+	switch SsoLinkConfirmProvider(data) {
+	case SsoLinkConfirmProviderHospital:
+		*s = SsoLinkConfirmProviderHospital
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+type SsoLinkConfirmReq struct {
+	Csrf string `json:"csrf"`
+}
+
+// GetCsrf returns the value of Csrf.
+func (s *SsoLinkConfirmReq) GetCsrf() string {
+	return s.Csrf
+}
+
+// SetCsrf sets the value of Csrf.
+func (s *SsoLinkConfirmReq) SetCsrf(val string) {
+	s.Csrf = val
+}
+
+type SsoLinkStartProvider string
+
+const (
+	SsoLinkStartProviderHospital SsoLinkStartProvider = "hospital"
+)
+
+// AllValues returns all SsoLinkStartProvider values.
+func (SsoLinkStartProvider) AllValues() []SsoLinkStartProvider {
+	return []SsoLinkStartProvider{
+		SsoLinkStartProviderHospital,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s SsoLinkStartProvider) MarshalText() ([]byte, error) {
+	switch s {
+	case SsoLinkStartProviderHospital:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *SsoLinkStartProvider) UnmarshalText(data []byte) error {
+	switch SsoLinkStartProvider(data) {
+	case SsoLinkStartProviderHospital:
+		*s = SsoLinkStartProviderHospital
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// SsoLinkStartSeeOther is response for SsoLinkStart operation.
+type SsoLinkStartSeeOther struct{}
+
+type SsoStartBadRequest struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s SsoStartBadRequest) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*SsoStartBadRequest) ssoStartRes() {}
+
+type SsoStartProvider string
+
+const (
+	SsoStartProviderHospital SsoStartProvider = "hospital"
+)
+
+// AllValues returns all SsoStartProvider values.
+func (SsoStartProvider) AllValues() []SsoStartProvider {
+	return []SsoStartProvider{
+		SsoStartProviderHospital,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s SsoStartProvider) MarshalText() ([]byte, error) {
+	switch s {
+	case SsoStartProviderHospital:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *SsoStartProvider) UnmarshalText(data []byte) error {
+	switch SsoStartProvider(data) {
+	case SsoStartProviderHospital:
+		*s = SsoStartProviderHospital
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+type SsoStartReq struct {
+	Csrf string `json:"csrf"`
+}
+
+// GetCsrf returns the value of Csrf.
+func (s *SsoStartReq) GetCsrf() string {
+	return s.Csrf
+}
+
+// SetCsrf sets the value of Csrf.
+func (s *SsoStartReq) SetCsrf(val string) {
+	s.Csrf = val
+}
+
+// SsoStartSeeOther is response for SsoStart operation.
+type SsoStartSeeOther struct{}
+
+func (*SsoStartSeeOther) ssoStartRes() {}
 
 // Ref: #/components/schemas/StaffRequest
 type StaffRequest struct {
@@ -4672,6 +5278,9 @@ func (s *TokenResponseTokenType) UnmarshalText(data []byte) error {
 
 // UnenlistGroupPatientNoContent is response for UnenlistGroupPatient operation.
 type UnenlistGroupPatientNoContent struct{}
+
+// UnlinkSSOIdentityNoContent is response for UnlinkSSOIdentity operation.
+type UnlinkSSOIdentityNoContent struct{}
 
 // Ref: #/components/schemas/User
 type User struct {

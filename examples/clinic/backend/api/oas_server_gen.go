@@ -41,6 +41,13 @@ type Handler interface {
 	//
 	// POST /data/patient_profile/documents
 	CreatePatientProfile(ctx context.Context, req *PatientProfileData) (*PatientProfile, error)
+	// CreateSSOLink implements createSSOLink operation.
+	//
+	// Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
+	// and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
+	//
+	// POST /oauth/sso/links/{provider}
+	CreateSSOLink(ctx context.Context, params CreateSSOLinkParams) (*SSOLinkTicket, error)
 	// DeleteGroup implements deleteGroup operation.
 	//
 	// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
@@ -124,6 +131,15 @@ type Handler interface {
 	//
 	// GET /.well-known/jwks.json
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
+	// IssueOAuth1Credential implements issueOAuth1Credential operation.
+	//
+	// Issues a consumer key and secret with a token and token secret that act as the given user, for
+	// scripts and device gateways signing requests with OAuth 1.0 HMAC-SHA1 (RFC 5849; see the oauth1
+	// security scheme). The secrets are shown only in this response and stored encrypted (HMAC-SHA1
+	// verification needs them). Needs `auth:oauth1_credentials:create`, which a wildcard never grants.
+	//
+	// POST /oauth/oauth1/credentials
+	IssueOAuth1Credential(ctx context.Context, req *IssueOAuth1CredentialReq) (*NewOAuth1Credential, error)
 	// LinkMeasurementGroup implements linkMeasurementGroup operation.
 	//
 	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
@@ -203,6 +219,12 @@ type Handler interface {
 	//
 	// GET /data/measurement/documents
 	ListMeasurementDocuments(ctx context.Context) (*MeasurementList, error)
+	// ListOAuth1Credentials implements listOAuth1Credentials operation.
+	//
+	// Every credential, newest first, without secrets. Needs `auth:oauth1_credentials:read`.
+	//
+	// GET /oauth/oauth1/credentials
+	ListOAuth1Credentials(ctx context.Context) (*OAuth1CredentialList, error)
 	// ListOAuthGrants implements listOAuthGrants operation.
 	//
 	// Every live authorization (token family) of the caller, newest first.
@@ -229,6 +251,12 @@ type Handler interface {
 	//
 	// GET /data/patient_profile/documents
 	ListPatientProfileDocuments(ctx context.Context) (*PatientProfileList, error)
+	// ListSSOIdentities implements listSSOIdentities operation.
+	//
+	// Every provider account that signs in to the caller's account.
+	//
+	// GET /oauth/sso/identities
+	ListSSOIdentities(ctx context.Context) (*SSOIdentityList, error)
 	// Login implements login operation.
 	//
 	// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
@@ -304,6 +332,12 @@ type Handler interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
+	// RevokeOAuth1Credential implements revokeOAuth1Credential operation.
+	//
+	// Its next request is refused. Needs `auth:oauth1_credentials:delete`.
+	//
+	// DELETE /oauth/oauth1/credentials/{id}
+	RevokeOAuth1Credential(ctx context.Context, params RevokeOAuth1CredentialParams) error
 	// RevokeOAuthGrant implements revokeOAuthGrant operation.
 	//
 	// Ends every token of the authorization. Another user's answers 404.
@@ -317,6 +351,14 @@ type Handler interface {
 	//
 	// POST /oauth/applications/{client_id}/secrets
 	RotateClientSecret(ctx context.Context, params RotateClientSecretParams) (*NewClientSecret, error)
+	// RotateSigningKey implements rotateSigningKey operation.
+	//
+	// Makes a new ES256 key (a new kid) sign every token from now on. The previous key stays in the JWKS
+	// and verifies the tokens it signed until they have expired, then it is retired and its tokens are
+	// refused. Needs `auth:keys:update`.
+	//
+	// POST /oauth/keys
+	RotateSigningKey(ctx context.Context) (*RotateSigningKeyCreated, error)
 	// SetGroupStaff implements setGroupStaff operation.
 	//
 	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
@@ -325,6 +367,40 @@ type Handler interface {
 	//
 	// PUT /groups/{group_id}/staff/{user_id}
 	SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (*Member, error)
+	// SsoCallback implements ssoCallback operation.
+	//
+	// The redirect URI to register at the identity provider. Verifies the state (single-use, bound to the
+	// browser), redeems the code, verifies the ID token (signature, issuer, audience, expiry, nonce) and
+	// signs the user in: the account linked to the provider's subject, else the account with the same
+	// email address only when the provider says it is verified, else a new account when the provider may
+	// create users. Ends like the login form: a redirect to the application with its authorization code
+	// (or the second-factor step). For a link flow, answers the confirmation page.
+	//
+	// GET /oauth/authorize/sso/{provider}/callback
+	SsoCallback(ctx context.Context, params SsoCallbackParams) (SsoCallbackRes, error)
+	// SsoLinkConfirm implements ssoLinkConfirm operation.
+	//
+	// The confirmation page's form: links the provider account it shows to the account it names. Bound to
+	// the browser's link cookie.
+	//
+	// POST /oauth/authorize/sso/{provider}/link
+	SsoLinkConfirm(ctx context.Context, req *SsoLinkConfirmReq, params SsoLinkConfirmParams) (SsoLinkConfirmOK, error)
+	// SsoLinkStart implements ssoLinkStart operation.
+	//
+	// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
+	// with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
+	//
+	// GET /oauth/authorize/sso/{provider}/link
+	SsoLinkStart(ctx context.Context, params SsoLinkStartParams) error
+	// SsoStart implements ssoStart operation.
+	//
+	// The login page's "Sign in with ..." button: continues the browser's pending authorization request at
+	// the external OpenID Connect provider (authorization code with PKCE S256, state and nonce). Bound to
+	// the login page's cookie and CSRF token. Present when the project declares an `sso_provider`; a
+	// provider whose client secret is not configured answers 404.
+	//
+	// POST /oauth/authorize/sso/{provider}
+	SsoStart(ctx context.Context, req *SsoStartReq, params SsoStartParams) (SsoStartRes, error)
 	// UnenlistGroupPatient implements unenlistGroupPatient operation.
 	//
 	// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
@@ -360,6 +436,13 @@ type Handler interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}/users/{user_id}
 	UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams) (*PatientProfile, error)
+	// UnlinkSSOIdentity implements unlinkSSOIdentity operation.
+	//
+	// Needs a sign-in at most one hour old. Refused (409 `last_sign_in_method`) when the account has no
+	// password and no other linked provider. Another user's answers 404.
+	//
+	// DELETE /oauth/sso/identities/{id}
+	UnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIdentityParams) error
 	// UpdateGroup implements updateGroup operation.
 	//
 	// Changes the group's name or description. Needs `groups:update`, globally or in the group.

@@ -61,6 +61,16 @@ func (UnimplementedHandler) CreatePatientProfile(ctx context.Context, req *Patie
 	return r, ht.ErrNotImplemented
 }
 
+// CreateSSOLink implements createSSOLink operation.
+//
+// Returns a single-use URL (5 minutes) to open in the browser, where the user signs in at the provider
+// and confirms the link. Needs a sign-in at most one hour old (403 `reauthentication_required`).
+//
+// POST /oauth/sso/links/{provider}
+func (UnimplementedHandler) CreateSSOLink(ctx context.Context, params CreateSSOLinkParams) (r *SSOLinkTicket, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // DeleteGroup implements deleteGroup operation.
 //
 // Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
@@ -183,6 +193,18 @@ func (UnimplementedHandler) GetWellKnownJWKS(ctx context.Context) (r *JWKS, _ er
 	return r, ht.ErrNotImplemented
 }
 
+// IssueOAuth1Credential implements issueOAuth1Credential operation.
+//
+// Issues a consumer key and secret with a token and token secret that act as the given user, for
+// scripts and device gateways signing requests with OAuth 1.0 HMAC-SHA1 (RFC 5849; see the oauth1
+// security scheme). The secrets are shown only in this response and stored encrypted (HMAC-SHA1
+// verification needs them). Needs `auth:oauth1_credentials:create`, which a wildcard never grants.
+//
+// POST /oauth/oauth1/credentials
+func (UnimplementedHandler) IssueOAuth1Credential(ctx context.Context, req *IssueOAuth1CredentialReq) (r *NewOAuth1Credential, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // LinkMeasurementGroup implements linkMeasurementGroup operation.
 //
 // Links a group to the document, so that the model's linked_group_staff and linked_group_patients
@@ -289,6 +311,15 @@ func (UnimplementedHandler) ListMeasurementDocuments(ctx context.Context) (r *Me
 	return r, ht.ErrNotImplemented
 }
 
+// ListOAuth1Credentials implements listOAuth1Credentials operation.
+//
+// Every credential, newest first, without secrets. Needs `auth:oauth1_credentials:read`.
+//
+// GET /oauth/oauth1/credentials
+func (UnimplementedHandler) ListOAuth1Credentials(ctx context.Context) (r *OAuth1CredentialList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // ListOAuthGrants implements listOAuthGrants operation.
 //
 // Every live authorization (token family) of the caller, newest first.
@@ -318,6 +349,15 @@ func (UnimplementedHandler) ListOAuthGrants(ctx context.Context) (r *GrantList, 
 //
 // GET /data/patient_profile/documents
 func (UnimplementedHandler) ListPatientProfileDocuments(ctx context.Context) (r *PatientProfileList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListSSOIdentities implements listSSOIdentities operation.
+//
+// Every provider account that signs in to the caller's account.
+//
+// GET /oauth/sso/identities
+func (UnimplementedHandler) ListSSOIdentities(ctx context.Context) (r *SSOIdentityList, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -426,6 +466,15 @@ func (UnimplementedHandler) RemoveGroupStaff(ctx context.Context, params RemoveG
 	return ht.ErrNotImplemented
 }
 
+// RevokeOAuth1Credential implements revokeOAuth1Credential operation.
+//
+// Its next request is refused. Needs `auth:oauth1_credentials:delete`.
+//
+// DELETE /oauth/oauth1/credentials/{id}
+func (UnimplementedHandler) RevokeOAuth1Credential(ctx context.Context, params RevokeOAuth1CredentialParams) error {
+	return ht.ErrNotImplemented
+}
+
 // RevokeOAuthGrant implements revokeOAuthGrant operation.
 //
 // Ends every token of the authorization. Another user's answers 404.
@@ -445,6 +494,17 @@ func (UnimplementedHandler) RotateClientSecret(ctx context.Context, params Rotat
 	return r, ht.ErrNotImplemented
 }
 
+// RotateSigningKey implements rotateSigningKey operation.
+//
+// Makes a new ES256 key (a new kid) sign every token from now on. The previous key stays in the JWKS
+// and verifies the tokens it signed until they have expired, then it is retired and its tokens are
+// refused. Needs `auth:keys:update`.
+//
+// POST /oauth/keys
+func (UnimplementedHandler) RotateSigningKey(ctx context.Context) (r *RotateSigningKeyCreated, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // SetGroupStaff implements setGroupStaff operation.
 //
 // Makes the user staff of the group with the given group roles, or replaces their roles. Needs
@@ -453,6 +513,52 @@ func (UnimplementedHandler) RotateClientSecret(ctx context.Context, params Rotat
 //
 // PUT /groups/{group_id}/staff/{user_id}
 func (UnimplementedHandler) SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (r *Member, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// SsoCallback implements ssoCallback operation.
+//
+// The redirect URI to register at the identity provider. Verifies the state (single-use, bound to the
+// browser), redeems the code, verifies the ID token (signature, issuer, audience, expiry, nonce) and
+// signs the user in: the account linked to the provider's subject, else the account with the same
+// email address only when the provider says it is verified, else a new account when the provider may
+// create users. Ends like the login form: a redirect to the application with its authorization code
+// (or the second-factor step). For a link flow, answers the confirmation page.
+//
+// GET /oauth/authorize/sso/{provider}/callback
+func (UnimplementedHandler) SsoCallback(ctx context.Context, params SsoCallbackParams) (r SsoCallbackRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// SsoLinkConfirm implements ssoLinkConfirm operation.
+//
+// The confirmation page's form: links the provider account it shows to the account it names. Bound to
+// the browser's link cookie.
+//
+// POST /oauth/authorize/sso/{provider}/link
+func (UnimplementedHandler) SsoLinkConfirm(ctx context.Context, req *SsoLinkConfirmReq, params SsoLinkConfirmParams) (r SsoLinkConfirmOK, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// SsoLinkStart implements ssoLinkStart operation.
+//
+// Opens the URL from `POST /oauth/sso/links/{provider}` in the browser: binds the flow to the browser
+// with a cookie and goes to the provider. The ticket is single-use and lives 5 minutes.
+//
+// GET /oauth/authorize/sso/{provider}/link
+func (UnimplementedHandler) SsoLinkStart(ctx context.Context, params SsoLinkStartParams) error {
+	return ht.ErrNotImplemented
+}
+
+// SsoStart implements ssoStart operation.
+//
+// The login page's "Sign in with ..." button: continues the browser's pending authorization request at
+// the external OpenID Connect provider (authorization code with PKCE S256, state and nonce). Bound to
+// the login page's cookie and CSRF token. Present when the project declares an `sso_provider`; a
+// provider whose client secret is not configured answers 404.
+//
+// POST /oauth/authorize/sso/{provider}
+func (UnimplementedHandler) SsoStart(ctx context.Context, req *SsoStartReq, params SsoStartParams) (r SsoStartRes, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -504,6 +610,16 @@ func (UnimplementedHandler) UnlinkPatientProfileGroup(ctx context.Context, param
 // DELETE /data/patient_profile/documents/{id}/users/{user_id}
 func (UnimplementedHandler) UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams) (r *PatientProfile, _ error) {
 	return r, ht.ErrNotImplemented
+}
+
+// UnlinkSSOIdentity implements unlinkSSOIdentity operation.
+//
+// Needs a sign-in at most one hour old. Refused (409 `last_sign_in_method`) when the account has no
+// password and no other linked provider. Another user's answers 404.
+//
+// DELETE /oauth/sso/identities/{id}
+func (UnimplementedHandler) UnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIdentityParams) error {
+	return ht.ErrNotImplemented
 }
 
 // UpdateGroup implements updateGroup operation.
