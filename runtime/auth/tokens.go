@@ -38,6 +38,10 @@ const (
 // AccessClaims are the claims of an access token (RFC 9068).
 type AccessClaims struct {
 	jwt.RegisteredClaims
+	// SessionID is the login session the token belongs to (absent for
+	// tokens issued outside a session). Revoking the session revokes the
+	// token at once (AUTH-8).
+	SessionID string `json:"sid,omitempty"`
 }
 
 // Tokens issues and verifies JWT access tokens signed with ES256 keys from
@@ -149,6 +153,9 @@ func (t *Tokens) Issue(ctx context.Context, p *Principal) (token string, expires
 		IssuedAt:  jwt.NewNumericDate(now),
 		ID:        uuid.NewString(),
 	}}
+	if p.SessionID != uuid.Nil {
+		claims.SessionID = p.SessionID.String()
+	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = key.kid
 	tok.Header["typ"] = TypAccessToken
@@ -207,6 +214,11 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 	if _, err := uuid.Parse(claims.Subject); err != nil {
 		return nil, unauthorized(errors.New("sub is not a user id"))
 	}
+	if claims.SessionID != "" {
+		if _, err := uuid.Parse(claims.SessionID); err != nil {
+			return nil, unauthorized(errors.New("sid is not a session id"))
+		}
+	}
 	t.verified.put(token, &claims, now)
 	return &claims, nil
 }
@@ -221,22 +233,32 @@ func isAccessTokenTyp(typ string) bool {
 // Authenticate verifies token and returns ctx carrying the Principal, with
 // the user's roles as stored now (so revoked roles take effect before the
 // token expires) and the permissions those roles grant. A token for a user
-// that no longer exists is refused.
+// that no longer exists, or whose session (sid) was revoked or has
+// expired, is refused (AUTH-8).
 func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Context, error) {
 	claims, err := t.Verify(ctx, token)
 	if err != nil {
 		return ctx, err
 	}
 	id := uuid.MustParse(claims.Subject)
-	p := &Principal{UserID: id}
+	var sid uuid.UUID
+	if claims.SessionID != "" {
+		sid = uuid.MustParse(claims.SessionID)
+	}
+	key := userKey{user: id, session: sid}
+	p := &Principal{UserID: id, SessionID: sid}
 	now := t.clock()
-	if u, ok := t.users.get(id, now); ok {
-		p.Email, p.Roles = u.email, u.roles
-	} else {
+	u, ok := t.users.get(key, now)
+	if !ok {
 		// Noted before the read: if ForgetUser runs after it, what is read
 		// may predate the change and must not be cached.
 		gen := t.users.generation()
-		err = db.QueryRow(ctx, t.pool, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&p.Email, &p.Roles)
+		err = db.QueryRow(ctx, t.pool, `
+			SELECT u.email, u.roles, s.id IS NOT NULL
+			FROM users u
+			LEFT JOIN auth_sessions s ON s.id = $2 AND s.user_id = u.id
+			     AND s.revoked_at IS NULL AND s.expires_at > $3
+			WHERE u.id = $1`, id, sid, now).Scan(&u.email, &u.roles, &u.sessionOK)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ctx, unauthorized(errors.New("user no longer exists"))
 		}
@@ -250,15 +272,19 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 			}
 			return ctx, apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
 		}
-		t.users.put(id, p.Email, p.Roles, now, gen)
+		t.users.put(key, u, now, gen)
 	}
+	if sid != uuid.Nil && !u.sessionOK {
+		return ctx, unauthorized(errors.New("session revoked or expired"))
+	}
+	p.Email, p.Roles = u.email, u.roles
 	p.Permissions = t.roles.Permissions(p.Roles)
 	return WithPrincipal(ctx, p), nil
 }
 
 // ForgetUser drops what Authenticate remembers of a user, so a change to
-// the user's roles or the user's deletion applies at the next request on
-// this replica (other replicas see it within the user cache TTL). Call it
+// the user's roles, the revocation of a session or the user's deletion
+// applies at the next request on this replica (other replicas see it within the user cache TTL). Call it
 // after the change has committed. An Authenticate that read the user before
 // the commit does not put the old state back into the cache.
 func (t *Tokens) ForgetUser(id uuid.UUID) { t.users.forget(id) }
