@@ -54,18 +54,31 @@ func (p *Principal) Can(permission string) bool {
 	return false
 }
 
+// ProtectedResources are the resources whose permissions change who may do
+// what: roles, group roles, memberships, enlistments and applications.
+// Wildcards never grant them (AC-5): `*:*:*`, `users:*:update` and
+// `users:roles:*`... only a grant naming the service and the resource, such
+// as `users:roles:update`, covers `users:roles:update`.
+var ProtectedResources = []string{"roles", "group_roles", "memberships", "enlistments", "staff", "applications"}
+
 // MatchPermission reports whether the granted permission pattern covers
 // the wanted permission. Both are colon-separated segments
 // (`service:resource:action`); a `*` segment in granted matches any one
 // segment, and the segment counts must be equal: `data:*:read` covers
-// `data:measurement:read`, but `data:*` does not.
+// `data:measurement:read`, but `data:*` does not. For a wanted permission
+// on one of ProtectedResources, the service and resource segments must be
+// named, not wildcards.
 func MatchPermission(granted, wanted string) bool {
 	g, w := strings.Split(granted, ":"), strings.Split(wanted, ":")
 	if len(g) != len(w) {
 		return false
 	}
+	protected := len(w) == 3 && slices.Contains(ProtectedResources, w[1])
 	for i := range g {
-		if g[i] != "*" && g[i] != w[i] {
+		if g[i] == w[i] {
+			continue
+		}
+		if g[i] != "*" || (protected && i < 2) {
 			return false
 		}
 	}

@@ -258,7 +258,7 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 			FROM users u
 			LEFT JOIN auth_sessions s ON s.id = $2 AND s.user_id = u.id
 			     AND s.revoked_at IS NULL AND s.expires_at > $3
-			WHERE u.id = $1`, id, sid, now).Scan(&u.email, &u.roles, &u.sessionOK)
+			WHERE u.id = $1 AND u.deleted_at IS NULL`, id, sid, now).Scan(&u.email, &u.roles, &u.sessionOK)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ctx, unauthorized(errors.New("user no longer exists"))
 		}

@@ -13,9 +13,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
+	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
 	"github.com/exhgen/exhgen/runtime/user"
 )
@@ -25,6 +27,14 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 const strongPassword = "correct horse battery staple"
 
 var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// coreMigrations are the runtime's core migrations this package needs
+// (as runtime/app assembles them), in name order.
+func coreMigrations() []db.Migration {
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations())
+	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
+	return migs
+}
 
 func testProject(registration string) *project.Project {
 	return &project.Project{
@@ -44,7 +54,7 @@ type fixture struct {
 func newFixture(t testing.TB, registration string) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
-	if _, err := db.Migrate(context.Background(), pool, user.Migrations()); err != nil {
+	if _, err := db.Migrate(context.Background(), pool, coreMigrations()); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{pool: pool, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
@@ -151,7 +161,7 @@ func TestRegisterEmailTaken(t *testing.T) {
 
 func TestRegisterClosed(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{user.RegistrationInvite, user.RegistrationClosed, ""} {
+	for _, mode := range []string{user.RegistrationClosed, ""} {
 		t.Run("mode "+mode, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, mode)
@@ -352,7 +362,7 @@ func TestEmailKey(t *testing.T) {
 //	go test ./runtime/user -run '^$' -bench AUTH7 -count 10
 func BenchmarkAUTH7_FailedLogin(b *testing.B) {
 	pool := dbtest.New(b)
-	if _, err := db.Migrate(context.Background(), pool, user.Migrations()); err != nil {
+	if _, err := db.Migrate(context.Background(), pool, coreMigrations()); err != nil {
 		b.Fatal(err)
 	}
 	p := testProject(user.RegistrationOpen)

@@ -9,7 +9,10 @@ ALTER TABLE users
     -- older than the window), and the time before which logins are refused.
     ADD COLUMN failed_logins     integer NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
     ADD COLUMN failed_since      timestamptz,
-    ADD COLUMN locked_until      timestamptz;
+    ADD COLUMN locked_until      timestamptz,
+    -- Set when the user was deleted with user_deletion = "anonymise": the
+    -- row stays (documents name their creator) without personal data.
+    ADD COLUMN deleted_at        timestamptz;
 
 -- A login session. Access tokens carry its id (sid); a revoked or expired
 -- session makes them fail at once (AUTH-8).
@@ -37,8 +40,6 @@ CREATE TABLE user_secrets (
     -- address, the one being verified).
     email      text NOT NULL,
     email_key  text NOT NULL,
-    -- Roles an invitation grants on registration (chosen by an admin).
-    roles      text[] NOT NULL DEFAULT '{}',
     attempts   integer NOT NULL DEFAULT 0,
     created_by uuid,
     created_at timestamptz NOT NULL,
