@@ -35,6 +35,8 @@ func Compile(p *spec.Project) (*project.Project, error) {
 	if out.Auth.Registration == "" {
 		out.Auth.Registration = "open"
 	}
+	out.Auth.UserDeletion = p.Auth.UserDeletion
+	out.Auth.Password = project.PasswordPolicy{MinLength: p.Auth.Password.MinLength, MaxLength: p.Auth.Password.MaxLength}
 	for _, m := range p.Models {
 		cm, err := compileModel(m)
 		if err != nil {

@@ -35,7 +35,20 @@ func findAuthorization(h http.Header, prefix string) (string, bool) {
 
 // operationRolesBearerAuth is a private map storing roles per operation.
 var operationRolesBearerAuth = map[string][]string{
-	GetCurrentUserOperation: []string{},
+	ChangeEmailOperation:        []string{},
+	ChangePasswordOperation:     []string{},
+	DeleteUserOperation:         []string{},
+	GetCurrentUserOperation:     []string{},
+	GetUserOperation:            []string{},
+	GrantRoleOperation:          []string{},
+	InviteUserOperation:         []string{},
+	ListUsersOperation:          []string{},
+	LogoutOperation:             []string{},
+	ResendVerificationOperation: []string{},
+	ResetLoginAttemptsOperation: []string{},
+	RevokeRoleOperation:         []string{},
+	UpdateCurrentUserOperation:  []string{},
+	UpdateUserOperation:         []string{},
 }
 
 // GetRolesForBearerAuth returns the required roles for the given operation.
