@@ -39,11 +39,87 @@ func (s *BearerAuth) SetRoles(val []string) {
 	s.Roles = val
 }
 
+// ChangeEmailAccepted is response for ChangeEmail operation.
+type ChangeEmailAccepted struct{}
+
+// Ref: #/components/schemas/ChangeEmailRequest
+type ChangeEmailRequest struct {
+	CurrentPassword string `json:"current_password"`
+	Email           string `json:"email"`
+}
+
+// GetCurrentPassword returns the value of CurrentPassword.
+func (s *ChangeEmailRequest) GetCurrentPassword() string {
+	return s.CurrentPassword
+}
+
+// GetEmail returns the value of Email.
+func (s *ChangeEmailRequest) GetEmail() string {
+	return s.Email
+}
+
+// SetCurrentPassword sets the value of CurrentPassword.
+func (s *ChangeEmailRequest) SetCurrentPassword(val string) {
+	s.CurrentPassword = val
+}
+
+// SetEmail sets the value of Email.
+func (s *ChangeEmailRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// ChangePasswordNoContent is response for ChangePassword operation.
+type ChangePasswordNoContent struct{}
+
+// Ref: #/components/schemas/ChangePasswordRequest
+type ChangePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// GetCurrentPassword returns the value of CurrentPassword.
+func (s *ChangePasswordRequest) GetCurrentPassword() string {
+	return s.CurrentPassword
+}
+
+// GetNewPassword returns the value of NewPassword.
+func (s *ChangePasswordRequest) GetNewPassword() string {
+	return s.NewPassword
+}
+
+// SetCurrentPassword sets the value of CurrentPassword.
+func (s *ChangePasswordRequest) SetCurrentPassword(val string) {
+	s.CurrentPassword = val
+}
+
+// SetNewPassword sets the value of NewPassword.
+func (s *ChangePasswordRequest) SetNewPassword(val string) {
+	s.NewPassword = val
+}
+
 // DeleteMeasurementNoContent is response for DeleteMeasurement operation.
 type DeleteMeasurementNoContent struct{}
 
 // DeletePatientProfileNoContent is response for DeletePatientProfile operation.
 type DeletePatientProfileNoContent struct{}
+
+// DeleteUserNoContent is response for DeleteUser operation.
+type DeleteUserNoContent struct{}
+
+// Ref: #/components/schemas/EmailRequest
+type EmailRequest struct {
+	Email string `json:"email"`
+}
+
+// GetEmail returns the value of Email.
+func (s *EmailRequest) GetEmail() string {
+	return s.Email
+}
+
+// SetEmail sets the value of Email.
+func (s *EmailRequest) SetEmail(val string) {
+	s.Email = val
+}
 
 // The body of every error response.
 // Ref: #/components/schemas/Error
@@ -162,6 +238,59 @@ func (s *ErrorStatusCode) SetStatusCode(val int) {
 // SetResponse sets the value of Response.
 func (s *ErrorStatusCode) SetResponse(val Error) {
 	s.Response = val
+}
+
+// Ref: #/components/schemas/Invitation
+type Invitation struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// GetEmail returns the value of Email.
+func (s *Invitation) GetEmail() string {
+	return s.Email
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *Invitation) GetExpiresAt() time.Time {
+	return s.ExpiresAt
+}
+
+// SetEmail sets the value of Email.
+func (s *Invitation) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *Invitation) SetExpiresAt(val time.Time) {
+	s.ExpiresAt = val
+}
+
+// Ref: #/components/schemas/InvitationRequest
+type InvitationRequest struct {
+	Email string `json:"email"`
+	// The language of the mail; defaults to the project's first.
+	Language OptString `json:"language"`
+}
+
+// GetEmail returns the value of Email.
+func (s *InvitationRequest) GetEmail() string {
+	return s.Email
+}
+
+// GetLanguage returns the value of Language.
+func (s *InvitationRequest) GetLanguage() OptString {
+	return s.Language
+}
+
+// SetEmail sets the value of Email.
+func (s *InvitationRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *InvitationRequest) SetLanguage(val OptString) {
+	s.Language = val
 }
 
 // A public EC P-256 signing key (RFC 7518 §6.2).
@@ -287,6 +416,9 @@ func (s *LoginRequest) SetEmail(val string) {
 func (s *LoginRequest) SetPassword(val string) {
 	s.Password = val
 }
+
+// LogoutNoContent is response for Logout operation.
+type LogoutNoContent struct{}
 
 // A measurement document: server-owned metadata and the fields in `data`.
 // Ref: #/components/schemas/Measurement
@@ -1195,6 +1327,52 @@ func (o OptFloat64) Get() (v float64, ok bool) {
 
 // Or returns value if set, or given parameter if does not.
 func (o OptFloat64) Or(d float64) float64 {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// NewOptInt returns new OptInt with value set to v.
+func NewOptInt(v int) OptInt {
+	return OptInt{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptInt is optional int.
+type OptInt struct {
+	Value int
+	Set   bool
+}
+
+// IsSet returns true if OptInt was set.
+func (o OptInt) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptInt) Reset() {
+	var v int
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptInt) SetTo(v int) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptInt) Get() (v int, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptInt) Or(d int) int {
 	if v, ok := o.Get(); ok {
 		return v
 	}
@@ -2426,6 +2604,43 @@ func (s *Page) SetTotal(val int64) {
 	s.Total = val
 }
 
+// Ref: #/components/schemas/PageInfo
+type PageInfo struct {
+	Limit  int64 `json:"limit"`
+	Offset int64 `json:"offset"`
+	Total  int64 `json:"total"`
+}
+
+// GetLimit returns the value of Limit.
+func (s *PageInfo) GetLimit() int64 {
+	return s.Limit
+}
+
+// GetOffset returns the value of Offset.
+func (s *PageInfo) GetOffset() int64 {
+	return s.Offset
+}
+
+// GetTotal returns the value of Total.
+func (s *PageInfo) GetTotal() int64 {
+	return s.Total
+}
+
+// SetLimit sets the value of Limit.
+func (s *PageInfo) SetLimit(val int64) {
+	s.Limit = val
+}
+
+// SetOffset sets the value of Offset.
+func (s *PageInfo) SetOffset(val int64) {
+	s.Offset = val
+}
+
+// SetTotal sets the value of Total.
+func (s *PageInfo) SetTotal(val int64) {
+	s.Total = val
+}
+
 // A patient profile document: server-owned metadata and the fields in `data`.
 // Ref: #/components/schemas/PatientProfile
 type PatientProfile struct {
@@ -2958,15 +3173,78 @@ func (s *PatientProfilePatchSex) UnmarshalText(data []byte) error {
 	}
 }
 
+// The profile fields to change; absent ones stay as they are.
+// Ref: #/components/schemas/ProfileUpdate
+type ProfileUpdate struct {
+	FirstName OptString `json:"first_name"`
+	Language  OptString `json:"language"`
+	LastName  OptString `json:"last_name"`
+	Phone     OptString `json:"phone"`
+	TimeZone  OptString `json:"time_zone"`
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *ProfileUpdate) GetFirstName() OptString {
+	return s.FirstName
+}
+
+// GetLanguage returns the value of Language.
+func (s *ProfileUpdate) GetLanguage() OptString {
+	return s.Language
+}
+
+// GetLastName returns the value of LastName.
+func (s *ProfileUpdate) GetLastName() OptString {
+	return s.LastName
+}
+
+// GetPhone returns the value of Phone.
+func (s *ProfileUpdate) GetPhone() OptString {
+	return s.Phone
+}
+
+// GetTimeZone returns the value of TimeZone.
+func (s *ProfileUpdate) GetTimeZone() OptString {
+	return s.TimeZone
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *ProfileUpdate) SetFirstName(val OptString) {
+	s.FirstName = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *ProfileUpdate) SetLanguage(val OptString) {
+	s.Language = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *ProfileUpdate) SetLastName(val OptString) {
+	s.LastName = val
+}
+
+// SetPhone sets the value of Phone.
+func (s *ProfileUpdate) SetPhone(val OptString) {
+	s.Phone = val
+}
+
+// SetTimeZone sets the value of TimeZone.
+func (s *ProfileUpdate) SetTimeZone(val OptString) {
+	s.TimeZone = val
+}
+
 // Ref: #/components/schemas/RegisterRequest
 type RegisterRequest struct {
 	Email     string    `json:"email"`
 	FirstName OptString `json:"first_name"`
+	// The token of an invitation; required when registration is by invitation.
+	InvitationToken OptString `json:"invitation_token"`
 	// One of the project's languages; defaults to its first.
 	Language OptString `json:"language"`
 	LastName OptString `json:"last_name"`
 	// 15 to 128 characters, any Unicode.
-	Password string `json:"password"`
+	Password string    `json:"password"`
+	Phone    OptString `json:"phone"`
 	// IANA time zone name; defaults to UTC.
 	TimeZone OptString `json:"time_zone"`
 }
@@ -2979,6 +3257,11 @@ func (s *RegisterRequest) GetEmail() string {
 // GetFirstName returns the value of FirstName.
 func (s *RegisterRequest) GetFirstName() OptString {
 	return s.FirstName
+}
+
+// GetInvitationToken returns the value of InvitationToken.
+func (s *RegisterRequest) GetInvitationToken() OptString {
+	return s.InvitationToken
 }
 
 // GetLanguage returns the value of Language.
@@ -2996,6 +3279,11 @@ func (s *RegisterRequest) GetPassword() string {
 	return s.Password
 }
 
+// GetPhone returns the value of Phone.
+func (s *RegisterRequest) GetPhone() OptString {
+	return s.Phone
+}
+
 // GetTimeZone returns the value of TimeZone.
 func (s *RegisterRequest) GetTimeZone() OptString {
 	return s.TimeZone
@@ -3009,6 +3297,11 @@ func (s *RegisterRequest) SetEmail(val string) {
 // SetFirstName sets the value of FirstName.
 func (s *RegisterRequest) SetFirstName(val OptString) {
 	s.FirstName = val
+}
+
+// SetInvitationToken sets the value of InvitationToken.
+func (s *RegisterRequest) SetInvitationToken(val OptString) {
+	s.InvitationToken = val
 }
 
 // SetLanguage sets the value of Language.
@@ -3026,9 +3319,112 @@ func (s *RegisterRequest) SetPassword(val string) {
 	s.Password = val
 }
 
+// SetPhone sets the value of Phone.
+func (s *RegisterRequest) SetPhone(val OptString) {
+	s.Phone = val
+}
+
 // SetTimeZone sets the value of TimeZone.
 func (s *RegisterRequest) SetTimeZone(val OptString) {
 	s.TimeZone = val
+}
+
+// RequestPasswordResetAccepted is response for RequestPasswordReset operation.
+type RequestPasswordResetAccepted struct{}
+
+// ResendVerificationAccepted is response for ResendVerification operation.
+type ResendVerificationAccepted struct{}
+
+// ResetLoginAttemptsNoContent is response for ResetLoginAttempts operation.
+type ResetLoginAttemptsNoContent struct{}
+
+// ResetPasswordNoContent is response for ResetPassword operation.
+type ResetPasswordNoContent struct{}
+
+// Ref: #/components/schemas/ResetPasswordRequest
+type ResetPasswordRequest struct {
+	Email    OptString `json:"email"`
+	Password string    `json:"password"`
+	Pin      OptString `json:"pin"`
+	Token    OptString `json:"token"`
+}
+
+// GetEmail returns the value of Email.
+func (s *ResetPasswordRequest) GetEmail() OptString {
+	return s.Email
+}
+
+// GetPassword returns the value of Password.
+func (s *ResetPasswordRequest) GetPassword() string {
+	return s.Password
+}
+
+// GetPin returns the value of Pin.
+func (s *ResetPasswordRequest) GetPin() OptString {
+	return s.Pin
+}
+
+// GetToken returns the value of Token.
+func (s *ResetPasswordRequest) GetToken() OptString {
+	return s.Token
+}
+
+// SetEmail sets the value of Email.
+func (s *ResetPasswordRequest) SetEmail(val OptString) {
+	s.Email = val
+}
+
+// SetPassword sets the value of Password.
+func (s *ResetPasswordRequest) SetPassword(val string) {
+	s.Password = val
+}
+
+// SetPin sets the value of Pin.
+func (s *ResetPasswordRequest) SetPin(val OptString) {
+	s.Pin = val
+}
+
+// SetToken sets the value of Token.
+func (s *ResetPasswordRequest) SetToken(val OptString) {
+	s.Token = val
+}
+
+// The link token of a mail, or the email address and the PIN it carried.
+// Ref: #/components/schemas/SecretRequest
+type SecretRequest struct {
+	Email OptString `json:"email"`
+	Pin   OptString `json:"pin"`
+	Token OptString `json:"token"`
+}
+
+// GetEmail returns the value of Email.
+func (s *SecretRequest) GetEmail() OptString {
+	return s.Email
+}
+
+// GetPin returns the value of Pin.
+func (s *SecretRequest) GetPin() OptString {
+	return s.Pin
+}
+
+// GetToken returns the value of Token.
+func (s *SecretRequest) GetToken() OptString {
+	return s.Token
+}
+
+// SetEmail sets the value of Email.
+func (s *SecretRequest) SetEmail(val OptString) {
+	s.Email = val
+}
+
+// SetPin sets the value of Pin.
+func (s *SecretRequest) SetPin(val OptString) {
+	s.Pin = val
+}
+
+// SetToken sets the value of Token.
+func (s *SecretRequest) SetToken(val OptString) {
+	s.Token = val
 }
 
 // Ref: #/components/schemas/TokenResponse
@@ -3106,12 +3502,14 @@ func (s *TokenResponseTokenType) UnmarshalText(data []byte) error {
 
 // Ref: #/components/schemas/User
 type User struct {
-	CreatedAt time.Time `json:"created_at"`
-	Email     string    `json:"email"`
-	FirstName string    `json:"first_name"`
-	ID        uuid.UUID `json:"id"`
-	Language  string    `json:"language"`
-	LastName  string    `json:"last_name"`
+	CreatedAt     time.Time `json:"created_at"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	FirstName     string    `json:"first_name"`
+	ID            uuid.UUID `json:"id"`
+	Language      string    `json:"language"`
+	LastName      string    `json:"last_name"`
+	Phone         string    `json:"phone"`
 	// The user's global roles.
 	Roles     []string  `json:"roles"`
 	TimeZone  string    `json:"time_zone"`
@@ -3126,6 +3524,11 @@ func (s *User) GetCreatedAt() time.Time {
 // GetEmail returns the value of Email.
 func (s *User) GetEmail() string {
 	return s.Email
+}
+
+// GetEmailVerified returns the value of EmailVerified.
+func (s *User) GetEmailVerified() bool {
+	return s.EmailVerified
 }
 
 // GetFirstName returns the value of FirstName.
@@ -3146,6 +3549,11 @@ func (s *User) GetLanguage() string {
 // GetLastName returns the value of LastName.
 func (s *User) GetLastName() string {
 	return s.LastName
+}
+
+// GetPhone returns the value of Phone.
+func (s *User) GetPhone() string {
+	return s.Phone
 }
 
 // GetRoles returns the value of Roles.
@@ -3173,6 +3581,11 @@ func (s *User) SetEmail(val string) {
 	s.Email = val
 }
 
+// SetEmailVerified sets the value of EmailVerified.
+func (s *User) SetEmailVerified(val bool) {
+	s.EmailVerified = val
+}
+
 // SetFirstName sets the value of FirstName.
 func (s *User) SetFirstName(val string) {
 	s.FirstName = val
@@ -3193,6 +3606,11 @@ func (s *User) SetLastName(val string) {
 	s.LastName = val
 }
 
+// SetPhone sets the value of Phone.
+func (s *User) SetPhone(val string) {
+	s.Phone = val
+}
+
 // SetRoles sets the value of Roles.
 func (s *User) SetRoles(val []string) {
 	s.Roles = val
@@ -3207,3 +3625,32 @@ func (s *User) SetTimeZone(val string) {
 func (s *User) SetUpdatedAt(val time.Time) {
 	s.UpdatedAt = val
 }
+
+// Ref: #/components/schemas/UserPage
+type UserPage struct {
+	Data []User   `json:"data"`
+	Page PageInfo `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *UserPage) GetData() []User {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *UserPage) GetPage() PageInfo {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *UserPage) SetData(val []User) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *UserPage) SetPage(val PageInfo) {
+	s.Page = val
+}
+
+// VerifyEmailNoContent is response for VerifyEmail operation.
+type VerifyEmailNoContent struct{}

@@ -35,17 +35,30 @@ func findAuthorization(h http.Header, prefix string) (string, bool) {
 
 // operationRolesBearerAuth is a private map storing roles per operation.
 var operationRolesBearerAuth = map[string][]string{
+	ChangeEmailOperation:                 []string{},
+	ChangePasswordOperation:              []string{},
 	CreateMeasurementOperation:           []string{},
 	CreatePatientProfileOperation:        []string{},
 	DeleteMeasurementOperation:           []string{},
 	DeletePatientProfileOperation:        []string{},
+	DeleteUserOperation:                  []string{},
 	GetCurrentUserOperation:              []string{},
 	GetMeasurementOperation:              []string{},
 	GetPatientProfileOperation:           []string{},
+	GetUserOperation:                     []string{},
+	GrantRoleOperation:                   []string{},
+	InviteUserOperation:                  []string{},
 	ListMeasurementDocumentsOperation:    []string{},
 	ListPatientProfileDocumentsOperation: []string{},
+	ListUsersOperation:                   []string{},
+	LogoutOperation:                      []string{},
+	ResendVerificationOperation:          []string{},
+	ResetLoginAttemptsOperation:          []string{},
+	RevokeRoleOperation:                  []string{},
+	UpdateCurrentUserOperation:           []string{},
 	UpdateMeasurementOperation:           []string{},
 	UpdatePatientProfileOperation:        []string{},
+	UpdateUserOperation:                  []string{},
 }
 
 // GetRolesForBearerAuth returns the required roles for the given operation.
