@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,42 +43,69 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*AccessToken, error
 		s.auditAlone(ctx, audit.Entry{Action: ActionLogin, Resource: "user", Outcome: audit.Denied, Reason: "ip_rate_limited"})
 		return nil, err
 	}
+	key, err := s.key(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	throttleKey := mac(key, "login", EmailKey(c.Email))
+	// One statement whether or not the address has an account, so both
+	// cost the same; an unknown address has its own failure count.
 	var (
-		id          uuid.UUID
-		email       string
+		id          *uuid.UUID
+		email       *string
 		hash        *string
 		roles       []string
 		lockedUntil *time.Time
 	)
-	err := db.QueryRow(ctx, s.pool, `SELECT id, email, password_hash, roles, locked_until
-		FROM users WHERE email_key = $1 AND deleted_at IS NULL`,
-		EmailKey(c.Email)).Scan(&id, &email, &hash, &roles, &lockedUntil)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && hash == nil) {
-		return nil, s.failUnknown(ctx, c.Password)
-	}
+	err = db.QueryRow(ctx, s.pool, `SELECT u.id, u.email, u.password_hash, u.roles,
+		    CASE WHEN u.id IS NULL THEN t.locked_until ELSE u.locked_until END
+		FROM (VALUES (1)) AS one (x)
+		LEFT JOIN users u ON u.email_key = $1 AND u.deleted_at IS NULL
+		LEFT JOIN login_throttle t ON t.key = $2`,
+		EmailKey(c.Email), throttleKey).Scan(&id, &email, &hash, &roles, &lockedUntil)
 	if err != nil {
 		return nil, fmt.Errorf("login: load user: %w", err)
 	}
+	target := failureTarget{table: "login_throttle", key: throttleKey}
+	if id != nil {
+		target = failureTarget{table: "users", userID: *id}
+	}
 	now := s.now()
 	if lockedUntil != nil && now.Before(*lockedUntil) {
-		s.auditAlone(ctx, audit.Entry{ActorID: &id, Action: ActionLogin, Resource: "user", ResourceID: id.String(),
+		s.auditAlone(ctx, audit.Entry{ActorID: id, Action: ActionLogin, Resource: "user", ResourceID: target.resourceID(),
 			Outcome: audit.Denied, Reason: "locked"})
 		return nil, tooManyRequests(lockedUntil.Sub(now))
 	}
+	if id == nil || hash == nil {
+		// Verify against a decoy: the same cost as a wrong password.
+		if _, _, err := s.hasher.Verify(ctx, s.decoy, c.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
+		return nil, s.fail(ctx, target)
+	}
 	ok, rehash, err := s.hasher.Verify(ctx, *hash, c.Password)
 	if errors.Is(err, auth.ErrInvalidHash) {
-		s.logger.ErrorContext(ctx, "stored password hash is invalid", "user_id", id, "error", err)
-		ok, err = false, nil
+		s.logger.ErrorContext(ctx, "stored password hash is invalid", "user_id", *id, "error", err)
+		if _, _, err = s.hasher.Verify(ctx, s.decoy, c.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if !ok {
-		return nil, s.failWrongPassword(ctx, id)
+		return nil, s.fail(ctx, target)
 	}
+	return s.succeed(ctx, *id, *email, roles, *hash, c.Password, rehash)
+}
+
+// succeed resets the failure count, stores a rehashed password when
+// needed, opens a session and issues its token.
+func (s *Service) succeed(ctx context.Context, id uuid.UUID, email string, roles []string, hash, password string, rehash bool) (*AccessToken, error) {
+	var err error
 	fresh := ""
 	if rehash {
-		if fresh, err = s.hasher.Hash(ctx, c.Password); err != nil {
+		if fresh, err = s.hasher.Hash(ctx, password); err != nil {
 			s.logger.WarnContext(ctx, "rehash password", "user_id", id, "error", err)
 			fresh = ""
 		}
@@ -91,7 +119,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*AccessToken, error
 		}
 		if fresh != "" {
 			if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2
-				WHERE id = $3 AND password_hash = $4`, fresh, now, id, *hash); err != nil {
+				WHERE id = $3 AND password_hash = $4`, fresh, now, id, hash); err != nil {
 				return fmt.Errorf("store rehashed password: %w", err)
 			}
 		}
@@ -128,42 +156,63 @@ func (s *Service) openSession(ctx context.Context, tx pgx.Tx, id uuid.UUID) (uui
 	return sid, nil
 }
 
-// failUnknown answers a login for an unknown address (or a user without a
-// password) like a wrong password, at the same cost: one hash and one
-// audit transaction (AUTH-7).
-func (s *Service) failUnknown(ctx context.Context, password string) error {
-	if _, _, err := s.hasher.Verify(ctx, s.decoy, password); err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		return s.writeAudit(ctx, tx, audit.Entry{Action: ActionLogin, Resource: "user",
-			Outcome: audit.Failure, Reason: apierr.CodeInvalidCredentials})
-	})
-	if err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	return ErrInvalidCredentials
+// failureTarget is where a failed login is counted: the user's row, or
+// the login_throttle row of an address without an account.
+type failureTarget struct {
+	table  string // "users" or "login_throttle"
+	userID uuid.UUID
+	key    []byte
 }
 
-// failWrongPassword counts a failure against the account, locks it once
-// past the threshold, and commits that with its audit rows before
-// answering 401 (AUTH-6).
+func (t failureTarget) resourceID() string {
+	if t.table == "users" {
+		return t.userID.String()
+	}
+	return ""
+}
+
+func (t failureTarget) actor() *uuid.UUID {
+	if t.table == "users" {
+		return &t.userID
+	}
+	return nil
+}
+
+// failWrongPassword counts a failed password check of user id (a
+// sensitive change) like a failed login.
 func (s *Service) failWrongPassword(ctx context.Context, id uuid.UUID) error {
+	return s.fail(ctx, failureTarget{table: "users", userID: id})
+}
+
+// fail counts a failed login against t, locks it once past the threshold,
+// and commits that with its audit rows before answering 401 (AUTH-6). An
+// unknown address goes through the same statements as a wrong password,
+// so the two take the same time (AUTH-7) and lock alike.
+func (s *Service) fail(ctx context.Context, t failureTarget) error {
 	l := s.lockout
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
 		var failures int
 		// A failure more than Window after the first of the series starts
 		// a new series.
-		err := tx.QueryRow(ctx, `UPDATE users SET
-			    failed_logins = CASE WHEN failed_since IS NULL OR failed_since <= $2 THEN 1 ELSE failed_logins + 1 END,
-			    failed_since  = CASE WHEN failed_since IS NULL OR failed_since <= $2 THEN $1 ELSE failed_since END
-			WHERE id = $3 RETURNING failed_logins`, now, now.Add(-l.Window), id).Scan(&failures)
+		count := strings.ReplaceAll(`
+			    failed_logins = CASE WHEN T.failed_since IS NULL OR T.failed_since <= $2 THEN 1 ELSE T.failed_logins + 1 END,
+			    failed_since  = CASE WHEN T.failed_since IS NULL OR T.failed_since <= $2 THEN $1 ELSE T.failed_since END`,
+			"T.", t.table+".")
+		var err error
+		if t.table == "users" {
+			err = tx.QueryRow(ctx, `UPDATE users SET`+count+` WHERE id = $3 RETURNING failed_logins`,
+				now, now.Add(-l.Window), t.userID).Scan(&failures)
+		} else {
+			err = tx.QueryRow(ctx, `INSERT INTO login_throttle (key, failed_logins, failed_since) VALUES ($3, 1, $1)
+				ON CONFLICT (key) DO UPDATE SET`+count+` RETURNING failed_logins`,
+				now, now.Add(-l.Window), t.key).Scan(&failures)
+		}
 		if err != nil {
 			return fmt.Errorf("count failed login: %w", err)
 		}
-		if err := s.writeAudit(ctx, tx, audit.Entry{ActorID: &id, Action: ActionLogin, Resource: "user",
-			ResourceID: id.String(), Outcome: audit.Failure, Reason: apierr.CodeInvalidCredentials,
+		if err := s.writeAudit(ctx, tx, audit.Entry{ActorID: t.actor(), Action: ActionLogin, Resource: "user",
+			ResourceID: t.resourceID(), Outcome: audit.Failure, Reason: apierr.CodeInvalidCredentials,
 			Details: map[string]any{"failures": failures}}); err != nil {
 			return err
 		}
@@ -171,11 +220,16 @@ func (s *Service) failWrongPassword(ctx context.Context, id uuid.UUID) error {
 			return nil
 		}
 		wait := min(time.Duration(failures-l.Threshold+1)*l.Step, l.MaxWait)
-		if _, err := tx.Exec(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2`, now.Add(wait), id); err != nil {
+		if t.table == "users" {
+			_, err = tx.Exec(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2`, now.Add(wait), t.userID)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE login_throttle SET locked_until = $1 WHERE key = $2`, now.Add(wait), t.key)
+		}
+		if err != nil {
 			return fmt.Errorf("lock account: %w", err)
 		}
-		return s.writeAudit(ctx, tx, audit.Entry{ActorID: &id, Action: ActionLockout, Resource: "user",
-			ResourceID: id.String(), Outcome: audit.Success, Reason: "too_many_failures",
+		return s.writeAudit(ctx, tx, audit.Entry{ActorID: t.actor(), Action: ActionLockout, Resource: "user",
+			ResourceID: t.resourceID(), Outcome: audit.Success, Reason: "too_many_failures",
 			Details: map[string]any{"failures": failures, "wait_seconds": int(wait.Seconds())}})
 	})
 	if err != nil {

@@ -3,9 +3,11 @@ package user_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,31 +41,57 @@ func coreMigrations() []db.Migration {
 func testProject(registration string) *project.Project {
 	return &project.Project{
 		Name: "clinic", Languages: []string{"nl", "en"},
-		Auth:  project.Auth{Registration: registration},
-		Roles: []project.Role{{Name: "clinician", Permissions: []string{"users:read"}}},
+		Auth: project.Auth{Registration: registration},
+		Roles: []project.Role{
+			{Name: "clinician", Permissions: []string{"users:read"}},
+			{Name: "admin", Permissions: []string{user.PermRead, user.PermUpdate, user.PermDelete,
+				user.PermRolesUpdate, user.PermInvite, user.PermResetLoginLimit, "data:*:*"}},
+			{Name: "owner", Permissions: []string{"*:*:*", user.PermRolesUpdate}},
+			// Wildcards only: never covers users:roles:update (AC-5).
+			{Name: "wildcard", Permissions: []string{"*:*:*", "users:*:*", "users:*", "*"}},
+		},
 	}
 }
 
 type fixture struct {
-	pool   *pgxpool.Pool
-	tokens *auth.Tokens
-	users  *user.Service
-	now    time.Time
+	pool    *pgxpool.Pool
+	tokens  *auth.Tokens
+	users   *user.Service
+	project *project.Project
+
+	mu  sync.Mutex
+	now time.Time
 }
 
-func newFixture(t testing.TB, registration string) *fixture {
+func newFixture(t testing.TB, registration string, opts ...user.Option) *fixture {
+	t.Helper()
+	return newFixtureFor(t, testProject(registration), opts...)
+}
+
+func newFixtureFor(t testing.TB, p *project.Project, opts ...user.Option) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
 	if _, err := db.Migrate(context.Background(), pool, coreMigrations()); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{pool: pool, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
-	p := testProject(registration)
-	f.tokens = auth.NewTokens(pool, "https://api.example.test", 15*time.Minute, clock, auth.WithRoles(p.Roles))
-	f.users = user.NewService(pool, p, f.tokens, nil,
-		user.WithClock(clock), user.WithHasher(auth.NewHasher(testParams, 4)))
+	f := &fixture{pool: pool, project: p, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
+	f.tokens = auth.NewTokens(pool, "https://api.example.test", 15*time.Minute, f.clock, auth.WithRoles(p.Roles))
+	opts = append([]user.Option{user.WithClock(f.clock), user.WithHasher(auth.NewHasher(testParams, 4))}, opts...)
+	f.users = user.NewService(pool, p, f.tokens, slog.New(slog.DiscardHandler), opts...)
 	return f
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// advance moves the fixture's clock forward.
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
 }
 
 func (f *fixture) register(t *testing.T, email string) *user.User {
@@ -116,14 +144,14 @@ func TestRegister(t *testing.T) {
 	}
 	if u.ID == uuid.Nil || u.Email != "Alice@Example.COM" || u.FirstName != "Alice" || u.LastName != "Liddell" ||
 		u.Language != "nl" || u.TimeZone != "UTC" || len(u.Roles) != 0 ||
-		!u.CreatedAt.Equal(f.now) || !u.UpdatedAt.Equal(f.now) {
+		!u.CreatedAt.Equal(f.clock()) || !u.UpdatedAt.Equal(f.clock()) {
 		t.Fatalf("registered user = %+v", u)
 	}
 	got, err := f.users.Get(t.Context(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Email != u.Email || got.Language != "nl" || !got.CreatedAt.Equal(f.now) || got.Roles == nil {
+	if got.Email != u.Email || got.Language != "nl" || !got.CreatedAt.Equal(f.clock()) || got.Roles == nil {
 		t.Fatalf("stored user = %+v", got)
 	}
 	var hash, key string

@@ -56,3 +56,14 @@ CREATE TABLE user_secret_key (
     id  boolean PRIMARY KEY DEFAULT true CHECK (id),
     key bytea NOT NULL CHECK (length(key) = 32)
 );
+
+-- Failed logins for addresses without an account, counted like a user's
+-- (AUTH-6) so that neither the lockout nor the time a failure takes tells
+-- whether an address has an account (AUTH-7). The key is the HMAC of the
+-- address (user_secret_key), never the address.
+CREATE TABLE login_throttle (
+    key           bytea PRIMARY KEY,
+    failed_logins integer NOT NULL DEFAULT 0,
+    failed_since  timestamptz,
+    locked_until  timestamptz
+);
