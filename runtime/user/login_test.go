@@ -374,3 +374,25 @@ func TestAUTH8_PasswordChangeRevokesOtherSessions(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestAUD3_LoginAuditRowsAreAppendOnly: the rows a failed login leaves
+// cannot be changed or removed afterwards, not even by the connection's
+// role.
+func TestAUD3_LoginAuditRowsAreAppendOnly(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, user.RegistrationOpen)
+	f.register(t, "alice@example.com")
+	_, _ = f.users.Login(t.Context(), user.Credentials{Email: "alice@example.com", Password: wrongPassword})
+	for _, stmt := range []string{
+		`UPDATE audit_log SET outcome = 'success' WHERE action = 'auth.login'`,
+		`DELETE FROM audit_log WHERE action = 'auth.login'`,
+		`TRUNCATE audit_log`,
+	} {
+		if _, err := f.pool.Exec(t.Context(), stmt); err == nil {
+			t.Errorf("%s: allowed", stmt)
+		}
+	}
+	if rows := f.audits(t, user.ActionLogin); len(rows) != 1 || rows[0].Outcome != audit.Failure {
+		t.Fatalf("audit rows = %+v", rows)
+	}
+}

@@ -130,6 +130,11 @@ func (s *Service) consumeToken(ctx context.Context, tx pgx.Tx, purpose, token st
 	if err != nil {
 		return consumed{}, fmt.Errorf("consume token: %w", err)
 	}
+	// The PIN mailed with the token is used up with it.
+	if _, err := tx.Exec(ctx, `UPDATE user_secrets SET used_at = $1
+		WHERE email_key = $2 AND purpose = $3 AND used_at IS NULL`, now, EmailKey(c.Email), purpose); err != nil {
+		return consumed{}, fmt.Errorf("retire pin: %w", err)
+	}
 	return c, nil
 }
 
