@@ -18,7 +18,7 @@ build:
 
 ## generate: regenerate every example's backend (commit the result).
 generate: build
-	@for d in examples/*/; do [ -f $$d/project.hcl ] && $(BIN)/exhgen generate $$d || exit 1; done
+	@for d in examples/*/; do if [ -f $$d/project.hcl ]; then $(BIN)/exhgen generate $$d || exit 1; fi; done
 
 ## test: everything CI checks.
 test: fmt-check vet unit openapi-lint

@@ -32,11 +32,30 @@ func Compile(p *spec.Project) (*project.Project, error) {
 		return nil, fmt.Errorf("auth.refresh_token_ttl: %w", err)
 	}
 	out.Auth.Registration = p.Auth.Registration
+	out.Auth.MFARequiredForRoles = append([]string(nil), p.Auth.MFARequiredForRoles...)
 	if out.Auth.Registration == "" {
 		out.Auth.Registration = "open"
 	}
 	out.Auth.UserDeletion = p.Auth.UserDeletion
-	out.Auth.Password = project.PasswordPolicy{MinLength: p.Auth.Password.MinLength, MaxLength: p.Auth.Password.MaxLength}
+	if pp := p.Auth.Password; pp != nil {
+		out.Auth.Password = project.PasswordPolicy{MinLength: pp.MinLength, MaxLength: pp.MaxLength}
+	}
+	for _, a := range p.Applications {
+		ca := project.Application{
+			Name:         a.Name,
+			Type:         a.Type,
+			GrantTypes:   append([]string{}, a.GrantTypes...),
+			RedirectURIs: append([]string{}, a.RedirectURIs...),
+			Scopes:       append([]string{}, a.Scopes...),
+		}
+		if ca.AccessTokenTTL, err = duration(a.AccessTokenTTL, 0); err != nil {
+			return nil, fmt.Errorf("application %q: access_token_ttl: %w", a.Name, err)
+		}
+		if ca.RefreshTokenTTL, err = duration(a.RefreshTokenTTL, 0); err != nil {
+			return nil, fmt.Errorf("application %q: refresh_token_ttl: %w", a.Name, err)
+		}
+		out.Applications = append(out.Applications, ca)
+	}
 	for _, m := range p.Models {
 		cm, err := compileModel(m)
 		if err != nil {
@@ -71,15 +90,19 @@ func compileModel(m *spec.Model) (project.Model, error) {
 	if err != nil {
 		return project.Model{}, err
 	}
+	acc := m.Access.Effective()
 	cm := project.Model{
 		Name:   m.Name,
 		Table:  tableName(m.Name),
 		Schema: schema,
 		Access: project.Access{
-			Create: orDefault(m.Access.Create, spec.DefaultAccess.Create),
-			Read:   orDefault(m.Access.Read, spec.DefaultAccess.Read),
-			Update: orDefault(m.Access.Update, spec.DefaultAccess.Update),
-			Delete: orDefault(m.Access.Delete, spec.DefaultAccess.Delete),
+			Create:    acc.Create,
+			Read:      acc.Read,
+			Update:    acc.Update,
+			Delete:    acc.Delete,
+			Link:      acc.Link,
+			Unlink:    acc.Unlink,
+			GroupSync: acc.GroupSync,
 		},
 	}
 	for _, f := range m.Fields {
@@ -90,13 +113,6 @@ func compileModel(m *spec.Model) (project.Model, error) {
 		cm.Fields = append(cm.Fields, cf)
 	}
 	return cm, nil
-}
-
-func orDefault(rules, def []string) []string {
-	if len(rules) == 0 {
-		return append([]string{}, def...)
-	}
-	return append([]string{}, rules...)
 }
 
 func compileField(f *spec.Field, top bool) (project.Field, error) {

@@ -72,6 +72,16 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Fixed services a project enables add their fragments.
+	if len(p.Applications) > 0 {
+		o, err := oauthDocument(p)
+		if err != nil {
+			return nil, err
+		}
+		if fixed, err = mergeDocuments(p, fixed, o); err != nil {
+			return nil, fmt.Errorf("merge oauth fragment: %w", err)
+		}
+	}
 	models, err := modelDocument(p, fixed)
 	if err != nil {
 		return nil, err

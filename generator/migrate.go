@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/exhgen/exhgen/generator/plan"
+	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/spec"
 )
 
@@ -20,11 +23,14 @@ type Schema struct {
 
 // Table is one model's table.
 type Table struct {
-	Name    string   `json:"name"`
-	Model   string   `json:"model"`
-	Columns []Column `json:"columns"`
-	Checks  []Check  `json:"checks,omitempty"`
-	Indexes []Index  `json:"indexes"`
+	Name string `json:"name"`
+	// RenamedFrom is the table's name before the model's renamed_from:
+	// Diff renames it instead of dropping one table and creating another.
+	RenamedFrom string   `json:"-"`
+	Model       string   `json:"model"`
+	Columns     []Column `json:"columns"`
+	Checks      []Check  `json:"checks,omitempty"`
+	Indexes     []Index  `json:"indexes"`
 }
 
 // Column is a table column.
@@ -34,6 +40,8 @@ type Column struct {
 	NotNull bool   `json:"not_null,omitempty"`
 	Default string `json:"default,omitempty"` // SQL expression
 	Primary bool   `json:"primary,omitempty"`
+	// RenamedFrom is the column's name before the field's renamed_from.
+	RenamedFrom string `json:"-"`
 }
 
 // Check is a named CHECK constraint.
@@ -75,6 +83,9 @@ func StorageSchema(p *spec.Project) Schema {
 func modelTable(m *spec.Model) Table {
 	name := tableName(m.Name)
 	t := Table{Name: name, Model: m.Name, Columns: append([]Column{}, systemColumns...)}
+	if m.RenamedFrom != "" {
+		t.RenamedFrom = tableName(m.RenamedFrom)
+	}
 	t.Indexes = []Index{
 		{Name: ident(name, "creator_id", "idx"), Expr: `("creator_id")`},
 		{Name: ident(name, "user_ids", "idx"), Method: "gin", Expr: `("user_ids")`},
@@ -83,7 +94,13 @@ func modelTable(m *spec.Model) Table {
 	}
 	for _, f := range m.Fields {
 		col := quote(f.Name)
-		t.Columns = append(t.Columns, Column{Name: f.Name, Type: sqlType(f.Type), NotNull: f.Required})
+		c := Column{Name: f.Name, Type: sqlType(f.Type), NotNull: f.Required, RenamedFrom: f.RenamedFrom}
+		if f.Required && f.Default != nil {
+			// The backfill of documents stored before the field was
+			// required (spec.Field.Default); the API always sends it.
+			c.Default = sqlLiteral(f.Default)
+		}
+		t.Columns = append(t.Columns, c)
 		if expr := checkExpr(col, f); expr != "" {
 			t.Checks = append(t.Checks, Check{Name: ident(name, f.Name, "check"), Expr: expr})
 		}
@@ -146,19 +163,38 @@ func ident(parts ...string) string {
 type Step struct {
 	SQL         string
 	Destructive bool
+	// Concurrent steps (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT)
+	// run after the transaction, each on its own, so they take no long
+	// lock: they go into a migration marked -- exhgen:no-transaction.
+	Concurrent bool
 }
 
 // Diff returns the SQL steps that turn storage schema from into to.
+// Tables and columns whose RenamedFrom names one of from that to no longer
+// has are renamed, keeping their data.
 func Diff(from, to Schema) []Step {
 	var steps []Step
 	old := map[string]Table{}
 	for _, t := range from.Tables {
 		old[t.Name] = t
 	}
+	kept := map[string]bool{}
+	for _, t := range to.Tables {
+		kept[t.Name] = true
+	}
 	seen := map[string]bool{}
 	for _, t := range to.Tables {
-		seen[t.Name] = true
 		prev, ok := old[t.Name]
+		if !ok && t.RenamedFrom != "" && !kept[t.RenamedFrom] && !seen[t.RenamedFrom] {
+			if p, found := old[t.RenamedFrom]; found {
+				seen[p.Name] = true
+				var renames []Step
+				prev, renames = renameTable(p, t)
+				steps = append(steps, renames...)
+				ok = true
+			}
+		}
+		seen[t.Name] = true
 		if !ok {
 			steps = append(steps, createTable(t)...)
 			continue
@@ -171,6 +207,19 @@ func Diff(from, to Schema) []Step {
 		}
 	}
 	return steps
+}
+
+// renameTable renames table from to to's name, with its primary key; the
+// indexes and checks are renamed by alterTable once columns match.
+func renameTable(from, to Table) (Table, []Step) {
+	steps := []Step{
+		{SQL: fmt.Sprintf("ALTER TABLE %s RENAME TO %s;", quote(from.Name), quote(to.Name))},
+		{SQL: fmt.Sprintf("ALTER INDEX %s RENAME TO %s;", quote(from.Name+"_pkey"), quote(to.Name+"_pkey"))},
+	}
+	renamed := from
+	renamed.Name = to.Name
+	renamed.Model = to.Model
+	return renamed, steps
 }
 
 func columnDef(c Column) string {
@@ -201,17 +250,29 @@ func createTable(t Table) []Step {
 	b.WriteString("\n);")
 	steps := []Step{{SQL: b.String()}}
 	for _, ix := range t.Indexes {
-		steps = append(steps, Step{SQL: createIndex(t.Name, ix)})
+		steps = append(steps, Step{SQL: createIndex(t.Name, ix, false)})
 	}
 	return steps
 }
 
-func createIndex(table string, ix Index) string {
+func createIndex(table string, ix Index, concurrently bool) string {
 	using := ""
 	if ix.Method != "" {
 		using = " USING " + ix.Method
 	}
+	if concurrently {
+		// Safe to run again: a failed concurrent build leaves an invalid
+		// index behind.
+		return fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s;\nCREATE INDEX CONCURRENTLY %s ON %s%s %s;",
+			quote(ix.Name), quote(ix.Name), quote(table), using, ix.Expr)
+	}
 	return fmt.Sprintf("CREATE INDEX %s ON %s%s %s;", quote(ix.Name), quote(table), using, ix.Expr)
+}
+
+// renameInExpr replaces the quoted column name old by new in an index or
+// check expression.
+func renameInExpr(expr, old, new string) string {
+	return strings.ReplaceAll(expr, quote(old), quote(new))
 }
 
 func alterTable(from, to Table) []Step {
@@ -221,7 +282,27 @@ func alterTable(from, to Table) []Step {
 	for _, c := range from.Columns {
 		oldCols[c.Name] = c
 	}
-	newCols := map[string]bool{}
+	// Renamed columns first: afterwards from describes the table with the
+	// new column names, and what else changed is compared as usual.
+	newNames := map[string]bool{}
+	for _, c := range to.Columns {
+		newNames[c.Name] = true
+	}
+	for _, c := range to.Columns {
+		prev, ok := oldCols[c.RenamedFrom]
+		if _, exists := oldCols[c.Name]; exists || c.RenamedFrom == "" || !ok || newNames[c.RenamedFrom] {
+			continue
+		}
+		steps = append(steps, Step{SQL: fmt.Sprintf("%s RENAME COLUMN %s TO %s;", tq, quote(prev.Name), quote(c.Name))})
+		delete(oldCols, prev.Name)
+		prev.Name = c.Name
+		oldCols[c.Name] = prev
+		from = renameColumn(from, c.RenamedFrom, c.Name)
+	}
+	// Indexes and checks that only changed name (a renamed table or
+	// column) are renamed, not rebuilt.
+	from = renameObjects(from, to, &steps)
+
 	// Constraints and indexes that change are dropped first, re-added last.
 	oldChecks, newChecks := checkMap(from.Checks), checkMap(to.Checks)
 	for _, c := range from.Checks {
@@ -236,24 +317,26 @@ func alterTable(from, to Table) []Step {
 		}
 	}
 	for _, c := range to.Columns {
-		newCols[c.Name] = true
 		prev, ok := oldCols[c.Name]
 		if !ok {
+			// A constant default makes PostgreSQL (11+) add the column
+			// without rewriting the table, existing rows included.
 			steps = append(steps, Step{SQL: fmt.Sprintf("%s ADD COLUMN %s;", tq, columnDef(c))})
 			continue
 		}
 		if prev.Type != c.Type {
-			steps = append(steps, Step{
-				SQL:         fmt.Sprintf("%s ALTER COLUMN %s TYPE %s USING %s::%s;", tq, quote(c.Name), c.Type, quote(c.Name), c.Type),
-				Destructive: true,
-			})
-		}
-		if prev.NotNull != c.NotNull {
-			verb := "DROP NOT NULL"
-			if c.NotNull {
-				verb = "SET NOT NULL"
+			using, ok := usingExpr(quote(c.Name), prev.Type, c.Type)
+			if !ok {
+				// No conversion: the column is replaced, empty.
+				steps = append(steps,
+					Step{SQL: fmt.Sprintf("%s DROP COLUMN %s;", tq, quote(c.Name)), Destructive: true},
+					Step{SQL: fmt.Sprintf("%s ADD COLUMN %s;", tq, columnDef(c))})
+				continue
 			}
-			steps = append(steps, Step{SQL: fmt.Sprintf("%s ALTER COLUMN %s %s;", tq, quote(c.Name), verb)})
+			steps = append(steps, Step{
+				SQL:         fmt.Sprintf("%s ALTER COLUMN %s TYPE %s USING %s;", tq, quote(c.Name), c.Type, using),
+				Destructive: !widening(prev.Type, c.Type),
+			})
 		}
 		if prev.Default != c.Default {
 			if c.Default == "" {
@@ -262,23 +345,150 @@ func alterTable(from, to Table) []Step {
 				steps = append(steps, Step{SQL: fmt.Sprintf("%s ALTER COLUMN %s SET DEFAULT %s;", tq, quote(c.Name), c.Default)})
 			}
 		}
+		if prev.NotNull != c.NotNull {
+			if c.NotNull {
+				if c.Default != "" {
+					// Backfill before the constraint, so it holds.
+					steps = append(steps, Step{SQL: fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s IS NULL;", quote(to.Name), quote(c.Name), c.Default, quote(c.Name))})
+				}
+				steps = append(steps, Step{SQL: fmt.Sprintf("%s ALTER COLUMN %s SET NOT NULL;", tq, quote(c.Name))})
+			} else {
+				steps = append(steps, Step{SQL: fmt.Sprintf("%s ALTER COLUMN %s DROP NOT NULL;", tq, quote(c.Name))})
+			}
+		}
 	}
 	for _, c := range from.Columns {
-		if !newCols[c.Name] {
+		if !newNames[c.Name] {
 			steps = append(steps, Step{SQL: fmt.Sprintf("%s DROP COLUMN %s;", tq, quote(c.Name)), Destructive: true})
 		}
 	}
+	// New checks are added NOT VALID (new writes are checked at once,
+	// under a short lock) and validated after the transaction, which scans
+	// the stored rows without blocking writes.
 	for _, c := range to.Checks {
 		if o, ok := oldChecks[c.Name]; !ok || o.Expr != c.Expr {
-			steps = append(steps, Step{SQL: fmt.Sprintf("%s ADD CONSTRAINT %s CHECK (%s);", tq, quote(c.Name), c.Expr)})
+			steps = append(steps,
+				Step{SQL: fmt.Sprintf("%s ADD CONSTRAINT %s CHECK (%s) NOT VALID;", tq, quote(c.Name), c.Expr)},
+				Step{SQL: fmt.Sprintf("%s VALIDATE CONSTRAINT %s;", tq, quote(c.Name)), Concurrent: true})
 		}
 	}
 	for _, ix := range to.Indexes {
 		if o, ok := oldIdx[ix.Name]; !ok || o != ix {
-			steps = append(steps, Step{SQL: createIndex(to.Name, ix)})
+			steps = append(steps, Step{SQL: createIndex(to.Name, ix, true), Concurrent: true})
 		}
 	}
 	return steps
+}
+
+// renameColumn renames a column of t, in its checks and indexes too.
+func renameColumn(t Table, old, new string) Table {
+	out := t
+	out.Columns = append([]Column{}, t.Columns...)
+	for i := range out.Columns {
+		if out.Columns[i].Name == old {
+			out.Columns[i].Name = new
+		}
+	}
+	out.Checks = append([]Check{}, t.Checks...)
+	for i := range out.Checks {
+		out.Checks[i].Expr = renameInExpr(out.Checks[i].Expr, old, new)
+	}
+	out.Indexes = append([]Index{}, t.Indexes...)
+	for i := range out.Indexes {
+		out.Indexes[i].Expr = renameInExpr(out.Indexes[i].Expr, old, new)
+	}
+	return out
+}
+
+// renameObjects renames the indexes and checks of from that match one of
+// to by definition but not by name, and returns from with the new names.
+func renameObjects(from, to Table, steps *[]Step) Table {
+	out := from
+	out.Indexes = append([]Index{}, from.Indexes...)
+	for i, ix := range out.Indexes {
+		for _, n := range to.Indexes {
+			if n.Name != ix.Name && n.Expr == ix.Expr && n.Method == ix.Method && !hasIndex(from.Indexes, n.Name) {
+				*steps = append(*steps, Step{SQL: fmt.Sprintf("ALTER INDEX %s RENAME TO %s;", quote(ix.Name), quote(n.Name))})
+				out.Indexes[i].Name = n.Name
+				break
+			}
+		}
+	}
+	out.Checks = append([]Check{}, from.Checks...)
+	for i, c := range out.Checks {
+		for _, n := range to.Checks {
+			if n.Name != c.Name && n.Expr == c.Expr && !hasCheck(from.Checks, n.Name) {
+				*steps = append(*steps, Step{SQL: fmt.Sprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s;", quote(to.Name), quote(c.Name), quote(n.Name))})
+				out.Checks[i].Name = n.Name
+				break
+			}
+		}
+	}
+	return out
+}
+
+func hasIndex(ix []Index, name string) bool {
+	_, ok := indexMap(ix)[name]
+	return ok
+}
+
+func hasCheck(cs []Check, name string) bool {
+	_, ok := checkMap(cs)[name]
+	return ok
+}
+
+// usingExpr is the USING expression converting a column of SQL type from
+// to type to, false when there is none (jsonb and scalars).
+func usingExpr(col, from, to string) (string, bool) {
+	if (from == "jsonb") != (to == "jsonb") {
+		return "", false
+	}
+	switch {
+	case to == "text" && from == "timestamptz":
+		// RFC 3339, as the API writes date-times, not PostgreSQL's form.
+		return "to_json(" + col + ") #>> '{}'", true
+	case to == "bigint" && from == "double precision":
+		return "round(" + col + ")::bigint", true
+	case to == "bigint" && from == "boolean":
+		return col + "::int::bigint", true
+	case to == "double precision" && from == "boolean":
+		return col + "::int::double precision", true
+	case to == "timestamptz" && from == "date":
+		return "(" + col + "::timestamp AT TIME ZONE 'UTC')", true
+	}
+	return col + "::" + to, true
+}
+
+// widening reports whether every value of SQL type from converts to type
+// to without loss.
+func widening(from, to string) bool {
+	switch {
+	case to == "text":
+		return true
+	case from == "bigint" && to == "double precision":
+		return true
+	case from == "date" && to == "timestamptz":
+		return true
+	case from == "boolean" && (to == "bigint" || to == "double precision"):
+		return true
+	}
+	return false
+}
+
+// sqlLiteral writes a spec default as an SQL constant.
+func sqlLiteral(v any) string {
+	switch v := v.(type) {
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case string:
+		return literal(v)
+	}
+	return "NULL"
 }
 
 func checkMap(cs []Check) map[string]Check {
@@ -304,19 +514,65 @@ const (
 	SnapshotFile  = "migrations/schema.json"
 )
 
-// migrationFiles returns the project files generate writes: a new migration
-// and the updated snapshot when the storage schema changed, nothing otherwise.
+// Snapshot is what migrations/schema.json holds: the storage schema the
+// migrations so far produce and the spec state they were written from (the
+// base `exhgen plan` compares the spec with).
+type Snapshot struct {
+	Tables []Table     `json:"tables"`
+	Spec   *plan.State `json:"spec,omitempty"`
+}
+
+// ReadSnapshot decodes a snapshot; empty data is the empty snapshot.
+func ReadSnapshot(data []byte) (Snapshot, error) {
+	var s Snapshot
+	if len(data) == 0 {
+		return s, nil
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("read %s: %w", SnapshotFile, err)
+	}
+	return s, nil
+}
+
+// State is the spec state of a snapshot (empty when it has none).
+func (s Snapshot) State() plan.State {
+	if s.Spec == nil {
+		return plan.State{}
+	}
+	return *s.Spec
+}
+
+// Schema is the storage schema of a snapshot.
+func (s Snapshot) Schema() Schema { return Schema{Tables: s.Tables} }
+
+// ConcurrentSuffix ends the name of the migration holding a change's
+// concurrent steps (index builds, constraint validation).
+const ConcurrentSuffix = "_concurrently"
+
+// migrationFiles returns the project files generate writes: new migrations
+// when the storage schema changed, and the updated snapshot when the spec
+// changed; nothing otherwise. The steps that must run outside a
+// transaction go into a second migration marked -- exhgen:no-transaction.
+// Numbering continues after the highest-numbered migration present,
+// hand-written ones included.
 func migrationFiles(p *spec.Project, existing []File, snapshot []byte) ([]File, error) {
-	var prev Schema
-	if len(snapshot) > 0 {
-		if err := json.Unmarshal(snapshot, &prev); err != nil {
-			return nil, fmt.Errorf("read %s: %w", SnapshotFile, err)
-		}
+	prev, err := ReadSnapshot(snapshot)
+	if err != nil {
+		return nil, err
 	}
 	next := StorageSchema(p)
-	steps := Diff(prev, next)
+	state := plan.FromSpec(p)
+	steps := Diff(prev.Schema(), next)
+	nextSnap := Snapshot{Tables: next.Tables, Spec: &state}
+	snap, err := encodeJSON(nextSnap)
+	if err != nil {
+		return nil, err
+	}
 	if len(steps) == 0 {
-		return nil, nil
+		if bytes.Equal(snap, snapshot) {
+			return nil, nil
+		}
+		return []File{{Path: SnapshotFile, Data: snap}}, nil
 	}
 	seq := 1
 	for _, f := range existing {
@@ -328,23 +584,36 @@ func migrationFiles(p *spec.Project, existing []File, snapshot []byte) ([]File, 
 	if seq > 1 {
 		slug = "change"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "-- Migration %04d of project %q, written by `exhgen generate` from the spec.\n", seq, p.Name)
-	b.WriteString("-- Review it and commit it with the spec; never edit it once applied.\n")
+	var tx, conc []Step
 	for _, s := range steps {
-		b.WriteString("\n")
-		if s.Destructive {
-			b.WriteString("-- DESTRUCTIVE: loses data.\n")
+		if s.Concurrent {
+			conc = append(conc, s)
+		} else {
+			tx = append(tx, s)
 		}
-		b.WriteString(s.SQL)
-		b.WriteString("\n")
 	}
-	snap, err := encodeJSON(next)
-	if err != nil {
-		return nil, err
+	var files []File
+	write := func(seq int, name string, header string, steps []Step) {
+		var b strings.Builder
+		b.WriteString(header)
+		fmt.Fprintf(&b, "-- Migration %04d of project %q, written by `exhgen generate` from the spec.\n", seq, p.Name)
+		b.WriteString("-- Review it and commit it with the spec; never edit it once applied.\n")
+		for _, s := range steps {
+			b.WriteString("\n")
+			if s.Destructive {
+				b.WriteString("-- DESTRUCTIVE: loses data.\n")
+			}
+			b.WriteString(s.SQL)
+			b.WriteString("\n")
+		}
+		files = append(files, File{Path: fmt.Sprintf("%s/%04d_%s.sql", MigrationsDir, seq, name), Data: []byte(b.String())})
 	}
-	return []File{
-		{Path: fmt.Sprintf("%s/%04d_%s.sql", MigrationsDir, seq, slug), Data: []byte(b.String())},
-		{Path: SnapshotFile, Data: snap},
-	}, nil
+	if len(tx) > 0 {
+		write(seq, slug, "", tx)
+		seq++
+	}
+	if len(conc) > 0 {
+		write(seq, slug+ConcurrentSuffix, db.NoTransactionHeader+"\n-- Index builds and constraint validations: each statement runs on its\n-- own, outside a transaction, without blocking writes; safe to run again.\n", conc)
+	}
+	return append(files, File{Path: SnapshotFile, Data: snap}), nil
 }

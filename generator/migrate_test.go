@@ -29,6 +29,9 @@ func stepsSQL(steps []Step) string {
 		if s.Destructive {
 			b.WriteString("!")
 		}
+		if s.Concurrent {
+			b.WriteString("&")
+		}
 		b.WriteString(s.SQL)
 		b.WriteString("\n")
 	}
@@ -55,18 +58,63 @@ func TestDiff(t *testing.T) {
 		{"add indexed field", changed(func(m *spec.Model) {
 			m.Fields = append(m.Fields, &spec.Field{Name: "at", Type: spec.TypeDateTime, Indexed: true})
 		}), `ALTER TABLE "data_note" ADD COLUMN "at" timestamptz;` + "\n" +
-			`CREATE INDEX "data_note_at_idx" ON "data_note" ("at");` + "\n"},
+			`&DROP INDEX CONCURRENTLY IF EXISTS "data_note_at_idx";` + "\n" +
+			`CREATE INDEX CONCURRENTLY "data_note_at_idx" ON "data_note" ("at");` + "\n"},
 		{"drop field", changed(func(m *spec.Model) { m.Fields = m.Fields[:2] }),
 			`ALTER TABLE "data_note" DROP CONSTRAINT "data_note_kind_check";` + "\n" +
 				`!ALTER TABLE "data_note" DROP COLUMN "kind";` + "\n"},
 		{"change enum", changed(func(m *spec.Model) { m.Fields[2].Enum = []string{"a", "b", "it's"} }),
 			`ALTER TABLE "data_note" DROP CONSTRAINT "data_note_kind_check";` + "\n" +
-				`ALTER TABLE "data_note" ADD CONSTRAINT "data_note_kind_check" CHECK ("kind" IN ('a', 'b', 'it''s'));` + "\n"},
+				`ALTER TABLE "data_note" ADD CONSTRAINT "data_note_kind_check" CHECK ("kind" IN ('a', 'b', 'it''s')) NOT VALID;` + "\n" +
+				`&ALTER TABLE "data_note" VALIDATE CONSTRAINT "data_note_kind_check";` + "\n"},
 		{"make required", changed(func(m *spec.Model) { m.Fields[1].Required = true }),
 			`ALTER TABLE "data_note" ALTER COLUMN "level" SET NOT NULL;` + "\n"},
 		{"change type", changed(func(m *spec.Model) { m.Fields[1].Type = spec.TypeNumber }),
-			`!ALTER TABLE "data_note" ALTER COLUMN "level" TYPE double precision USING "level"::double precision;` + "\n"},
+			`ALTER TABLE "data_note" ALTER COLUMN "level" TYPE double precision USING "level"::double precision;` + "\n"},
+		{"narrow type", changed(func(m *spec.Model) { m.Fields[2].Type = spec.TypeInteger; m.Fields[2].Enum = nil }),
+			`ALTER TABLE "data_note" DROP CONSTRAINT "data_note_kind_check";` + "\n" +
+				`!ALTER TABLE "data_note" ALTER COLUMN "kind" TYPE bigint USING "kind"::bigint;` + "\n"},
+		{"replace type", changed(func(m *spec.Model) {
+			m.Fields[1].Type, m.Fields[1].Minimum, m.Fields[1].Maximum = spec.TypeObject, nil, nil
+			m.Fields[1].Fields = []*spec.Field{{Name: "x", Type: spec.TypeString}}
+		}),
+			`ALTER TABLE "data_note" DROP CONSTRAINT "data_note_level_check";` + "\n" +
+				`!ALTER TABLE "data_note" DROP COLUMN "level";` + "\n" +
+				`ALTER TABLE "data_note" ADD COLUMN "level" jsonb;` + "\n" +
+				`ALTER TABLE "data_note" ADD CONSTRAINT "data_note_level_check" CHECK (jsonb_typeof("level") = 'object') NOT VALID;` + "\n" +
+				`&ALTER TABLE "data_note" VALIDATE CONSTRAINT "data_note_level_check";` + "\n"},
+		{"rename field", changed(func(m *spec.Model) { m.Fields[2].Name, m.Fields[2].RenamedFrom = "sort", "kind" }),
+			`ALTER TABLE "data_note" RENAME COLUMN "kind" TO "sort";` + "\n" +
+				`ALTER TABLE "data_note" RENAME CONSTRAINT "data_note_kind_check" TO "data_note_sort_check";` + "\n"},
+		{"rename indexed field", changed(func(m *spec.Model) {
+			m.Fields[1].Name, m.Fields[1].RenamedFrom, m.Fields[1].Indexed = "grade", "level", true
+		}),
+			`ALTER TABLE "data_note" RENAME COLUMN "level" TO "grade";` + "\n" +
+				`ALTER TABLE "data_note" RENAME CONSTRAINT "data_note_level_check" TO "data_note_grade_check";` + "\n" +
+				`&DROP INDEX CONCURRENTLY IF EXISTS "data_note_grade_idx";` + "\n" +
+				`CREATE INDEX CONCURRENTLY "data_note_grade_idx" ON "data_note" ("grade");` + "\n"},
+		{"add required with default", changed(func(m *spec.Model) {
+			m.Fields = append(m.Fields, &spec.Field{Name: "lang", Type: spec.TypeString, Required: true, Default: "en"})
+		}), `ALTER TABLE "data_note" ADD COLUMN "lang" text NOT NULL DEFAULT 'en';` + "\n"},
+		{"make required with default", changed(func(m *spec.Model) { m.Fields[1].Required, m.Fields[1].Default = true, 3.0 }),
+			`ALTER TABLE "data_note" ALTER COLUMN "level" SET DEFAULT 3;` + "\n" +
+				`UPDATE "data_note" SET "level" = 3 WHERE "level" IS NULL;` + "\n" +
+				`ALTER TABLE "data_note" ALTER COLUMN "level" SET NOT NULL;` + "\n"},
 		{"drop model", &spec.Project{Name: "p"}, `!DROP TABLE "data_note";` + "\n"},
+		{"rename model", func() *spec.Project {
+			m := noteModel()
+			m.Name, m.RenamedFrom = "memo", "note"
+			return &spec.Project{Name: "p", Models: []*spec.Model{m}}
+		}(),
+			`ALTER TABLE "data_note" RENAME TO "data_memo";` + "\n" +
+				`ALTER INDEX "data_note_pkey" RENAME TO "data_memo_pkey";` + "\n" +
+				`ALTER INDEX "data_note_creator_id_idx" RENAME TO "data_memo_creator_id_idx";` + "\n" +
+				`ALTER INDEX "data_note_user_ids_idx" RENAME TO "data_memo_user_ids_idx";` + "\n" +
+				`ALTER INDEX "data_note_group_ids_idx" RENAME TO "data_memo_group_ids_idx";` + "\n" +
+				`ALTER INDEX "data_note_created_at_idx" RENAME TO "data_memo_created_at_idx";` + "\n" +
+				`ALTER TABLE "data_memo" RENAME CONSTRAINT "data_note_text_check" TO "data_memo_text_check";` + "\n" +
+				`ALTER TABLE "data_memo" RENAME CONSTRAINT "data_note_level_check" TO "data_memo_level_check";` + "\n" +
+				`ALTER TABLE "data_memo" RENAME CONSTRAINT "data_note_kind_check" TO "data_memo_kind_check";` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,10 +164,11 @@ func TestMigrationsApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(next) != 2 || next[0].Path != "migrations/0002_change.sql" {
-		t.Fatalf("want 0002_change.sql, got %v", next)
+	if len(next) != 3 || next[0].Path != "migrations/0002_change.sql" || next[1].Path != "migrations/0003_change_concurrently.sql" {
+		t.Fatalf("want 0002_change.sql and 0003_change_concurrently.sql, got %v", next)
 	}
-	migs = append(migs, db.Migration{Name: "project/0002_change.sql", SQL: string(next[0].Data)})
+	migs = append(migs, db.Migration{Name: "project/0002_change.sql", SQL: string(next[0].Data)},
+		db.Migration{Name: "project/0003_change_concurrently.sql", SQL: string(next[1].Data)})
 	if _, err := db.Migrate(ctx, pool, migs); err != nil {
 		t.Fatalf("apply change: %v\n%s", err, next[0].Data)
 	}
@@ -134,7 +183,7 @@ func TestMigrationsApply(t *testing.T) {
 		t.Fatal("systolic 500 was accepted by the table")
 	}
 	// Same spec again: nothing to write.
-	none, err := migrationFiles(p, []File{files[0], next[0]}, next[1].Data)
+	none, err := migrationFiles(p, []File{files[0], next[0], next[1]}, next[2].Data)
 	if err != nil || len(none) != 0 {
 		t.Fatalf("unchanged spec wrote %v (err %v)", none, err)
 	}

@@ -25,7 +25,10 @@ func lowerFirst(s string) string {
 }
 
 // tableName is the SQL table a model is stored in.
-func tableName(model string) string { return "data_" + model }
+func tableName(model string) string { return TableName(model) }
+
+// TableName is the table holding a model's documents.
+func TableName(model string) string { return "data_" + model }
 
 // humanName turns "patient_profile" into "patient profile" for summaries.
 func humanName(s string) string { return strings.ReplaceAll(s, "_", " ") }

@@ -8,6 +8,7 @@ import (
 	"github.com/go-faster/yaml"
 
 	"github.com/exhgen/exhgen/runtime/document"
+	"github.com/exhgen/exhgen/runtime/oauth"
 	"github.com/exhgen/exhgen/spec"
 )
 
@@ -18,33 +19,41 @@ type obj = map[string]any
 // ModelAPI is the naming of one model's generated operations and schemas,
 // shared by the OpenAPI emitter and the Go glue.
 type ModelAPI struct {
-	Model      string // spec name, "patient_profile"
-	Type       string // document schema, "PatientProfile"
-	DataType   string // create body / data, "PatientProfileData"
-	PatchType  string // patch body, "PatientProfilePatch"
-	ListType   string // list response, "PatientProfileList"
-	Collection string // "/data/patient_profile/documents"
-	Create     string // Go method names: "CreatePatientProfile"
-	Get        string
-	List       string
-	Update     string
-	Delete     string
+	Model       string // spec name, "patient_profile"
+	Type        string // document schema, "PatientProfile"
+	DataType    string // create body / data, "PatientProfileData"
+	PatchType   string // patch body, "PatientProfilePatch"
+	ListType    string // list response, "PatientProfileList"
+	Collection  string // "/data/patient_profile/documents"
+	Create      string // Go method names: "CreatePatientProfile"
+	Get         string
+	List        string
+	Update      string
+	Delete      string
+	LinkUser    string // "LinkPatientProfileUser"
+	UnlinkUser  string
+	LinkGroup   string
+	UnlinkGroup string
 }
 
 func modelAPI(m *spec.Model) ModelAPI {
 	n := goName(m.Name)
 	return ModelAPI{
-		Model:      m.Name,
-		Type:       n,
-		DataType:   n + "Data",
-		PatchType:  n + "Patch",
-		ListType:   n + "List",
-		Collection: "/data/" + m.Name + "/documents",
-		Create:     "Create" + n,
-		Get:        "Get" + n,
-		List:       "List" + n + "Documents",
-		Update:     "Update" + n,
-		Delete:     "Delete" + n,
+		Model:       m.Name,
+		Type:        n,
+		DataType:    n + "Data",
+		PatchType:   n + "Patch",
+		ListType:    n + "List",
+		Collection:  "/data/" + m.Name + "/documents",
+		Create:      "Create" + n,
+		Get:         "Get" + n,
+		List:        "List" + n + "Documents",
+		Update:      "Update" + n,
+		Delete:      "Delete" + n,
+		LinkUser:    "Link" + n + "User",
+		UnlinkUser:  "Unlink" + n + "User",
+		LinkGroup:   "Link" + n + "Group",
+		UnlinkGroup: "Unlink" + n + "Group",
 	}
 }
 
@@ -108,7 +117,9 @@ func modelDocument(p *spec.Project, fixed obj) (obj, error) {
 			taken[n] = "the fixed API"
 		}
 	}
-	taken["Page"] = "the shared components"
+	for _, n := range []string{"Page", "LinkUserRequest", "LinkGroupRequest"} {
+		taken[n] = "the shared components"
+	}
 	for _, m := range p.Models {
 		api := modelAPI(m)
 		for _, n := range []string{api.Type, api.DataType, api.PatchType, api.ListType} {
@@ -141,6 +152,23 @@ func modelDocument(p *spec.Project, fixed obj) (obj, error) {
 			"schema": obj{"type": "integer", "format": "int32", "minimum": 0, "default": 0}}
 		params["DocumentID"] = obj{"name": "id", "in": "path", "required": true, "description": "The document's id.",
 			"schema": obj{"type": "string", "format": "uuid"}}
+		params["UserID"] = obj{"name": "user_id", "in": "path", "required": true, "description": "The linked user's id.",
+			"schema": obj{"type": "string", "format": "uuid"}}
+		params["GroupID"] = obj{"name": "group_id", "in": "path", "required": true, "description": "The linked group's id.",
+			"schema": obj{"type": "string", "format": "uuid"}}
+		for _, k := range []struct{ name, field, what string }{
+			{"LinkUserRequest", "user_id", "user"},
+			{"LinkGroupRequest", "group_id", "group"},
+		} {
+			schemas[k.name] = obj{
+				"x-ogen-name":          k.name,
+				"type":                 "object",
+				"description":          "The " + k.what + " to link to a document.",
+				"additionalProperties": false,
+				"required":             []string{k.field},
+				"properties":           obj{k.field: obj{"type": "string", "format": "uuid", "description": "The " + k.what + "'s id."}},
+			}
+		}
 		params["IfMatch"] = obj{"name": "If-Match", "in": "header", "required": false,
 			"description": "The document version the change is based on, as returned in `version`. A stale version fails with 412.",
 			"schema":      obj{"type": "string", "maxLength": 32}}
@@ -252,6 +280,7 @@ func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 			}),
 		},
 	}
+	addLinks(paths, api, m, h)
 	paths[api.Collection+"/{id}"] = obj{
 		"get": obj{
 			"operationId": lowerFirst(api.Get),
@@ -287,6 +316,50 @@ func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 	}
 }
 
+// addLinks adds the operations linking users and groups to a model's
+// documents.
+func addLinks(paths obj, api ModelAPI, m *spec.Model, h string) {
+	tags := []string{m.Name}
+	idParam := obj{"$ref": "#/components/parameters/DocumentID"}
+	for _, k := range []struct {
+		kind, plural, param, request, link, unlink string
+	}{
+		{"user", "users", "UserID", "LinkUserRequest", api.LinkUser, api.UnlinkUser},
+		{"group", "groups", "GroupID", "LinkGroupRequest", api.LinkGroup, api.UnlinkGroup},
+	} {
+		rule := "linked_users"
+		if k.kind == "group" {
+			rule = "linked_group_staff and linked_group_patients"
+		}
+		paths[api.Collection+"/{id}/"+k.plural] = obj{
+			"post": obj{
+				"operationId": lowerFirst(k.link),
+				"tags":        tags,
+				"summary":     "Link a " + k.kind + " to a " + h,
+				"description": "Links a " + k.kind + " to the document, so that the model's " + rule + " access rules can grant them access. " +
+					"Needs the model's link and read access; a document the caller may not link is reported as not found. Linking again changes nothing.",
+				"parameters":  []any{idParam},
+				"requestBody": obj{"required": true, "content": jsonContent(k.request)},
+				"responses": errorResponses(obj{
+					"200": obj{"description": "The document with its links.", "content": jsonContent(api.Type)},
+				}),
+			},
+		}
+		paths[api.Collection+"/{id}/"+k.plural+"/{"+k.kind+"_id}"] = obj{
+			"delete": obj{
+				"operationId": lowerFirst(k.unlink),
+				"tags":        tags,
+				"summary":     "Unlink a " + k.kind + " from a " + h,
+				"description": "Removes the " + k.kind + "'s link to the document. Needs the model's unlink and read access; a document the caller may not unlink is reported as not found.",
+				"parameters":  []any{idParam, obj{"$ref": "#/components/parameters/" + k.param}},
+				"responses": errorResponses(obj{
+					"200": obj{"description": "The document with its links.", "content": jsonContent(api.Type)},
+				}),
+			},
+		}
+	}
+}
+
 func documentSchema(api ModelAPI, h string) obj {
 	uuidArr := obj{"type": "array", "items": obj{"type": "string", "format": "uuid"}}
 	ts := func(d string) obj { return withDesc(dateTimeSchema(true), d) }
@@ -319,12 +392,13 @@ func withDesc(o obj, d string) obj {
 	return c
 }
 
-// mergeDocuments is the published API: the fixed fragment's operations and
-// components followed by the generated ones. Names must not collide.
-func mergeDocuments(p *spec.Project, fixed, models obj) (obj, error) {
-	doc := baseDocument(p, fixed)
+// mergeDocuments merges OpenAPI documents: the fixed fragments' operations
+// and components followed by the generated ones. The first document gives
+// the info and servers defaults. Names must not collide.
+func mergeDocuments(p *spec.Project, docs ...obj) (obj, error) {
+	doc := baseDocument(p, docs[0])
 	paths := doc["paths"].(obj)
-	for _, src := range []obj{fixed, models} {
+	for _, src := range docs {
 		sp, _ := src["paths"].(map[string]any)
 		if sp == nil {
 			sp, _ = src["paths"].(obj)
@@ -337,7 +411,7 @@ func mergeDocuments(p *spec.Project, fixed, models obj) (obj, error) {
 		}
 	}
 	comps := obj{}
-	for _, src := range []obj{fixed, models} {
+	for _, src := range docs {
 		sc, _ := src["components"].(map[string]any)
 		if sc == nil {
 			sc, _ = src["components"].(obj)
@@ -364,7 +438,7 @@ func mergeDocuments(p *spec.Project, fixed, models obj) (obj, error) {
 	doc["components"] = comps
 	var tags []any
 	seen := map[string]bool{}
-	for _, src := range []obj{fixed, models} {
+	for _, src := range docs {
 		ts, _ := src["tags"].([]any)
 		for _, t := range ts {
 			name, _ := asMap(t)["name"].(string)
@@ -397,4 +471,56 @@ func encodeJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(b.String()), nil
+}
+
+// oauthDocument is the OAuth2 / OpenID Connect fragment of runtime/oauth,
+// with the oauth2 security scheme's scopes filled in from the declared
+// applications.
+func oauthDocument(p *spec.Project) (obj, error) {
+	doc, err := parseFragment(oauth.Fragment())
+	if err != nil {
+		return nil, fmt.Errorf("oauth fragment: %w", err)
+	}
+	scopes := obj{}
+	codeApps, clientApps := false, false
+	for _, a := range p.Applications {
+		for _, s := range a.Scopes {
+			scopes[s] = scopeDescription(s)
+		}
+		codeApps = codeApps || a.HasGrant(spec.GrantAuthorizationCode)
+		clientApps = clientApps || a.HasGrant(spec.GrantClientCredentials)
+	}
+	comps, _ := doc["components"].(map[string]any)
+	schemes, _ := comps["securitySchemes"].(map[string]any)
+	o2, _ := schemes["oauth2"].(map[string]any)
+	flows, _ := o2["flows"].(map[string]any)
+	if flows == nil {
+		return nil, fmt.Errorf("oauth fragment: no oauth2 flows")
+	}
+	for name, keep := range map[string]bool{"authorizationCode": codeApps, "clientCredentials": clientApps} {
+		f, _ := flows[name].(map[string]any)
+		if !keep || f == nil {
+			delete(flows, name)
+			continue
+		}
+		f["scopes"] = scopes
+	}
+	if len(flows) == 0 {
+		delete(schemes, "oauth2")
+	}
+	return doc, nil
+}
+
+func scopeDescription(s string) string {
+	switch s {
+	case spec.ScopeOpenID:
+		return "Sign in with OpenID Connect: an ID token."
+	case spec.ScopeProfile:
+		return "The user's name, language and time zone."
+	case spec.ScopeEmail:
+		return "The user's email address."
+	case spec.ScopeOfflineAccess:
+		return "Refresh tokens."
+	}
+	return "The " + s + " scope."
 }

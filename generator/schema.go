@@ -120,7 +120,9 @@ func fieldSchema(f *spec.Field, mode schemaMode) map[string]any {
 	if f.Pattern != "" {
 		s["pattern"] = f.Pattern
 	}
-	if f.Default != nil && mode != modePatch {
+	// A required field's default only backfills stored documents (see
+	// spec.Field.Default): clients must send the field.
+	if f.Default != nil && mode != modePatch && !f.Required {
 		s["default"] = f.Default
 	}
 	return s

@@ -23,6 +23,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "role", LabelNames: []string{"name"}},
 		{Type: "group_role", LabelNames: []string{"name"}},
 		{Type: "auth"},
+		{Type: "application", LabelNames: []string{"name"}},
 	},
 }
 
@@ -91,9 +92,24 @@ func (l *loader) decodeFile(body *hclsyntax.Body) hcl.Diagnostics {
 				continue
 			}
 			p.Models = append(p.Models, model)
+		case "application":
+			app, d := decodeApplicationBlock(block)
+			diags = append(diags, d...)
+			if prev := p.Application(app.Name); prev != nil {
+				diags = append(diags, duplicateDiag("application", app.Name, block.LabelRanges[0], prev.DeclRange))
+				continue
+			}
+			p.Applications = append(p.Applications, app)
 		}
 	}
 	return diags
+}
+
+// checkModelRenames is the link pass's check of the models' renamed_from.
+func (l *loader) checkModelRenames() hcl.Diagnostics {
+	return checkRenames("model", l.project.Models, func(m *Model) (string, string, hcl.Range) {
+		return m.Name, m.RenamedFrom, m.renamedFromRange
+	})
 }
 
 func findRole(roles []*Role, name string) *Role {
@@ -267,6 +283,7 @@ var authSchema = &hcl.BodySchema{
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "password"},
+		{Type: "mfa"},
 	},
 }
 
@@ -369,6 +386,7 @@ func decodeAuthBlock(block *hcl.Block) (*Auth, hcl.Diagnostics) {
 		}
 	}
 	auth.AccessTokenTTL, auth.RefreshTokenTTL = access.String(), refresh.String()
+	diags = append(diags, decodeMFABlocks(auth, content.Blocks)...)
 
 	if a := attrs["registration"]; a != nil {
 		s, ok, d := decodeString(a)
@@ -396,6 +414,9 @@ func decodeAuthBlock(block *hcl.Block) (*Auth, hcl.Diagnostics) {
 	}
 	seenPassword := false
 	for _, b := range content.Blocks {
+		if b.Type != "password" {
+			continue
+		}
 		pp, d := decodePasswordBlock(b)
 		diags = append(diags, d...)
 		if seenPassword {
@@ -404,7 +425,7 @@ func decodeAuthBlock(block *hcl.Block) (*Auth, hcl.Diagnostics) {
 			continue
 		}
 		seenPassword = true
-		auth.Password = pp
+		auth.Password = &pp
 	}
 	return auth, diags
 }
@@ -498,6 +519,7 @@ func decodeRoleBlock(block *hcl.Block, rule nameRule) (*Role, []hcl.Range, hcl.D
 var modelSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"},
+		{Name: "renamed_from"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "field", LabelNames: []string{"name"}},
@@ -515,6 +537,17 @@ func decodeModelBlock(block *hcl.Block) (*Model, hcl.Diagnostics) {
 		s, _, d := decodeString(a)
 		diags = append(diags, d...)
 		m.Description = s
+	}
+	if a := content.Attributes["renamed_from"]; a != nil {
+		s, ok, d := decodeString(a)
+		diags = append(diags, d...)
+		if ok {
+			if d := modelNameRule.check(s, a.Expr.Range(), false); d.HasErrors() {
+				diags = append(diags, d...)
+			} else {
+				m.RenamedFrom, m.renamedFromRange = s, a.Expr.Range()
+			}
+		}
 	}
 	var fieldBlocks []*hcl.Block
 	accessSeen := false
@@ -550,14 +583,29 @@ var accessSchema = &hcl.BodySchema{
 		{Name: "read"},
 		{Name: "update"},
 		{Name: "delete"},
+		{Name: "link"},
+		{Name: "unlink"},
+		{Name: "group_sync"},
 	},
 }
 
 // decodeAccessBlock decodes a model's `access` block. Each action takes a
-// rule or a list of rules.
+// rule or a list of rules; group_sync takes a mode.
 func decodeAccessBlock(block *hcl.Block) (*Access, hcl.Diagnostics) {
-	access := &Access{DeclRange: block.DefRange}
+	access := &Access{DeclRange: block.DefRange, RuleRanges: map[string][]hcl.Range{}}
 	content, diags := bodyContent(block.Body, accessSchema)
+	if a := content.Attributes["group_sync"]; a != nil {
+		s, ok, d := decodeString(a)
+		diags = append(diags, d...)
+		if ok {
+			if slices.Contains(GroupSyncModes, s) {
+				access.GroupSync = s
+			} else {
+				diags = append(diags, errorDiag(a.Expr.Range(), "Unknown group sync mode",
+					unknownDetail(s, "a group sync mode", GroupSyncModes)))
+			}
+		}
+	}
 	for _, target := range []struct {
 		name string
 		list *[]string
@@ -566,6 +614,8 @@ func decodeAccessBlock(block *hcl.Block) (*Access, hcl.Diagnostics) {
 		{"read", &access.Read},
 		{"update", &access.Update},
 		{"delete", &access.Delete},
+		{"link", &access.Link},
+		{"unlink", &access.Unlink},
 	} {
 		a := content.Attributes[target.name]
 		if a == nil {
@@ -595,6 +645,7 @@ func decodeAccessBlock(block *hcl.Block) (*Access, hcl.Diagnostics) {
 			}
 			seen[rule] = i
 			*target.list = append(*target.list, rule)
+			access.RuleRanges[target.name] = append(access.RuleRanges[target.name], ranges[i])
 		}
 	}
 	return access, diags

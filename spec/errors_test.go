@@ -12,15 +12,33 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
-// expectedErrors reads the `# ERROR: <summary>` comments of a fixture: one
-// "line: summary" entry per comment, sorted.
+// expectedErrors reads the `# ERROR: <summary>` and `# WARNING: <summary>`
+// comments of a fixture: one "line: summary" entry per comment, sorted.
 func expectedErrors(src []byte) []string {
 	var want []string
 	for i, line := range strings.Split(string(src), "\n") {
-		parts := strings.Split(line, "# ERROR: ")
-		for _, summary := range parts[1:] {
+		for _, marker := range []string{"# ERROR: ", "# WARNING: "} {
+			for _, summary := range strings.Split(line, marker)[1:] {
+				summary, _, _ = strings.Cut(summary, "#")
+				want = append(want, fmt.Sprintf("%d: %s", i+1, strings.TrimSpace(summary)))
+			}
+		}
+	}
+	slices.Sort(want)
+	return want
+}
+
+// expectedWarnings returns the "line: summary" entries of a fixture's
+// `# WARNING: <summary>` comments, sorted.
+func expectedWarnings(src []byte) []string {
+	var want []string
+	for i, line := range strings.Split(string(src), "\n") {
+		for _, summary := range strings.Split(line, "# WARNING: ")[1:] {
+			summary, _, _ = strings.Cut(summary, "#")
 			want = append(want, fmt.Sprintf("%d: %s", i+1, strings.TrimSpace(summary)))
 		}
 	}
@@ -52,8 +70,11 @@ func TestErrorFixtures(t *testing.T) {
 			if p == nil {
 				t.Fatal("LoadFiles returned a nil project")
 			}
-			var got []string
+			var got, warnings []string
 			for _, d := range diags {
+				if d.Severity == hcl.DiagWarning && d.Subject != nil {
+					warnings = append(warnings, fmt.Sprintf("%d: %s", d.Subject.Start.Line, d.Summary))
+				}
 				if d.Subject == nil {
 					t.Errorf("diagnostic without subject: %s: %s", d.Summary, d.Detail)
 					continue
@@ -69,6 +90,10 @@ func TestErrorFixtures(t *testing.T) {
 			slices.Sort(got)
 			if !slices.Equal(got, want) {
 				t.Errorf("diagnostics differ (-want +got):\n%s\nall diagnostics:\n%s", lineDiff(want, got), short(diags))
+			}
+			slices.Sort(warnings)
+			if w := expectedWarnings(src); !slices.Equal(warnings, w) {
+				t.Errorf("warnings differ (-want +got):\n%s", lineDiff(w, warnings))
 			}
 		})
 	}

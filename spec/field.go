@@ -31,6 +31,7 @@ var fieldSchema = &hcl.BodySchema{
 		{Name: "default"},
 		{Name: "min_items"},
 		{Name: "max_items"},
+		{Name: "renamed_from"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "field", LabelNames: []string{"name"}},
@@ -42,7 +43,7 @@ var fieldSchema = &hcl.BodySchema{
 // name, and without what only applies to a document's own fields.
 var itemsSchema = &hcl.BodySchema{
 	Attributes: slices.DeleteFunc(slices.Clone(fieldSchema.Attributes), func(a hcl.AttributeSchema) bool {
-		return a.Name == "required" || a.Name == "indexed" || a.Name == "default"
+		return a.Name == "required" || a.Name == "indexed" || a.Name == "default" || a.Name == "renamed_from"
 	}),
 	Blocks: fieldSchema.Blocks,
 }
@@ -94,6 +95,9 @@ func decodeFieldBlocks(blocks []*hcl.Block, depth int) ([]*Field, hcl.Diagnostic
 		}
 		fields = append(fields, f)
 	}
+	diags = append(diags, checkRenames("field", fields, func(f *Field) (string, string, hcl.Range) {
+		return f.Name, f.RenamedFrom, f.renamedFromRange
+	})...)
 	return fields, diags
 }
 
@@ -147,6 +151,23 @@ func decodeFieldBody(f *Field, block *hcl.Block, schema *hcl.BodySchema, depth i
 		s, _, d := decodeString(a)
 		diags = append(diags, d...)
 		f.Description = s
+	}
+	if a := attrs["renamed_from"]; a != nil {
+		s, ok, d := decodeString(a)
+		diags = append(diags, d...)
+		if ok {
+			switch {
+			case depth > 1:
+				diags = append(diags, errorDiag(a.NameRange, "Field cannot be renamed",
+					"Only a model's own fields can be renamed with renamed_from; fields nested in an object or array live inside the stored JSON document."))
+			default:
+				if d := fieldNameRule.check(s, a.Expr.Range(), false); d.HasErrors() {
+					diags = append(diags, d...)
+				} else {
+					f.RenamedFrom, f.renamedFromRange = s, a.Expr.Range()
+				}
+			}
+		}
 	}
 	if a := attrs["required"]; a != nil {
 		b, _, d := decodeBool(a)
@@ -404,10 +425,9 @@ func (fa *fieldAttrs) checkDefault(f *Field, a *hcl.Attribute) hcl.Diagnostics {
 	if !ok {
 		return diags
 	}
-	if fa.required {
-		return append(diags, errorDiag(a.NameRange, "Default on required field",
-			`A required field is present in every document, so its default would never apply. Remove "default" or "required".`))
-	}
+	// On a required field the default is what the documents stored before
+	// the field was required get (plan and apply backfill it); clients
+	// still send the field.
 	if f.Type == TypeObject || f.Type == TypeArray {
 		return append(diags, errorDiag(a.NameRange, "Default not supported",
 			fmt.Sprintf("Only fields of a scalar type can have a default, and this field is of type %q.", f.Type)))

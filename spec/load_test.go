@@ -103,10 +103,13 @@ func TestClinic(t *testing.T) {
 		}
 		dev := p.Model("device")
 		checkEqual(t, "device access", dev.Access.Effective(), Access{
-			Create: []string{"all_users"},
-			Read:   []string{"creator", "linked_users", "permission"},
-			Update: []string{"creator", "linked_users", "permission"},
-			Delete: []string{"creator", "permission"},
+			Create:    []string{"all_users"},
+			Read:      []string{"creator", "linked_users", "permission"},
+			Update:    []string{"creator", "linked_users", "permission"},
+			Delete:    []string{"creator", "permission"},
+			Link:      []string{"permission"},
+			Unlink:    []string{"permission"},
+			GroupSync: GroupSyncNone,
 		})
 	})
 

@@ -272,3 +272,37 @@ var misplaced = map[string]string{
 	"items":             "An items block belongs in a field of type \"array\".",
 	"access":            "An access block belongs in a model block.",
 }
+
+// checkRenames reports renamed_from values that cannot say which old
+// object is meant: one naming the object itself, one naming an object still
+// declared beside it, and two objects claiming the same old name. get
+// returns an object's name, its renamed_from and that value's range.
+func checkRenames[T any](kind string, objs []T, get func(T) (name, from string, rng hcl.Range)) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	declared := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		name, _, _ := get(o)
+		declared[name] = true
+	}
+	claimed := make(map[string]hcl.Range)
+	for _, o := range objs {
+		name, from, rng := get(o)
+		switch {
+		case from == "":
+		case from == name:
+			diags = append(diags, errorDiag(rng, "Renamed from itself",
+				fmt.Sprintf("The %s %s names itself in renamed_from; give its previous name, or remove renamed_from.", kind, quote(name))))
+		case declared[from]:
+			diags = append(diags, errorDiag(rng, "Ambiguous rename source",
+				fmt.Sprintf("The %s %s is still declared, so %s cannot have been renamed from it: remove the old %s, or remove renamed_from.", kind, quote(from), quote(name), kind)))
+		default:
+			if prev, dup := claimed[from]; dup {
+				diags = append(diags, errorDiag(rng, "Ambiguous rename source",
+					fmt.Sprintf("Another %s is already renamed from %s at %s; an old %s becomes exactly one new one.", kind, quote(from), prev.String(), kind)))
+				continue
+			}
+			claimed[from] = rng
+		}
+	}
+	return diags
+}

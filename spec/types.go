@@ -25,6 +25,8 @@ type Project struct {
 	Roles      []*Role // in declaration order
 	GroupRoles []*Role
 	Models     []*Model
+	// Applications are the registered OAuth2 clients, in declaration order.
+	Applications []*Application
 
 	// Files holds the source of every loaded file, keyed by its path, so
 	// diagnostics can be rendered with their source lines.
@@ -39,8 +41,12 @@ type Auth struct {
 	// UserDeletion is what deleting a user does: "delete" or "anonymise";
 	// "" leaves the runtime's default (anonymise).
 	UserDeletion string
-	Password     PasswordPolicy
-	DeclRange    hcl.Range
+	Password     *PasswordPolicy // nil without a password block
+	// MFARequiredForRoles are the roles whose holders must use a second
+	// factor (the auth block's mfa block).
+	MFARequiredForRoles []string
+	mfaRanges           []hcl.Range
+	DeclRange           hcl.Range
 }
 
 // PasswordPolicy is the auth block's `password` block. Zero lengths leave
@@ -82,15 +88,23 @@ var FieldTypes = []FieldType{TypeString, TypeInteger, TypeNumber, TypeBoolean, T
 type Model struct {
 	Name        string
 	Description string
-	Fields      []*Field // declaration order
-	Access      Access
-	DeclRange   hcl.Range
+	// RenamedFrom is the model's previous name when it was renamed
+	// (`renamed_from`): plan and apply rename its table and keep the data
+	// instead of dropping one model and adding another.
+	RenamedFrom      string
+	Fields           []*Field // declaration order
+	Access           Access
+	DeclRange        hcl.Range
+	renamedFromRange hcl.Range // of the renamed_from value
 }
 
 // Field is a `field` block (or an array's `items` block, whose Name is "").
 type Field struct {
 	Name        string
 	Description string
+	// RenamedFrom is a model field's previous name (`renamed_from`): plan
+	// and apply rename its column and keep the data.
+	RenamedFrom string
 	Type        FieldType
 	Required    bool
 	Indexed     bool
@@ -102,21 +116,45 @@ type Field struct {
 	Pattern     string // RE2 and ECMA-262 compatible subset
 	MinItems    *int   // array
 	MaxItems    *int
-	Default     any      // string (string, email, date, datetime, uuid), float64 (integer, number), bool; nil if none
-	Fields      []*Field // object: nested fields
-	Items       *Field   // array: element type
-	DeclRange   hcl.Range
+	// Default is a string (string, email, date, datetime, uuid), float64
+	// (integer, number) or bool; nil if none. On an optional field it is
+	// what the API fills in; on a required one, the value documents
+	// stored before the field existed or was required get.
+	Default          any
+	Fields           []*Field // object: nested fields
+	Items            *Field   // array: element type
+	DeclRange        hcl.Range
+	renamedFromRange hcl.Range // of the renamed_from value
 }
 
 // Access is a model's `access` block: which rules grant each action. An
 // empty list means the default for that action (see DefaultAccess).
 type Access struct {
-	Create    []string
-	Read      []string
-	Update    []string
-	Delete    []string
+	Create []string
+	Read   []string
+	Update []string
+	Delete []string
+	// Link guards linking users and groups to a document; Unlink guards
+	// removing those links (default: Link's rules).
+	Link   []string
+	Unlink []string
+	// GroupSync is how the document's group_ids follow its creator's
+	// patient enlistments: GroupSyncNone (default) or
+	// GroupSyncCreatorPatientGroups.
+	GroupSync string
 	DeclRange hcl.Range
+	// RuleRanges holds the source range of each rule, by action.
+	RuleRanges map[string][]hcl.Range
 }
+
+// Group sync modes of an access block.
+const (
+	GroupSyncNone                 = "none"
+	GroupSyncCreatorPatientGroups = "creator_patient_groups"
+)
+
+// GroupSyncModes lists every valid group sync mode.
+var GroupSyncModes = []string{GroupSyncNone, GroupSyncCreatorPatientGroups}
 
 // Access rules a model may use.
 const (
@@ -131,12 +169,16 @@ const (
 // AccessRules lists every valid access rule.
 var AccessRules = []string{RuleAllUsers, RuleCreator, RuleLinkedUsers, RuleLinkedGroupStaff, RuleLinkedGroupPatients, RulePermission}
 
-// DefaultAccess is what an action allows when the spec says nothing.
+// DefaultAccess is what an action allows when the spec says nothing. Only a
+// role holding the data permission may link and unlink by default: sharing
+// a document is a decision the project makes explicitly.
 var DefaultAccess = Access{
-	Create: []string{RuleAllUsers},
-	Read:   []string{RuleCreator, RuleLinkedUsers, RulePermission},
-	Update: []string{RuleCreator, RuleLinkedUsers, RulePermission},
-	Delete: []string{RuleCreator, RulePermission},
+	Create:    []string{RuleAllUsers},
+	Read:      []string{RuleCreator, RuleLinkedUsers, RulePermission},
+	Update:    []string{RuleCreator, RuleLinkedUsers, RulePermission},
+	Delete:    []string{RuleCreator, RulePermission},
+	Link:      []string{RulePermission},
+	GroupSync: GroupSyncNone,
 }
 
 // Model returns the model with the given name, or nil.
@@ -163,7 +205,8 @@ func (a Auth) RefreshTokenDuration() time.Duration {
 }
 
 // Effective returns a with each action left empty replaced by the
-// DefaultAccess rules for it (copies, never DefaultAccess's own slices).
+// DefaultAccess rules for it (copies, never DefaultAccess's own slices);
+// Unlink defaults to Link's effective rules.
 func (a Access) Effective() Access {
 	pick := func(rules, def []string) []string {
 		if len(rules) == 0 {
@@ -171,13 +214,35 @@ func (a Access) Effective() Access {
 		}
 		return append([]string(nil), rules...)
 	}
-	return Access{
+	e := Access{
 		Create:    pick(a.Create, DefaultAccess.Create),
 		Read:      pick(a.Read, DefaultAccess.Read),
 		Update:    pick(a.Update, DefaultAccess.Update),
 		Delete:    pick(a.Delete, DefaultAccess.Delete),
+		Link:      pick(a.Link, DefaultAccess.Link),
+		GroupSync: a.GroupSync,
 		DeclRange: a.DeclRange,
 	}
+	e.Unlink = pick(a.Unlink, e.Link)
+	if e.GroupSync == "" {
+		e.GroupSync = GroupSyncNone
+	}
+	return e
+}
+
+// Actions returns the rule lists of a by action name, in the order
+// create, read, update, delete, link, unlink.
+func (a Access) Actions() []ActionRules {
+	return []ActionRules{
+		{"create", a.Create}, {"read", a.Read}, {"update", a.Update},
+		{"delete", a.Delete}, {"link", a.Link}, {"unlink", a.Unlink},
+	}
+}
+
+// ActionRules is the rule list of one action.
+type ActionRules struct {
+	Action string
+	Rules  []string
 }
 
 // IsScalar reports whether values of type t are neither objects nor arrays.

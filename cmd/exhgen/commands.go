@@ -42,12 +42,18 @@ func specDirArg(cmd *cobra.Command, args []string) error {
 }
 
 func execute(args []string, stdout, stderr io.Writer) int {
+	return executeWith(args, os.Stdin, stdout, stderr)
+}
+
+// executeWith is execute reading confirmations from stdin.
+func executeWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := &cobra.Command{
 		Use:           "exhgen",
 		Short:         "Generate a medical backend from an HCL project spec",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(validateCmd(), generateCmd(), planCmd(), applyCmd())
@@ -55,6 +61,10 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			return int(ec)
+		}
 		if !errors.Is(err, errReported) {
 			fmt.Fprintf(stderr, "exhgen: %v\n", err)
 		}
@@ -130,28 +140,34 @@ func (f *genFlags) outDir(specDir string) string {
 
 // generation runs the generator over a spec directory without writing.
 func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, error) {
+	_, out, err := generationOf(cmd, specDir, outDir)
+	return out, err
+}
+
+// generationOf is generation, also returning the loaded project.
+func generationOf(cmd *cobra.Command, specDir, outDir string) (*spec.Project, *generator.Output, error) {
 	if err := checkOutDir(outDir); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := load(cmd, specDir, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	root, err := generator.LocateRuntime()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {
-		return nil, fmt.Errorf("read runtime go.mod: %w", err)
+		return nil, nil, fmt.Errorf("read runtime go.mod: %w", err)
 	}
 	gosum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
-		return nil, fmt.Errorf("read runtime go.sum: %w", err)
+		return nil, nil, fmt.Errorf("read runtime go.sum: %w", err)
 	}
 	absOut, err := filepath.Abs(outDir)
 	if err != nil {
-		return nil, fmt.Errorf("output directory %s: %w", outDir, err)
+		return nil, nil, fmt.Errorf("output directory %s: %w", outDir, err)
 	}
 	rel, err := filepath.Rel(absOut, root)
 	if err != nil {
@@ -159,7 +175,7 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 	}
 	migs, snapshot, err := readMigrations(specDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out, err := generator.Generate(p, generator.Options{
 		RuntimePath: filepath.ToSlash(rel),
@@ -172,12 +188,12 @@ func generation(cmd *cobra.Command, specDir, outDir string) (*generator.Output, 
 	if err != nil {
 		if cmd.Name() == "generate" { // plan and apply change nothing first
 			if dump := writeDump(outDir, err); dump != "" {
-				return nil, fmt.Errorf("generate: %w (the unformatted output is in %s)", err, dump)
+				return nil, nil, fmt.Errorf("generate: %w (the unformatted output is in %s)", err, dump)
 			}
 		}
-		return nil, fmt.Errorf("generate: %w", err)
+		return nil, nil, fmt.Errorf("generate: %w", err)
 	}
-	return out, nil
+	return p, out, nil
 }
 
 // writeDump keeps the raw output of generated Go that could not be
@@ -377,69 +393,6 @@ func writeGeneration(w io.Writer, specDir, outDir string, out *generator.Output)
 	return nil
 }
 
-func planCmd() *cobra.Command {
-	var f genFlags
-	c := &cobra.Command{
-		Use:   "plan DIR",
-		Short: "Show what generate would change and the migrations pending against DATABASE_URL",
-		Args:  specDirArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			specDir, outDir := args[0], f.outDir(args[0])
-			url, err := databaseURL()
-			if err != nil {
-				return err
-			}
-			out, err := generation(cmd, specDir, outDir)
-			if err != nil {
-				return err
-			}
-			projChanges, err := changes(specDir, out.Project, false)
-			if err != nil {
-				return err
-			}
-			backendChanges, err := changes(outDir, out.Backend, true)
-			if err != nil {
-				return err
-			}
-			pending, err := pendingMigrations(cmd.Context(), url, specDir, out)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Spec directory %s:\n", specDir)
-			printChanges(w, projChanges)
-			fmt.Fprintf(w, "\nGenerated backend %s:\n", outDir)
-			printChanges(w, backendChanges)
-			fmt.Fprintf(w, "\nMigrations pending against DATABASE_URL: %d\n", len(pending))
-			for _, m := range pending {
-				fmt.Fprintf(w, "\n--- %s\n%s", m.Name, m.SQL)
-				if !strings.HasSuffix(m.SQL, "\n") {
-					fmt.Fprintln(w)
-				}
-			}
-			if len(projChanges)+len(backendChanges)+len(pending) == 0 {
-				fmt.Fprintln(w, "\nNo changes. The generated backend and the database are up to date.")
-			} else {
-				fmt.Fprintf(w, "\nPlan: %d spec files to write, %d backend files to change, %d migrations to apply.\n",
-					len(projChanges), len(backendChanges), len(pending))
-			}
-			return nil
-		},
-	}
-	f.register(c)
-	return c
-}
-
-func printChanges(w io.Writer, cs []fileChange) {
-	if len(cs) == 0 {
-		fmt.Fprintln(w, "  no changes")
-		return
-	}
-	for _, c := range cs {
-		fmt.Fprintf(w, "  %s %s\n", c.Action, c.Path)
-	}
-}
-
 // allMigrations are the core migrations and the project's, including one
 // generate would write.
 func allMigrations(out *generator.Output) []db.Migration {
@@ -468,19 +421,6 @@ func openDatabase(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-func pendingMigrations(ctx context.Context, url, specDir string, out *generator.Output) ([]db.Migration, error) {
-	pool, err := openDatabase(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	defer pool.Close()
-	pending, err := db.Pending(ctx, pool, allMigrations(out))
-	if err != nil {
-		return nil, migrationError(err, specDir, "")
-	}
-	return pending, nil
-}
-
 // migrationError explains a *db.ChecksumError: which file was edited and
 // what to do instead. Other errors pass through.
 func migrationError(err error, specDir, suffix string) error {
@@ -494,52 +434,6 @@ func migrationError(err error, specDir, suffix string) error {
 			filepath.Join(specDir, generator.MigrationsDir, name))
 	}
 	return fmt.Errorf("%w.\n%s%s", err, hint, suffix)
-}
-
-func applyCmd() *cobra.Command {
-	var f genFlags
-	c := &cobra.Command{
-		Use:   "apply DIR",
-		Short: "Generate, then apply pending migrations to DATABASE_URL",
-		Args:  specDirArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			specDir, outDir := args[0], f.outDir(args[0])
-			ctx := cmd.Context()
-			url, err := databaseURL()
-			if err != nil {
-				return err
-			}
-			out, err := generation(cmd, specDir, outDir)
-			if err != nil {
-				return err
-			}
-			pool, err := openDatabase(ctx, url)
-			if err != nil {
-				return err
-			}
-			defer pool.Close()
-			migs := allMigrations(out)
-			// Refuse before writing anything when an applied migration
-			// was edited (Migrate checks again, under its lock).
-			if _, err := db.Pending(ctx, pool, migs); err != nil {
-				return migrationError(err, specDir, " Nothing was written or applied.")
-			}
-			if err := writeGeneration(cmd.OutOrStdout(), specDir, outDir, out); err != nil {
-				return err
-			}
-			applied, err := db.Migrate(ctx, pool, migs)
-			for _, name := range applied {
-				fmt.Fprintf(cmd.OutOrStdout(), "applied %s\n", name)
-			}
-			if err != nil {
-				return migrationError(err, specDir, " Nothing was applied.")
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Apply complete: %d migrations applied.\n", len(applied))
-			return nil
-		},
-	}
-	f.register(c)
-	return c
 }
 
 // singleDashLong accepts Go-style single-dash long flags (`-json`,
@@ -561,4 +455,5 @@ func singleDashLong(args []string) []string {
 }
 
 // longFlags are the long flags the commands define.
-var longFlags = map[string]bool{"json": true, "out": true, "help": true}
+var longFlags = map[string]bool{"json": true, "out": true, "help": true, "backend": true, "detailed-exitcode": true,
+	"auto-approve": true, "allow-destructive": true, "sql": true}

@@ -86,7 +86,7 @@ func TestGenerate(t *testing.T) {
 	}
 	// ...and only once.
 	mustCLI(t, "generate", spec, "-o", out)
-	if got := keys(tree(t, filepath.Join(spec, "migrations"))); !slices.Equal(got, []string{"0001_init.sql", "0002_change.sql", "schema.json"}) {
+	if got := keys(tree(t, filepath.Join(spec, "migrations"))); !slices.Equal(got, []string{"0001_init.sql", "0002_change.sql", "0003_change_concurrently.sql", "schema.json"}) {
 		t.Errorf("spec migrations after another run: %v", got)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,6 +22,13 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = execute(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// executeIn runs exhgen in-process with stdin.
+func executeIn(args []string, stdin io.Reader) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = executeWith(args, stdin, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

@@ -19,7 +19,7 @@ func TestValidateValid(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("validate examples/clinic: exit %d, stderr:\n%s", code, stderr)
 	}
-	if want := "The spec of project \"clinic\" is valid: 2 models, 3 roles, 2 group roles.\n"; stdout != want {
+	if want := "The spec of project \"clinic\" is valid: 2 models, 4 roles, 3 group roles.\n"; stdout != want {
 		t.Errorf("stdout %q, want %q", stdout, want)
 	}
 

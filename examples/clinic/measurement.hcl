@@ -111,10 +111,16 @@ model "measurement" {
     }
   }
 
+  # Readings follow the patient's clinic enlistments (group_sync): clinic
+  # staff read them with data:measurement:read in their group role and
+  # review them with data:measurement:update. The patient may share a
+  # reading with another user (a family doctor) by linking them.
   access {
-    create = ["all_users"]
-    read   = ["creator", "linked_users", "linked_group_staff", "permission"]
-    update = ["creator", "permission"]
-    delete = ["creator", "permission"]
+    create     = ["all_users"]
+    read       = ["creator", "linked_users", "linked_group_staff", "permission"]
+    update     = ["creator", "linked_group_staff", "permission"]
+    delete     = ["creator", "permission"]
+    link       = ["creator", "permission"]
+    group_sync = "creator_patient_groups"
   }
 }

@@ -74,5 +74,8 @@ model "patient_profile" {
     read   = ["creator", "linked_group_staff", "permission"]
     update = ["creator", "permission"]
     delete = ["permission"]
+    link   = ["creator", "permission"]
+    # The profile is shared with the clinics the patient is enlisted in.
+    group_sync = "creator_patient_groups"
   }
 }

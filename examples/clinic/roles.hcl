@@ -1,17 +1,24 @@
 # Global roles, granted by an administrator.
 
 role "admin" {
-  description = "Manages users, roles and clinics."
-  permissions = ["users:*", "groups:*", "roles:*", "data:*:*"]
+  description = "Manages users, roles and clinics. Membership resources are named: wildcards never grant them."
+  permissions = ["users:*", "groups:*", "groups:patients:*", "groups:staff:*", "roles:*", "data:*:*", "auth:applications:read", "auth:applications:update"]
 }
 
 # A clinician sees patients' data only through the clinic they work for:
-# the clinic_staff group role below, matched by the models'
-# linked_group_staff access rule. No global data permission here, so one
-# clinic's staff never read another clinic's patients.
+# the clinic_staff and clinic_viewer group roles below, matched by the
+# models' linked_group_staff access rule. No global data permission here,
+# so one clinic's staff never read another clinic's patients.
 role "clinician" {
   description = "A physician or nurse who reviews the readings of patients."
   permissions = ["users:read"]
+}
+
+# Patients need no global permission: they reach their own documents as
+# their creator, and their clinic through enlistment.
+role "patient" {
+  description = "Measures at home and shares the readings with their clinic."
+  permissions = []
 }
 
 # A support role across clinics, granted sparingly.
@@ -23,11 +30,22 @@ role "data_steward" {
 # Roles a user holds within one clinic (a group).
 
 group_role "clinic_staff" {
-  description = "Staff of a clinic: sees the readings of the clinic's patients."
-  permissions = ["data:measurement:read", "data:patient_profile:read"]
+  description = "Clinical staff: reads and reviews (annotates) the readings of the clinic's patients."
+  permissions = [
+    "data:measurement:read",
+    "data:measurement:update",
+    "data:patient_profile:read",
+    "groups:patients:read",
+    "groups:staff:read",
+  ]
+}
+
+group_role "clinic_viewer" {
+  description = "Read-only staff, such as a trainee: sees the readings but cannot review them."
+  permissions = ["data:measurement:read", "groups:patients:read"]
 }
 
 group_role "clinic_manager" {
-  description = "Manages a clinic's staff and patient enlistments."
-  permissions = ["groups:update", "data:measurement:read", "data:patient_profile:*"]
+  description = "Manages a clinic's staff and patient enlistments; sees no clinical data."
+  permissions = ["groups:read", "groups:update", "groups:patients:*", "groups:staff:*"]
 }

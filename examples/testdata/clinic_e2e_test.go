@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"clinic/api"
 )
@@ -216,6 +217,8 @@ func TestPhase1(t *testing.T) {
 		t.Fatalf("no token: want 401, got %d", resp.StatusCode)
 	}
 
+	clinics(t, ctx, c, u.ID, m.ID, otherC)
+
 	data, _ := json.Marshal(state{Email: email, Token: sec.token, Kept: m.ID})
 	if err := os.WriteFile(os.Getenv("EXH_E2E_STATE"), data, 0o600); err != nil {
 		t.Fatal(err)
@@ -255,5 +258,131 @@ func TestPhase2(t *testing.T) {
 	}
 	if err := c.DeleteMeasurement(ctx, api.DeleteMeasurementParams{ID: st.Kept, IfMatch: api.NewOptString("1")}); err == nil {
 		t.Fatal("delete with a stale If-Match succeeded")
+	}
+}
+
+// register registers a user and returns a client logged in as them.
+func register(t *testing.T, ctx context.Context, c *api.Client, name string) (*api.Client, uuid.UUID) {
+	t.Helper()
+	email := name + "-" + uuid.NewString()[:8] + "@example.com"
+	u, err := c.RegisterUser(ctx, &api.RegisterRequest{Email: email, Password: password})
+	if err != nil {
+		t.Fatalf("register %s: %v", name, err)
+	}
+	uc, sec := newClient(t)
+	login(t, ctx, uc, sec, email)
+	return uc, u.ID
+}
+
+// grantRole bootstraps a global role in the database, as an operator does
+// for the first administrator.
+func grantRole(t *testing.T, ctx context.Context, id uuid.UUID, role string) {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, os.Getenv("EXH_E2E_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE users SET roles = array_append(roles, $1) WHERE id = $2`, role, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantStatus(t *testing.T, what string, err error, status int) {
+	t.Helper()
+	if e := apiError(t, err); e.StatusCode != status {
+		t.Fatalf("%s: want %d, got %d %s", what, status, e.StatusCode, e.Response.Code)
+	}
+}
+
+// clinics exercises groups, group roles and the access rules over HTTP:
+// the patient (pc, patientID) is enlisted in clinic A, whose staff read and
+// review the readings; a read-only viewer cannot review; staff of clinic B
+// and a stranger see nothing; a linked user sees what is shared with them.
+func clinics(t *testing.T, ctx context.Context, pc *api.Client, patientID, kept uuid.UUID, stranger *api.Client) {
+	admin, adminID := register(t, ctx, pc, "admin")
+	grantRole(t, ctx, adminID, "admin")
+	staff, staffID := register(t, ctx, pc, "clinician")
+	viewer, viewerID := register(t, ctx, pc, "viewer")
+	otherStaff, otherStaffID := register(t, ctx, pc, "clinician-b")
+	gp, gpID := register(t, ctx, pc, "family-doctor")
+
+	a, err := admin.CreateGroup(ctx, &api.GroupInput{Name: "Clinic A"})
+	if err != nil {
+		t.Fatalf("create group: %v", err)
+	}
+	b, err := admin.CreateGroup(ctx, &api.GroupInput{Name: "Clinic B"})
+	if err != nil {
+		t.Fatalf("create group: %v", err)
+	}
+	for _, s := range []struct {
+		group, user uuid.UUID
+		role        string
+	}{{a.ID, staffID, "clinic_staff"}, {a.ID, viewerID, "clinic_viewer"}, {b.ID, otherStaffID, "clinic_staff"}} {
+		if _, err := admin.SetGroupStaff(ctx, &api.StaffRequest{Roles: []string{s.role}},
+			api.SetGroupStaffParams{GroupID: s.group, UserID: s.user}); err != nil {
+			t.Fatalf("set staff: %v", err)
+		}
+	}
+	if _, err := admin.EnlistGroupPatient(ctx, &api.EnlistRequest{}, api.EnlistGroupPatientParams{GroupID: a.ID, UserID: patientID}); err != nil {
+		t.Fatalf("enlist: %v", err)
+	}
+	// AC-5: staff cannot raise their own group roles.
+	_, err = staff.SetGroupStaff(ctx, &api.StaffRequest{Roles: []string{"clinic_manager"}}, api.SetGroupStaffParams{GroupID: a.ID, UserID: staffID})
+	wantStatus(t, "self-escalation", err, http.StatusForbidden)
+	// Staff see their clinic's staff list, not another clinic's (404).
+	if l, err := staff.ListGroupStaff(ctx, api.ListGroupStaffParams{GroupID: a.ID}); err != nil || l.Page.Total != 2 {
+		t.Fatalf("staff list: %+v, %v", l, err)
+	}
+	_, err = staff.ListGroupStaff(ctx, api.ListGroupStaffParams{GroupID: b.ID})
+	wantStatus(t, "other clinic's staff list", err, http.StatusNotFound)
+
+	// The enlistment synced the patient's readings into clinic A.
+	r, err := pc.CreateMeasurement(ctx, reading(152))
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if len(r.GroupIds) != 1 || r.GroupIds[0] != a.ID {
+		t.Fatalf("new reading's groups: %v, want [%s]", r.GroupIds, a.ID)
+	}
+	if got, err := staff.GetMeasurement(ctx, api.GetMeasurementParams{ID: kept}); err != nil || len(got.GroupIds) != 1 {
+		t.Fatalf("staff reads an earlier reading (synced at enlistment): %+v, %v", got, err)
+	}
+	if l, err := staff.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{}); err != nil || l.Page.Total != 2 {
+		t.Fatalf("staff list: %+v, %v", l, err)
+	}
+	if _, err := staff.UpdateMeasurement(ctx, &api.MeasurementPatch{Note: api.NewOptNilString("reviewed: fine")},
+		api.UpdateMeasurementParams{ID: r.ID}); err != nil {
+		t.Fatalf("staff review: %v", err)
+	}
+	if _, err := viewer.GetMeasurement(ctx, api.GetMeasurementParams{ID: r.ID}); err != nil {
+		t.Fatalf("viewer read: %v", err)
+	}
+	_, err = viewer.UpdateMeasurement(ctx, &api.MeasurementPatch{Note: api.NewOptNilString("x")}, api.UpdateMeasurementParams{ID: r.ID})
+	wantStatus(t, "viewer update", err, http.StatusNotFound)
+	for name, c := range map[string]*api.Client{"other clinic's staff": otherStaff, "stranger": stranger, "family doctor": gp} {
+		_, err = c.GetMeasurement(ctx, api.GetMeasurementParams{ID: r.ID})
+		wantStatus(t, name+" get", err, http.StatusNotFound)
+		if l, err := c.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{}); err != nil || l.Page.Total != 0 {
+			t.Fatalf("%s list: %+v, %v", name, l, err)
+		}
+	}
+	// Staff cannot share the reading; the patient can.
+	_, err = staff.LinkMeasurementUser(ctx, &api.LinkUserRequest{UserID: gpID}, api.LinkMeasurementUserParams{ID: r.ID})
+	wantStatus(t, "staff link", err, http.StatusNotFound)
+	if _, err := pc.LinkMeasurementUser(ctx, &api.LinkUserRequest{UserID: gpID}, api.LinkMeasurementUserParams{ID: r.ID}); err != nil {
+		t.Fatalf("link: %v", err)
+	}
+	if _, err := gp.GetMeasurement(ctx, api.GetMeasurementParams{ID: r.ID}); err != nil {
+		t.Fatalf("linked user read: %v", err)
+	}
+	if _, err := pc.UnlinkMeasurementUser(ctx, api.UnlinkMeasurementUserParams{ID: r.ID, UserID: gpID}); err != nil {
+		t.Fatalf("unlink: %v", err)
+	}
+	_, err = gp.GetMeasurement(ctx, api.GetMeasurementParams{ID: r.ID})
+	wantStatus(t, "unlinked user get", err, http.StatusNotFound)
+	// Phase 2 expects the patient's one kept reading.
+	if err := pc.DeleteMeasurement(ctx, api.DeleteMeasurementParams{ID: r.ID}); err != nil {
+		t.Fatalf("delete: %v", err)
 	}
 }

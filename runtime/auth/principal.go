@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/exhgen/exhgen/runtime/permission"
 	"github.com/exhgen/exhgen/runtime/project"
 )
 
@@ -23,6 +24,12 @@ type Principal struct {
 	// Permissions are the union of the permissions of Roles, per the
 	// project's role definitions, sorted and de-duplicated.
 	Permissions []string
+	// GroupPermissions maps each group the user is staff of to the union
+	// of the permissions of the user's group roles there.
+	GroupPermissions map[uuid.UUID][]string
+	// PatientGroups are the groups the user is enlisted in as a patient,
+	// unexpired when loaded, sorted.
+	PatientGroups []uuid.UUID
 }
 
 type principalKey struct{}
@@ -54,35 +61,47 @@ func (p *Principal) Can(permission string) bool {
 	return false
 }
 
-// ProtectedResources are the resources whose permissions change who may do
-// what: roles, group roles, memberships, enlistments and applications.
-// Wildcards never grant them (AC-5): `*:*:*`, `users:*:update` and
-// `users:roles:*`... only a grant naming the service and the resource, such
-// as `users:roles:update`, covers `users:roles:update`.
-var ProtectedResources = []string{"roles", "group_roles", "memberships", "enlistments", "staff", "applications"}
+// CanInGroup reports whether the principal's group roles in group grant
+// permission.
+func (p *Principal) CanInGroup(group uuid.UUID, permission string) bool {
+	for _, g := range p.GroupPermissions[group] {
+		if MatchPermission(g, permission) {
+			return true
+		}
+	}
+	return false
+}
+
+// GroupsWith returns, sorted, the groups in which the principal's group
+// roles grant permission.
+func (p *Principal) GroupsWith(permission string) []uuid.UUID {
+	var out []uuid.UUID
+	for g := range p.GroupPermissions {
+		if p.CanInGroup(g, permission) {
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+// StaffOf reports whether the principal is staff of group, whatever its
+// group roles.
+func (p *Principal) StaffOf(group uuid.UUID) bool {
+	_, ok := p.GroupPermissions[group]
+	return ok
+}
+
+// PatientOf reports whether the principal is an enlisted patient of group.
+func (p *Principal) PatientOf(group uuid.UUID) bool {
+	return slices.Contains(p.PatientGroups, group)
+}
 
 // MatchPermission reports whether the granted permission pattern covers
-// the wanted permission. Both are colon-separated segments
-// (`service:resource:action`); a `*` segment in granted matches any one
-// segment, and the segment counts must be equal: `data:*:read` covers
-// `data:measurement:read`, but `data:*` does not. For a wanted permission
-// on one of ProtectedResources, the service and resource segments must be
-// named, not wildcards.
+// the wanted permission (permission.Match: `*` matches one segment, but
+// never a role or membership resource, which must be named).
 func MatchPermission(granted, wanted string) bool {
-	g, w := strings.Split(granted, ":"), strings.Split(wanted, ":")
-	if len(g) != len(w) {
-		return false
-	}
-	protected := len(w) == 3 && slices.Contains(ProtectedResources, w[1])
-	for i := range g {
-		if g[i] == w[i] {
-			continue
-		}
-		if g[i] != "*" || (protected && i < 2) {
-			return false
-		}
-	}
-	return true
+	return permission.Match(granted, wanted)
 }
 
 // RolePermissions maps role names to the permissions they grant.

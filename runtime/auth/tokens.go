@@ -38,10 +38,15 @@ const (
 // AccessClaims are the claims of an access token (RFC 9068).
 type AccessClaims struct {
 	jwt.RegisteredClaims
-	// SessionID is the login session the token belongs to (absent for
-	// tokens issued outside a session). Revoking the session revokes the
-	// token at once (AUTH-8).
-	SessionID string `json:"sid,omitempty"`
+	// Set on tokens issued through OAuth2 (IssueAccess).
+	ClientID string `json:"client_id,omitempty"`
+	Scope    string `json:"scope,omitempty"`
+	GrantID  string `json:"sid,omitempty"`
+	AuthTime int64  `json:"auth_time,omitempty"`
+	// SessionID is the login session (runtime/user) a token issued by Issue
+	// belongs to. Revoking the session revokes the token at once (AUTH-8).
+	// (sid is the OAuth2 grant, checked by WithRevocationCheck.)
+	SessionID string `json:"session_id,omitempty"`
 }
 
 // Tokens issues and verifies JWT access tokens signed with ES256 keys from
@@ -55,6 +60,8 @@ type Tokens struct {
 	leeway   time.Duration
 	clock    func() time.Time
 	roles    RolePermissions
+	groups   RolePermissions
+	members  MembershipLoader
 	keys     *Keys
 	parser   *jwt.Parser
 
@@ -63,6 +70,7 @@ type Tokens struct {
 	verified        *verifiedCache
 	userCacheTTL    time.Duration
 	users           *userCache
+	revoked         RevocationCheck
 }
 
 // Option configures Tokens.
@@ -81,6 +89,29 @@ func WithLeeway(d time.Duration) Option {
 // WithRoles sets the role definitions permissions are computed from.
 func WithRoles(roles []project.Role) Option {
 	return func(t *Tokens) { t.roles = NewRolePermissions(roles) }
+}
+
+// WithGroupRoles sets the group role definitions group permissions are
+// computed from.
+func WithGroupRoles(roles []project.Role) Option {
+	return func(t *Tokens) { t.groups = NewRolePermissions(roles) }
+}
+
+// Memberships are a user's group memberships as Authenticate loads them.
+type Memberships struct {
+	Staff    map[uuid.UUID][]string // group → the user's group role names there
+	Patients []uuid.UUID            // groups the user is an unexpired patient of
+}
+
+// MembershipLoader reads a user's current group memberships
+// (runtime/group provides one). Callers changing memberships call
+// ForgetUser after the commit.
+type MembershipLoader func(ctx context.Context, userID uuid.UUID) (Memberships, error)
+
+// WithMemberships makes Authenticate load the caller's group memberships
+// into the Principal (cached like the user's roles).
+func WithMemberships(load MembershipLoader) Option {
+	return func(t *Tokens) { t.members = load }
 }
 
 // WithUserCache sets how long Authenticate reuses a user's roles read from
@@ -106,7 +137,7 @@ func NewTokens(pool *pgxpool.Pool, issuer string, ttl time.Duration, clock func(
 	}
 	t := &Tokens{
 		pool: pool, issuer: issuer, audience: issuer, ttl: min(ttl, MaxAccessTokenTTL),
-		leeway: DefaultLeeway, clock: clock, roles: RolePermissions{},
+		leeway: DefaultLeeway, clock: clock, roles: RolePermissions{}, groups: RolePermissions{},
 		keyCacheTTL: time.Minute, unknownKidEvery: 10 * time.Second, userCacheTTL: DefaultUserCacheTTL,
 	}
 	for _, o := range opts {
@@ -216,7 +247,7 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 	}
 	if claims.SessionID != "" {
 		if _, err := uuid.Parse(claims.SessionID); err != nil {
-			return nil, unauthorized(errors.New("sid is not a session id"))
+			return nil, unauthorized(errors.New("session_id is not a session id"))
 		}
 	}
 	t.verified.put(token, &claims, now)
@@ -233,23 +264,27 @@ func isAccessTokenTyp(typ string) bool {
 // Authenticate verifies token and returns ctx carrying the Principal, with
 // the user's roles as stored now (so revoked roles take effect before the
 // token expires) and the permissions those roles grant. A token for a user
-// that no longer exists, or whose session (sid) was revoked or has
-// expired, is refused (AUTH-8).
+// that no longer exists is refused.
 func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Context, error) {
 	claims, err := t.Verify(ctx, token)
 	if err != nil {
 		return ctx, err
 	}
+	if err := t.checkRevoked(ctx, claims); err != nil {
+		return ctx, err
+	}
 	id := uuid.MustParse(claims.Subject)
 	var sid uuid.UUID
 	if claims.SessionID != "" {
-		sid = uuid.MustParse(claims.SessionID)
+		sid = uuid.MustParse(claims.SessionID) // checked by Verify
 	}
 	key := userKey{user: id, session: sid}
 	p := &Principal{UserID: id, SessionID: sid}
 	now := t.clock()
-	u, ok := t.users.get(key, now)
-	if !ok {
+	var entry userEntry
+	if u, ok := t.users.get(key, now); ok {
+		entry = u
+	} else {
 		// Noted before the read: if ForgetUser runs after it, what is read
 		// may predate the change and must not be cached.
 		gen := t.users.generation()
@@ -258,9 +293,15 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 			FROM users u
 			LEFT JOIN auth_sessions s ON s.id = $2 AND s.user_id = u.id
 			     AND s.revoked_at IS NULL AND s.expires_at > $3
-			WHERE u.id = $1 AND u.deleted_at IS NULL`, id, sid, now).Scan(&u.email, &u.roles, &u.sessionOK)
+			WHERE u.id = $1 AND u.deleted_at IS NULL`, id, sid, now).Scan(&entry.email, &entry.roles, &entry.sessionOK)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ctx, unauthorized(errors.New("user no longer exists"))
+		}
+		if err == nil && t.members != nil {
+			var m Memberships
+			if m, err = t.members(ctx, id); err == nil {
+				entry.staff, entry.patients = m.Staff, m.Patients
+			}
 		}
 		if err != nil {
 			// Not a verdict on the token: a 5xx, not something that looks
@@ -272,19 +313,25 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 			}
 			return ctx, apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
 		}
-		t.users.put(key, u, now, gen)
+		t.users.putEntry(key, entry, now, gen)
 	}
-	if sid != uuid.Nil && !u.sessionOK {
+	if sid != uuid.Nil && !entry.sessionOK {
 		return ctx, unauthorized(errors.New("session revoked or expired"))
 	}
-	p.Email, p.Roles = u.email, u.roles
+	p.Email, p.Roles, p.PatientGroups = entry.email, entry.roles, entry.patients
+	if len(entry.staff) > 0 {
+		p.GroupPermissions = make(map[uuid.UUID][]string, len(entry.staff))
+		for g, roles := range entry.staff {
+			p.GroupPermissions[g] = t.groups.Permissions(roles)
+		}
+	}
 	p.Permissions = t.roles.Permissions(p.Roles)
 	return WithPrincipal(ctx, p), nil
 }
 
 // ForgetUser drops what Authenticate remembers of a user, so a change to
-// the user's roles, the revocation of a session or the user's deletion
-// applies at the next request on this replica (other replicas see it within the user cache TTL). Call it
+// the user's roles or group memberships, the revocation of a session, or
+// the user's deletion, applies at the next request on this replica (other replicas see it within the user cache TTL). Call it
 // after the change has committed. An Authenticate that read the user before
 // the commit does not put the old state back into the cache.
 func (t *Tokens) ForgetUser(id uuid.UUID) { t.users.forget(id) }

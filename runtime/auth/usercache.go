@@ -29,15 +29,18 @@ type userCache struct {
 	ttl     time.Duration
 }
 
-// userKey is a user and the session a token names (uuid.Nil for tokens
-// without one).
+// userKey is a user and the login session a token names (uuid.Nil for
+// tokens without one).
 type userKey struct{ user, session uuid.UUID }
 
 type userEntry struct {
 	email string
 	roles []string
+	// memberships: group → group role names (staff), and patient groups.
+	staff    map[uuid.UUID][]string
+	patients []uuid.UUID
 	// sessionOK: the session exists, is the user's, and is neither revoked
-	// nor expired (always false when the token names no session).
+	// nor expired (false when the token names no session).
 	sessionOK bool
 }
 
@@ -61,9 +64,9 @@ func (c *userCache) generation() uint64 {
 	return c.gen
 }
 
-// put remembers a user's state read from the database after generation
-// returned gen; it does nothing if forget was called since.
-func (c *userCache) put(id userKey, e userEntry, now time.Time, gen uint64) {
+// putEntry remembers a user's state read from the database after
+// generation returned gen; it does nothing if forget was called since.
+func (c *userCache) putEntry(id userKey, e userEntry, now time.Time, gen uint64) {
 	if c.ttl <= 0 {
 		return
 	}

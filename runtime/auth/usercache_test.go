@@ -31,12 +31,12 @@ func TestUserCacheForgetBeatsRacingRead(t *testing.T) {
 			// ...reads roles {admin}; SetRoles commits {} and forgets...
 			c.forget(tc.forget)
 			// ...then A stores what it read.
-			c.put(key(id), userEntry{email: "a@example.test", roles: []string{"admin"}}, now, gen)
+			c.putEntry(key(id), userEntry{email: "a@example.test", roles: []string{"admin"}}, now, gen)
 			if e, ok := c.get(key(id), now); ok != tc.cached {
 				t.Fatalf("cached = %v (%v), want %v", ok, e.roles, tc.cached)
 			}
 			// A read that started after the forget is cached as usual.
-			c.put(key(id), userEntry{email: "a@example.test", roles: []string{}}, now, c.generation())
+			c.putEntry(key(id), userEntry{email: "a@example.test", roles: []string{}}, now, c.generation())
 			if e, ok := c.get(key(id), now); !ok || len(e.roles) != 0 {
 				t.Fatalf("fresh read: cached = %v, roles %v", ok, e.roles)
 			}
@@ -53,7 +53,7 @@ func TestUserCacheReadsWithoutForgetAreCached(t *testing.T) {
 	c.forget(uuid.New()) // an earlier forget does not matter
 	id := uuid.New()
 	gen := c.generation()
-	c.put(key(id), userEntry{email: "a@example.test", roles: []string{"clinician"}}, now, gen)
+	c.putEntry(key(id), userEntry{email: "a@example.test", roles: []string{"clinician"}}, now, gen)
 	if e, ok := c.get(key(id), now); !ok || !slices.Equal(e.roles, []string{"clinician"}) {
 		t.Fatalf("not cached: %v %v", ok, e.roles)
 	}
@@ -71,7 +71,7 @@ func TestUserCacheForgetDropsEverySession(t *testing.T) {
 	s1, s2 := userKey{id, uuid.New()}, userKey{id, uuid.New()}
 	o := userKey{other, uuid.New()}
 	for _, k := range []userKey{s1, s2, o} {
-		c.put(k, userEntry{sessionOK: true}, now, c.generation())
+		c.putEntry(k, userEntry{sessionOK: true}, now, c.generation())
 	}
 	c.forget(id)
 	for k, want := range map[userKey]bool{s1: false, s2: false, o: true} {

@@ -10,8 +10,11 @@
 // pool's own methods of the same names. IsUnavailable tells a database that
 // cannot serve right now (pool exhausted or closed, connection refused or
 // lost, server shutting down, deadline) from a failing query. Migrate applies
-// migrations exactly once, in order, each in its own transaction, under a
-// PostgreSQL advisory lock so concurrent processes can start together.
+// migrations exactly once, in order, each in its own transaction (or, marked
+// with NoTransactionHeader, statement by statement outside one), under a
+// PostgreSQL advisory lock so concurrent processes can start together;
+// MigrateWith can run them in one transaction and check, under the lock,
+// that nothing moved since a plan was made.
 //
 // Tests use the real database through package dbtest.
 package db

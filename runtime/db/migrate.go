@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -76,18 +77,99 @@ func MigrationsFromFS(fsys fs.FS, dir, prefix string) ([]Migration, error) {
 	return migs, nil
 }
 
+// NoTransactionHeader, as a line of a migration's leading comments, marks
+// a migration that cannot run in a transaction (CREATE INDEX CONCURRENTLY).
+// Its statements, each ending with a semicolon at the end of a line, run
+// one by one in autocommit mode; it is recorded, with its checksum, after
+// the last one succeeded. A failure part-way leaves the earlier statements
+// applied, so such a migration must be safe to run again (DROP INDEX
+// CONCURRENTLY IF EXISTS before CREATE INDEX CONCURRENTLY).
+const NoTransactionHeader = "-- exhgen:no-transaction"
+
+// NoTransaction reports whether m carries NoTransactionHeader among its
+// leading comment lines.
+func (m Migration) NoTransaction() bool {
+	for _, line := range strings.Split(m.SQL, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == NoTransactionHeader:
+			return true
+		case line == "" || strings.HasPrefix(line, "--"):
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// statements splits a no-transaction migration into its statements: a
+// statement ends with a line ending in ";". Comment lines are dropped.
+func statements(sql string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteString("\n")
+		if strings.HasSuffix(t, ";") {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// Options adjust a MigrateWith run.
+type Options struct {
+	// Atomic applies consecutive pending migrations in one transaction
+	// instead of one each, so a failure leaves none of them applied. A
+	// no-transaction migration still runs alone, ending the group.
+	Atomic bool
+	// Check runs under the advisory lock, before anything is applied,
+	// with the migrations that are pending; an error stops the run.
+	Check func(ctx context.Context, conn *pgx.Conn, pending []Migration) error
+}
+
+// MigrateError is a migration that failed: Name says which, Statement the
+// statement of a no-transaction migration (empty otherwise).
+type MigrateError struct {
+	Name      string
+	Statement string
+	Err       error
+}
+
+func (e *MigrateError) Error() string {
+	if e.Statement != "" {
+		return fmt.Sprintf("migrate: apply %s, statement %q: %v", e.Name, strings.TrimSpace(e.Statement), e.Err)
+	}
+	return fmt.Sprintf("migrate: apply %s: %v", e.Name, e.Err)
+}
+
+func (e *MigrateError) Unwrap() error { return e.Err }
+
 // Migrate applies the migrations of migs not yet recorded, in the given
 // order, and returns their names. Each runs in its own transaction together
 // with its record row, so a failing one leaves no trace and stops the run
-// (earlier ones stay applied). The whole run holds a session advisory lock,
+// (earlier ones stay applied); a migration marked with NoTransactionHeader
+// runs outside one. The whole run holds a session advisory lock,
 // so concurrent calls (several processes starting at once) apply each
 // migration exactly once. Before anything is applied the checksums of all
 // recorded migrations present in migs are verified: a changed one gives a
 // *ChecksumError and nothing is applied. Recorded migrations missing from
-// migs are ignored. statement_timeout does not apply to migrations. Because
-// each migration runs in a transaction, statements that cannot (CREATE INDEX
-// CONCURRENTLY, ALTER TYPE ... ADD VALUE before PostgreSQL 12) are not allowed.
+// migs are ignored. statement_timeout does not apply to migrations.
+// A failing migration gives a *MigrateError.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, migs []Migration) (applied []string, err error) {
+	return MigrateWith(ctx, pool, migs, Options{})
+}
+
+// MigrateWith is Migrate with options.
+func MigrateWith(ctx context.Context, pool *pgxpool.Pool, migs []Migration, opts Options) (applied []string, err error) {
 	if err := checkNames(migs); err != nil {
 		return nil, err
 	}
@@ -124,19 +206,58 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, migs []Migration) (applied
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range pending {
-		err := pgx.BeginFunc(ctx, conn.Conn(), func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return err
+	if opts.Check != nil {
+		if err := opts.Check(ctx, conn.Conn(), pending); err != nil {
+			return nil, err
+		}
+	}
+	record := func(ctx context.Context, q interface {
+		Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+	}, m Migration) error {
+		_, err := q.Exec(ctx, "INSERT INTO "+MigrationsTable+" (name, checksum) VALUES ($1, $2)", m.Name, Checksum(m.SQL))
+		return err
+	}
+	for i := 0; i < len(pending); {
+		m := pending[i]
+		if m.NoTransaction() {
+			for _, stmt := range statements(m.SQL) {
+				if _, err := conn.Exec(ctx, stmt); err != nil {
+					return applied, &MigrateError{Name: m.Name, Statement: stmt, Err: err}
+				}
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO "+MigrationsTable+" (name, checksum) VALUES ($1, $2)",
-				m.Name, Checksum(m.SQL))
-			return err
+			if err := record(ctx, conn, m); err != nil {
+				return applied, &MigrateError{Name: m.Name, Err: err}
+			}
+			applied = append(applied, m.Name)
+			i++
+			continue
+		}
+		// One migration, or with Atomic the run of transactional ones
+		// starting here.
+		group := []Migration{m}
+		for opts.Atomic && i+len(group) < len(pending) && !pending[i+len(group)].NoTransaction() {
+			group = append(group, pending[i+len(group)])
+		}
+		var failed string
+		err := pgx.BeginFunc(ctx, conn.Conn(), func(tx pgx.Tx) error {
+			for _, g := range group {
+				failed = g.Name
+				if _, err := tx.Exec(ctx, g.SQL); err != nil {
+					return err
+				}
+				if err := record(ctx, tx, g); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
-			return applied, fmt.Errorf("migrate: apply %s: %w", m.Name, err)
+			return applied, &MigrateError{Name: failed, Err: err}
 		}
-		applied = append(applied, m.Name)
+		for _, g := range group {
+			applied = append(applied, g.Name)
+		}
+		i += len(group)
 	}
 	return applied, nil
 }

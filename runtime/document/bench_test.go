@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/exhgen/exhgen/runtime/auth"
-	"github.com/exhgen/exhgen/runtime/db/dbtest"
 )
 
 // The benchmarks compare the service with raw pgx running the same SQL (and,
@@ -32,10 +31,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	pool := dbtest.New(b)
-	if _, err := pool.Exec(b.Context(), measurementDDL); err != nil {
-		b.Fatal(err)
-	}
+	pool := newDB(b)
 	svc, err := New(pool, testProject(measurementModel(ownerAccess)), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -110,13 +106,17 @@ func BenchmarkGet(b *testing.B) {
 func BenchmarkRawPgxGet(b *testing.B) {
 	e := newBenchEnv(b)
 	ids := e.seed(b, 200)
+	_, get, err := e.svc.Statements("measurement")
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var out doc
 		for pb.Next() {
 			var res []byte
-			err := e.pool.QueryRow(e.ctx, e.m.sql.get.forms[1], ids[rand.IntN(len(ids))], e.p.UserID).Scan(&res)
+			err := e.pool.QueryRow(e.ctx, get, ids[rand.IntN(len(ids))], e.p.UserID).Scan(&res)
 			if err == nil {
 				err = out.UnmarshalJSON(res)
 			}

@@ -20,19 +20,29 @@
 // Every model's SQL is built once by New; values are always bind parameters
 // and identifiers are quoted with pgx.Identifier.
 //
-// Access: each action of a model lists rules (project.Access): all_users,
-// creator, linked_users, permission (the caller holds data:<model>:<action>,
-// matched by auth.MatchPermission), linked_group_staff and
-// linked_group_patients (never grant yet). Deny by default; a rule list that
-// cannot be evaluated denies everybody (AC-1). Single-document reads, updates
-// and deletes the caller may not perform answer 404 (AC-2); updating or
-// deleting also takes read access, as the answer would otherwise confirm or
-// show the document. Lists filter in SQL so rows and total only count
-// readable documents (linked_users as user_ids @> ARRAY[caller], which the
-// GIN index serves); a denied create is 403. Server-owned fields (id,
-// creator_id, user_ids, group_ids, status, timestamps, version) are never
-// read from a body (AC-3). Writes check the rules against the old and the
-// new state (AC-4).
+// Access: each action of a model (create, read, update, delete, link,
+// unlink) lists rules (project.Access): all_users, creator, linked_users,
+// permission (the caller holds data:<model>:<action>, matched by
+// permission.Match), linked_group_staff (the caller is staff of a group in
+// group_ids whose group roles there hold data:<model>:<action>) and
+// linked_group_patients (the caller is an unexpired patient of a group in
+// group_ids). Rules read only server-owned fields, never data (AC-5).
+// Deny by default; a rule list that cannot be evaluated denies everybody
+// (AC-1). Single-document reads, updates, deletes and links the caller may
+// not perform answer 404 (AC-2); they also take read access, as the answer
+// would otherwise confirm or show the document. Lists filter in SQL so rows
+// and total only count readable documents; the access condition (built per
+// caller by accessCond, values as bind parameters: user_ids @> ARRAY[$n],
+// group_ids && $n, which the GIN indexes serve) is ANDed into the
+// statement's WHERE clause, so other conditions compose with it. A denied
+// create is 403. Every refusal of an existing document writes an
+// access.denied audit row (AUD-1). Server-owned fields (id, creator_id,
+// user_ids, group_ids, status, timestamps, version) are never read from a
+// body (AC-3): bodies are the model's data, validated with
+// additionalProperties false. Writes check the rules against the old and the
+// new state (AC-4). Models with group_sync = creator_patient_groups get their
+// creator's patient groups at create (read from the database, not the
+// cached Principal); runtime/group keeps them in line afterwards.
 //
 // A patch that changes no stored value (compared by PostgreSQL, so 1.0 and 1
 // or two spellings of one instant in a top-level date-time field are the

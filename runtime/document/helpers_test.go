@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,9 +14,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
+	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
+	"github.com/exhgen/exhgen/runtime/group"
 	"github.com/exhgen/exhgen/runtime/project"
+	usermig "github.com/exhgen/exhgen/runtime/user"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -130,10 +135,7 @@ type env struct {
 // none are given).
 func newEnv(t *testing.T, models ...project.Model) *env {
 	t.Helper()
-	pool := dbtest.New(t)
-	if _, err := pool.Exec(t.Context(), measurementDDL); err != nil {
-		t.Fatalf("create table: %v", err)
-	}
+	pool := newDB(t)
 	if len(models) == 0 {
 		models = []project.Model{measurementModel(ownerAccess)}
 	}
@@ -143,6 +145,20 @@ func newEnv(t *testing.T, models ...project.Model) *env {
 		t.Fatalf("New: %v", err)
 	}
 	return &env{t: t, pool: pool, svc: svc, clock: clock}
+}
+
+// newDB creates a fresh database holding the core tables (users, groups,
+// audit_log: links and refusals write to them) and the measurement table.
+func newDB(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool := dbtest.New(t)
+	if _, err := db.Migrate(t.Context(), pool, slices.Concat(usermig.Migrations(), audit.Migrations(), group.Migrations())); err != nil {
+		t.Fatalf("core migrations: %v", err)
+	}
+	if _, err := pool.Exec(t.Context(), measurementDDL); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	return pool
 }
 
 func user(perms ...string) *auth.Principal {

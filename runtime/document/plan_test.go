@@ -43,8 +43,9 @@ func TestListUsesIndexes(t *testing.T) {
 	// 20,000 documents: 1,000 creators with 20 each, and one linked user
 	// per document out of 997 (about 20 each).
 	if _, err := e.pool.Exec(ctx, `
-		INSERT INTO data_measurement (id, creator_id, user_ids, status_changed_at, created_at, updated_at, systolic, taken_at)
+		INSERT INTO data_measurement (id, creator_id, user_ids, group_ids, status_changed_at, created_at, updated_at, systolic, taken_at)
 		SELECT gen_random_uuid(), md5((g % 1000)::text)::uuid, ARRAY[md5((g % 1000)::text)::uuid, md5('l' || (g % 997)::text)::uuid],
+		       ARRAY[md5('g' || (g % 991)::text)::uuid],
 		       ts, ts, ts, 120, ts
 		FROM generate_series(1, 20000) AS g, LATERAL (SELECT timestamptz '2026-01-01' + g * interval '1 minute' AS ts) AS t`); err != nil {
 		t.Fatal(err)
@@ -61,15 +62,20 @@ func TestListUsesIndexes(t *testing.T) {
 		name      string
 		read      []string
 		caller    uuid.UUID
-		want      int      // readable documents
-		wantIndex []string // indexes list and count must use
+		staffOf   []uuid.UUID // groups where the caller's group role holds data:measurement:read
+		want      int         // readable documents
+		wantIndex []string    // indexes list and count must use
 	}{
-		{"creator or linked, as creator", []string{RuleCreator, RuleLinkedUsers}, md5UUID("7"), 20,
+		{"creator or linked, as creator", []string{RuleCreator, RuleLinkedUsers}, md5UUID("7"), nil, 20,
 			[]string{"data_measurement_creator_id_idx", "data_measurement_user_ids_idx"}},
-		{"creator or linked, as linked user", []string{RuleCreator, RuleLinkedUsers}, md5UUID("l7"), 21,
+		{"creator or linked, as linked user", []string{RuleCreator, RuleLinkedUsers}, md5UUID("l7"), nil, 21,
 			[]string{"data_measurement_creator_id_idx", "data_measurement_user_ids_idx"}},
-		{"linked", []string{RuleLinkedUsers}, md5UUID("l7"), 21, []string{"data_measurement_user_ids_idx"}},
-		{"creator", []string{RuleCreator}, md5UUID("7"), 20, []string{"data_measurement_creator_id_idx"}},
+		{"linked", []string{RuleLinkedUsers}, md5UUID("l7"), nil, 21, []string{"data_measurement_user_ids_idx"}},
+		{"creator", []string{RuleCreator}, md5UUID("7"), nil, 20, []string{"data_measurement_creator_id_idx"}},
+		{"linked group staff", []string{RuleLinkedGroupStaff}, uuid.New(), []uuid.UUID{md5UUID("g7"), md5UUID("g8")}, 42,
+			[]string{"data_measurement_group_ids_idx"}},
+		{"creator or linked group staff", []string{RuleCreator, RuleLinkedGroupStaff}, md5UUID("7"), []uuid.UUID{md5UUID("g7")}, 40,
+			[]string{"data_measurement_creator_id_idx", "data_measurement_group_ids_idx"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,9 +88,13 @@ func TestListUsesIndexes(t *testing.T) {
 			}
 			st := svc.models["measurement"].sql
 
+			caller := &auth.Principal{UserID: tt.caller, GroupPermissions: map[uuid.UUID][]string{}}
+			for _, g := range tt.staffOf {
+				caller.GroupPermissions[g] = []string{"data:measurement:read"}
+			}
 			// The statements find the caller's documents.
 			var l list
-			if err := svc.List(as(ctx, &auth.Principal{UserID: tt.caller}), "measurement", Page{Limit: 100}, &l); err != nil {
+			if err := svc.List(as(ctx, caller), "measurement", Page{Limit: 100}, &l); err != nil {
 				t.Fatalf("List: %v", err)
 			}
 			if l.Page.Total != tt.want || len(l.Data) != tt.want {
@@ -93,19 +103,25 @@ func TestListUsesIndexes(t *testing.T) {
 
 			// The list statement holds the count; this is the count alone,
 			// with the same condition.
-			count := fmt.Sprintf("SELECT count(*) FROM data_measurement WHERE %s", svc.models["measurement"].access.read.filter("$1::uuid"))
+			countArgs := newParams()
+			cond, _ := svc.models["measurement"].access.read.cond(caller, countArgs)
+			count := fmt.Sprintf("SELECT count(*) FROM data_measurement WHERE %s", cond)
+			listArgs := newParams(20, 0)
+			listCond, _ := accessCond(caller, listArgs, svc.models["measurement"].access.read)
+			getArgs := newParams(anyID)
+			getCond, _ := accessCond(caller, getArgs, svc.models["measurement"].access.read)
 			_, getByID, err := svc.Statements("measurement")
-			if err != nil {
-				t.Fatal(err)
+			if err != nil || !strings.Contains(getByID, "WHERE id = $1::uuid") {
+				t.Fatalf("Statements: %q, %v", getByID, err)
 			}
 			for _, q := range []struct {
 				name string
 				sql  string
 				args []any
 			}{
-				{"list", st.list.forms[1], []any{20, 0, tt.caller}},
-				{"count", count, []any{tt.caller}},
-				{"get", getByID, []any{anyID, tt.caller}},
+				{"list", st.list.with(listCond), listArgs.args},
+				{"count", count, countArgs.args},
+				{"get", st.get.with(getCond), getArgs.args},
 			} {
 				if q.sql == "" {
 					t.Fatalf("%s: no filtered statement", q.name)

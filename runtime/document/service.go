@@ -19,6 +19,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/project"
@@ -67,7 +68,7 @@ type Service struct {
 
 // accessRules are a model's compiled rules per action.
 type accessRules struct {
-	create, read, update, delete rules
+	create, read, update, delete, link, unlink rules
 }
 
 // model is the compiled, ready-to-run form of a project.Model.
@@ -81,6 +82,7 @@ type model struct {
 	defaults []fieldDefault
 	access   accessRules
 	sql      statements
+	synced   bool // group_ids follow the creator's patient groups
 }
 
 type fieldDefault struct {
@@ -178,6 +180,8 @@ func compileModel(pm *project.Model, df *dateFormats, logger *slog.Logger) (*mod
 		{actionRead, pm.Access.Read, &m.access.read},
 		{actionUpdate, pm.Access.Update, &m.access.update},
 		{actionDelete, pm.Access.Delete, &m.access.delete},
+		{actionLink, pm.Access.Link, &m.access.link},
+		{actionUnlink, orRules(pm.Access.Unlink, pm.Access.Link), &m.access.unlink},
 	} {
 		r, err := compileRules(pm.Name, a.action, a.names)
 		if err != nil {
@@ -185,7 +189,14 @@ func compileModel(pm *project.Model, df *dateFormats, logger *slog.Logger) (*mod
 		}
 		*a.dst = r
 	}
-	m.sql = buildStatements(pm.Table, m.columns, InitialStatus, m.access)
+	switch pm.Access.GroupSync {
+	case "", project.GroupSyncNone:
+	case project.GroupSyncCreatorPatientGroups:
+		m.synced = true
+	default:
+		return nil, fmt.Errorf("model %q: unknown group sync mode %q", pm.Name, pm.Access.GroupSync)
+	}
+	m.sql = buildStatements(pm.Table, m.columns, InitialStatus, m.synced)
 	return m, nil
 }
 
@@ -205,34 +216,22 @@ func caller(ctx context.Context) (*auth.Principal, error) {
 	return p, nil
 }
 
-// pick chooses the form of a scoped statement for the caller, given the
-// rule sets guarding it (in the order the statement was built with): for
-// each set, every document or only those its document-dependent rules grant
-// (the caller's id is then the last argument, filtered true). ok is false
-// when some set grants the caller nothing.
-func pick(sc scoped, p *auth.Principal, sets ...rules) (sql string, filtered, ok bool) {
-	mask := 0
-	for i, r := range sets {
-		switch {
-		case r.unrestricted(p):
-		case r.restricted():
-			mask |= 1 << i
-		default:
-			return "", false, false
-		}
-	}
-	if sc.forms[mask] == "" {
-		return "", false, false
-	}
-	return sc.forms[mask], mask != 0, true
-}
-
 func (s *Service) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
 }
 
+// orRules is rules, or def when rules is empty.
+func orRules(rules, def []string) []string {
+	if len(rules) == 0 {
+		return def
+	}
+	return rules
+}
+
 // Create validates data and stores it as a new document owned by the
-// caller; out receives the stored document.
+// caller; out receives the stored document. The create rules are checked
+// against the new document's server-owned state (AC-4): when they depend on
+// it, the insert runs in a transaction that is rolled back if they refuse.
 func (s *Service) Create(ctx context.Context, modelName string, data json.Marshaler, out json.Unmarshaler) error {
 	p, err := caller(ctx)
 	if err != nil {
@@ -242,9 +241,14 @@ func (s *Service) Create(ctx context.Context, modelName string, data json.Marsha
 	if err != nil {
 		return err
 	}
-	// AC-4: the new state is what create rules are checked against.
-	if !m.access.create.allows(p, docMeta{creatorID: p.UserID, userIDs: []uuid.UUID{p.UserID}}) {
-		return apierr.ErrForbidden
+	rules := m.access.create
+	check := !rules.unrestricted(p)
+	if check {
+		// Without a synced model's groups, the new state is known: the
+		// caller creates it and is its only linked user.
+		if _, possible := rules.cond(p, newParams()); !possible && !m.synced {
+			return s.deny(ctx, m, p, "create", uuid.Nil, apierr.ErrForbidden)
+		}
 	}
 	doc, raw, err := decodeObject(data)
 	if err != nil {
@@ -262,12 +266,74 @@ func (s *Service) Create(ctx context.Context, modelName string, data json.Marsha
 			return fmt.Errorf("encode document: %w", err)
 		}
 	}
+	id := s.newID()
 	var res []byte
-	err = db.QueryRow(ctx, s.pool, m.sql.insert, s.newID(), p.UserID, s.timestamp(), raw).Scan(&res)
+	if !check {
+		err = db.QueryRow(ctx, s.pool, m.sql.insert, id, p.UserID, s.timestamp(), raw).Scan(&res)
+		if err != nil {
+			return s.dbError(ctx, m, "create", err)
+		}
+		return decodeOut(out, res)
+	}
+	denied := false
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, m.sql.insert, id, p.UserID, s.timestamp(), raw).Scan(&res); err != nil {
+			return s.dbError(ctx, m, "create", err)
+		}
+		var meta struct {
+			UserIDs  []uuid.UUID `json:"user_ids"`
+			GroupIDs []uuid.UUID `json:"group_ids"`
+		}
+		if err := json.Unmarshal(res, &meta); err != nil {
+			return fmt.Errorf("decode created document: %w", err)
+		}
+		if !rules.allows(p, docMeta{creatorID: p.UserID, userIDs: meta.UserIDs, groupIDs: meta.GroupIDs}) {
+			denied = true
+			return apierr.ErrForbidden
+		}
+		return nil
+	})
+	if denied {
+		return s.deny(ctx, m, p, "create", uuid.Nil, apierr.ErrForbidden)
+	}
 	if err != nil {
-		return s.dbError(ctx, m, "create", err)
+		return s.txError(ctx, m, "create", err)
 	}
 	return decodeOut(out, res)
+}
+
+// deny records a refused operation on a document (AUD-1) and returns err.
+// A refusal answered as 404 is recorded only when the document exists: a
+// missing document is no denial.
+func (s *Service) deny(ctx context.Context, m *model, p *auth.Principal, op string, id uuid.UUID, err error) error {
+	if id != uuid.Nil {
+		var exists bool
+		if qerr := db.QueryRow(ctx, s.pool, m.sql.exists, id).Scan(&exists); qerr != nil {
+			return s.dbError(ctx, m, op, qerr)
+		}
+		if !exists {
+			return err
+		}
+	}
+	e := audit.Entry{Action: "access.denied", Resource: m.name, Outcome: audit.Denied,
+		Reason: apierr.From(err).Code, Details: map[string]any{"operation": op}}
+	if p != nil {
+		e.ActorID = &p.UserID
+	}
+	if id != uuid.Nil {
+		e.ResourceID = id.String()
+	}
+	if werr := audit.Write(ctx, poolExec{s.pool}, e); werr != nil {
+		return fmt.Errorf("document %s %s: %w", op, m.name, werr)
+	}
+	return err
+}
+
+// poolExec adapts the pool to db.Execer with the bounded acquire of db.Exec.
+type poolExec struct{ pool *pgxpool.Pool }
+
+func (e poolExec) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return db.Exec(ctx, e.pool, sql, args...)
 }
 
 // Get reads one document. A document the caller may not read is reported
@@ -281,20 +347,15 @@ func (s *Service) Get(ctx context.Context, modelName string, id uuid.UUID, out j
 	if err != nil {
 		return err
 	}
-	q, filtered, ok := pick(m.sql.get, p, m.access.read)
+	a := newParams(id)
+	cond, ok := accessCond(p, a, m.access.read)
 	if !ok {
-		return apierr.ErrNotFound
-	}
-	var row pgx.Row
-	if filtered {
-		row = db.QueryRow(ctx, s.pool, q, id, p.UserID)
-	} else {
-		row = db.QueryRow(ctx, s.pool, q, id)
+		return s.deny(ctx, m, p, "get", id, apierr.ErrNotFound)
 	}
 	var res []byte
-	if err := row.Scan(&res); err != nil {
+	if err := db.QueryRow(ctx, s.pool, m.sql.get.with(cond), a.args...).Scan(&res); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return apierr.ErrNotFound
+			return s.deny(ctx, m, p, "get", id, apierr.ErrNotFound)
 		}
 		return s.dbError(ctx, m, "get", err)
 	}
@@ -325,17 +386,14 @@ func (s *Service) List(ctx context.Context, modelName string, page Page, out jso
 		return apierr.Validation("The page offset is out of range.",
 			apierr.FieldError{Field: "offset", Code: "range", Message: "The offset must not be negative."})
 	}
-	q, filtered, ok := pick(m.sql.list, p, m.access.read)
+	// The access condition is ANDed into the statement's WHERE clause;
+	// further conditions compose the same way, their values added to a.
+	a := newParams(limit, offset)
+	cond, ok := accessCond(p, a, m.access.read)
 	var res []byte
-	switch {
-	case !ok:
+	if !ok {
 		res = fmt.Appendf(nil, `{"data":[],"page":{"limit":%d,"offset":%d,"total":0}}`, limit, offset)
-	case filtered:
-		err = db.QueryRow(ctx, s.pool, q, limit, offset, p.UserID).Scan(&res)
-	default:
-		err = db.QueryRow(ctx, s.pool, q, limit, offset).Scan(&res)
-	}
-	if err != nil {
+	} else if err := db.QueryRow(ctx, s.pool, m.sql.list.with(cond), a.args...).Scan(&res); err != nil {
 		return s.dbError(ctx, m, "list", err)
 	}
 	return decodeOut(out, res)
@@ -353,9 +411,10 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 	if err != nil {
 		return err
 	}
-	q, filtered, ok := pick(m.sql.lockUpdate, p, m.access.update, m.access.read)
+	a := newParams(id)
+	cond, ok := accessCond(p, a, m.access.update, m.access.read)
 	if !ok {
-		return apierr.ErrNotFound
+		return s.deny(ctx, m, p, "update", id, apierr.ErrNotFound)
 	}
 	patchDoc, _, err := decodeObject(patch)
 	if err != nil {
@@ -363,12 +422,12 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 	}
 	var res []byte
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := lockDoc(ctx, tx, q, filtered, id, p)
+		cur, err := lockDoc(ctx, tx, m.sql.lock.with(cond), a)
 		if err != nil {
 			return err
 		}
-		// The SQL filter already applied the rules to the old state; this
-		// also covers rules that SQL cannot express.
+		// The SQL condition already applied the rules to the old state;
+		// this also covers rules that SQL cannot express.
 		if !m.access.update.allows(p, cur.meta) || !m.access.read.allows(p, cur.meta) {
 			return apierr.ErrNotFound
 		}
@@ -389,7 +448,7 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 		}
 		// AC-4: the new state must be in the caller's scope as well, so a
 		// write cannot move a document out of it. A patch only changes
-		// data; server-owned fields, which today's rules read, stay.
+		// data; the server-owned fields the rules read stay as they are.
 		next := cur.meta
 		if !m.access.update.allows(p, next) {
 			return apierr.ErrForbidden
@@ -410,6 +469,9 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 		}
 		return nil
 	})
+	if errors.Is(err, apierr.ErrNotFound) {
+		return s.deny(ctx, m, p, "update", id, apierr.ErrNotFound)
+	}
 	if err != nil {
 		return s.txError(ctx, m, "update", err)
 	}
@@ -438,31 +500,23 @@ func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, if
 	if err != nil {
 		return err
 	}
+	a := newParams(id)
+	cond, ok := accessCond(p, a, m.access.delete, m.access.read)
+	if !ok {
+		return s.deny(ctx, m, p, "delete", id, apierr.ErrNotFound)
+	}
 	if !check {
-		q, filtered, ok := pick(m.sql.deleteNow, p, m.access.delete, m.access.read)
-		if !ok {
-			return apierr.ErrNotFound
-		}
-		var tag pgconn.CommandTag
-		if filtered {
-			tag, err = db.Exec(ctx, s.pool, q, id, p.UserID)
-		} else {
-			tag, err = db.Exec(ctx, s.pool, q, id)
-		}
+		tag, err := db.Exec(ctx, s.pool, m.sql.deleteNow.with(cond), a.args...)
 		if err != nil {
 			return s.dbError(ctx, m, "delete", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return apierr.ErrNotFound
+			return s.deny(ctx, m, p, "delete", id, apierr.ErrNotFound)
 		}
 		return nil
 	}
-	q, filtered, ok := pick(m.sql.lockDelete, p, m.access.delete, m.access.read)
-	if !ok {
-		return apierr.ErrNotFound
-	}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := lockDoc(ctx, tx, q, filtered, id, p)
+		cur, err := lockDoc(ctx, tx, m.sql.lock.with(cond), a)
 		if err != nil {
 			return err
 		}
@@ -481,10 +535,101 @@ func (s *Service) Delete(ctx context.Context, modelName string, id uuid.UUID, if
 		}
 		return nil
 	})
+	if errors.Is(err, apierr.ErrNotFound) {
+		return s.deny(ctx, m, p, "delete", id, apierr.ErrNotFound)
+	}
 	if err != nil {
 		return s.txError(ctx, m, "delete", err)
 	}
 	return nil
+}
+
+// Link kinds: what Link and Unlink attach to a document.
+const (
+	LinkUser  = "user"
+	LinkGroup = "group"
+)
+
+// Link links a user or group (kind LinkUser or LinkGroup) to a document,
+// so that linked_users or linked_group_* rules may grant it access; out
+// receives the document. Linking what is already linked changes nothing.
+// The caller needs the model's read and link rules on the document, else
+// 404 (AC-2); the user or group must exist (400 otherwise).
+func (s *Service) Link(ctx context.Context, modelName string, id uuid.UUID, kind string, target uuid.UUID, out json.Unmarshaler) error {
+	return s.link(ctx, modelName, id, kind, target, false, out)
+}
+
+// Unlink removes a link Link made; the caller needs the model's read and
+// unlink rules on the document. Removing a link that is not there changes
+// nothing.
+func (s *Service) Unlink(ctx context.Context, modelName string, id uuid.UUID, kind string, target uuid.UUID, out json.Unmarshaler) error {
+	return s.link(ctx, modelName, id, kind, target, true, out)
+}
+
+// linkTargets are the column and the table checked for existence, by kind.
+var linkTargets = map[string]struct{ column, exists, field string }{
+	LinkUser:  {"user_ids", "SELECT EXISTS (SELECT FROM users WHERE id = $1)", "/user_id"},
+	LinkGroup: {"group_ids", "SELECT EXISTS (SELECT FROM groups WHERE id = $1)", "/group_id"},
+}
+
+func (s *Service) link(ctx context.Context, modelName string, id uuid.UUID, kind string, target uuid.UUID, unlink bool, out json.Unmarshaler) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := s.model(modelName)
+	if err != nil {
+		return err
+	}
+	lt, ok := linkTargets[kind]
+	if !ok {
+		return fmt.Errorf("document link: unknown kind %q", kind)
+	}
+	op, rules, stmt := "link_"+kind, m.access.link, m.sql.link[lt.column]
+	if unlink {
+		op, rules, stmt = "unlink_"+kind, m.access.unlink, m.sql.unlink[lt.column]
+	}
+	a := newParams(id)
+	cond, ok := accessCond(p, a, rules, m.access.read)
+	if !ok {
+		return s.deny(ctx, m, p, op, id, apierr.ErrNotFound)
+	}
+	var res []byte
+	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := lockDoc(ctx, tx, m.sql.lock.with(cond), a)
+		if err != nil {
+			return err
+		}
+		if !rules.allows(p, cur.meta) || !m.access.read.allows(p, cur.meta) {
+			return apierr.ErrNotFound
+		}
+		if !unlink {
+			var exists bool
+			if err := tx.QueryRow(ctx, lt.exists, target).Scan(&exists); err != nil {
+				return fmt.Errorf("check link target: %w", err)
+			}
+			if !exists {
+				return apierr.Validation("The "+kind+" does not exist.",
+					apierr.FieldError{Field: lt.field, Code: apierr.DetailInvalid, Message: "No " + kind + " has this id."})
+			}
+		}
+		err = tx.QueryRow(ctx, stmt, id, target, s.timestamp()).Scan(&res)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Already linked (or not linked): nothing changes.
+			err = tx.QueryRow(ctx, m.sql.getAny, id).Scan(&res)
+		}
+		if err != nil {
+			return s.dbError(ctx, m, op, err)
+		}
+		return nil
+	})
+	if errors.Is(err, apierr.ErrNotFound) {
+		return s.deny(ctx, m, p, op, id, apierr.ErrNotFound)
+	}
+	if err != nil {
+		return s.txError(ctx, m, op, err)
+	}
+	return decodeOut(out, res)
 }
 
 // locked is a document read under FOR UPDATE.
@@ -494,15 +639,10 @@ type locked struct {
 	data    []byte
 }
 
-func lockDoc(ctx context.Context, tx pgx.Tx, q string, filtered bool, id uuid.UUID, p *auth.Principal) (locked, error) {
-	var row pgx.Row
-	if filtered {
-		row = tx.QueryRow(ctx, q, id, p.UserID)
-	} else {
-		row = tx.QueryRow(ctx, q, id)
-	}
+func lockDoc(ctx context.Context, tx pgx.Tx, q string, a *params) (locked, error) {
 	var cur locked
-	if err := row.Scan(&cur.version, &cur.meta.creatorID, &cur.meta.userIDs, &cur.data); err != nil {
+	err := tx.QueryRow(ctx, q, a.args...).Scan(&cur.version, &cur.meta.creatorID, &cur.meta.userIDs, &cur.meta.groupIDs, &cur.data)
+	if err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return cur, apierr.ErrNotFound
 		}

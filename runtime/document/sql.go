@@ -3,7 +3,6 @@ package document
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -119,71 +118,49 @@ func docExpr(cols []column) string {
 		"'data', " + dataExpr(cols) + ")"
 }
 
-// scoped holds a statement in the forms a caller's grants call for. A
-// statement is guarded by one rule set (the action's) or two (the action's
-// and read's: a caller may only update or delete what it may read). For each
-// set the caller is granted either every document (no condition) or only
-// those its document-dependent rules grant (a condition on the caller's id).
-// forms[mask] is the statement whose conditions are those of the sets i
-// with bit i of mask set; forms no caller can need are "".
-type scoped struct {
-	forms [4]string
-}
+// accessMarker stands for the access condition in a statement template;
+// with replaces it with the condition built for the caller (accessCond),
+// which holds only fixed SQL and placeholders.
+const accessMarker = "/*access*/TRUE"
 
-// guard builds the forms of a statement guarded by sets (at most two);
-// build receives the SQL condition and callerParam is the caller's
-// placeholder.
-func guard(callerParam string, build func(cond string) string, sets ...rules) scoped {
-	var sc scoped
-	for mask := range 1 << len(sets) {
-		var conds []string
-		usable := true
-		for i, r := range sets {
-			if mask&(1<<i) == 0 {
-				continue
-			}
-			if !r.restricted() {
-				usable = false
-				break
-			}
-			if c := r.filter(callerParam); !slices.Contains(conds, c) {
-				conds = append(conds, c)
-			}
-		}
-		if !usable {
-			continue
-		}
-		cond := "TRUE"
-		if len(conds) > 0 {
-			cond = strings.Join(conds, " AND ")
-		}
-		sc.forms[mask] = build(cond)
-	}
-	return sc
+// tmpl is a statement holding accessMarker.
+type tmpl string
+
+// with returns the statement with cond as its access condition.
+func (t tmpl) with(cond string) string {
+	return strings.ReplaceAll(string(t), accessMarker, "("+cond+")")
 }
 
 // statements are a model's SQL, built once by New. Every value is a bind
-// parameter; identifiers are quoted.
+// parameter; identifiers are quoted. Templates take the access condition
+// (accessCond), whose parameters follow the fixed ones.
 type statements struct {
 	// insert: $1 id, $2 creator, $3 now, $4 data (jsonb).
 	insert string
-	// get: $1 id [, $2 caller]; guarded by read.
-	get scoped
-	// list: $1 limit, $2 offset [, $3 caller]; guarded by read.
-	list scoped
-	// lockUpdate, lockDelete: $1 id [, $2 caller] → version, creator_id,
-	// user_ids, data (text); guarded by update (delete) and read.
-	lockUpdate scoped
-	lockDelete scoped
+	// get: $1 id; guarded by read.
+	get tmpl
+	// list: $1 limit, $2 offset; guarded by read.
+	list tmpl
+	// lock: $1 id → version, creator_id, user_ids, group_ids, data
+	// (text); FOR UPDATE; guarded by the action's rules and read.
+	lock tmpl
 	// update: $1 id, $2 now, $3 data (jsonb), $4 expected version. It
 	// writes only when a column changes; otherwise it returns the stored
 	// document as it is (no new version, same updated_at).
 	update string
-	// deleteNow: $1 id [, $2 caller], without If-Match; guarded by delete
-	// and read.
-	deleteNow scoped
-	// deleteLocked: $1 id, $2 expected version, after lockDelete.
+	// deleteNow: $1 id, without If-Match; guarded by delete and read.
+	deleteNow tmpl
+	// deleteLocked: $1 id, $2 expected version, after lock.
 	deleteLocked string
+	// exists: $1 id → whether the document exists, whoever may see it
+	// (to audit a refusal; never to answer).
+	exists string
+	// link and unlink, by column (user_ids, group_ids): $1 id, $2 the
+	// user or group, $3 now → the document, when the links changed.
+	link, unlink map[string]string
+	// get of the document without access condition ($1 id), after a
+	// link that changed nothing.
+	getAny string
 }
 
 // Names the statements use for their own relations. Field columns are
@@ -195,7 +172,7 @@ const (
 	updatedCTE = "exh_upd"  // the rows an update wrote
 )
 
-func buildStatements(table string, cols []column, initialStatus string, acc accessRules) statements {
+func buildStatements(table string, cols []column, initialStatus string, groupSync bool) statements {
 	t := ident(table)
 	doc := docExpr(cols)
 	// The data parameter is read through a one-row relation, so every
@@ -204,6 +181,13 @@ func buildStatements(table string, cols []column, initialStatus string, acc acce
 
 	insertCols := []string{"id", "creator_id", "user_ids", "status", "status_changed_at", "created_at", "updated_at", "version"}
 	insertVals := []string{"$1::uuid", "$2::uuid", "ARRAY[$2::uuid]", lit(initialStatus), "$3::timestamptz", "$3::timestamptz", "$3::timestamptz", "1"}
+	if groupSync {
+		// The creator's unexpired patient groups as they are in the
+		// database now, not as the caller's cached Principal says.
+		insertCols = append(insertCols, "group_ids")
+		insertVals = append(insertVals, "(SELECT coalesce(array_agg(gp.group_id ORDER BY gp.group_id), '{}') FROM group_patients AS gp "+
+			"WHERE gp.user_id = $2::uuid AND (gp.expires_at IS NULL OR gp.expires_at > $3::timestamptz))")
+	}
 	sets := make([]string, 0, len(cols)+2)
 	changed := make([]string, 0, len(cols))
 	for _, c := range cols {
@@ -220,22 +204,14 @@ func buildStatements(table string, cols []column, initialStatus string, acc acce
 	var st statements
 	st.insert = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (SELECT $4::jsonb AS %s) AS %s RETURNING %s::text",
 		t, strings.Join(insertCols, ", "), strings.Join(insertVals, ", "), inputCol, inputAlias, doc)
-
-	st.get = guard("$2::uuid", func(cond string) string {
-		return fmt.Sprintf("SELECT %s::text FROM %s WHERE id = $1::uuid AND %s", doc, t, cond)
-	}, acc.read)
-	st.list = guard("$3::uuid", func(cond string) string {
-		return fmt.Sprintf("SELECT json_build_object("+
-			"'data', coalesce((SELECT json_agg(page.doc ORDER BY page.created_at DESC, page.id DESC) FROM "+
-			"(SELECT %s AS doc, created_at, id FROM %s WHERE %s ORDER BY created_at DESC, id DESC LIMIT $1::bigint OFFSET $2::bigint) AS page), '[]'::json), "+
-			"'page', json_build_object('limit', $1::bigint, 'offset', $2::bigint, 'total', (SELECT count(*) FROM %s WHERE %s)))::text",
-			doc, t, cond, t, cond)
-	}, acc.read)
-	lock := func(cond string) string {
-		return fmt.Sprintf("SELECT version, creator_id, user_ids, %s::text FROM %s WHERE id = $1::uuid AND %s FOR UPDATE", dataExpr(cols), t, cond)
-	}
-	st.lockUpdate = guard("$2::uuid", lock, acc.update, acc.read)
-	st.lockDelete = guard("$2::uuid", lock, acc.delete, acc.read)
+	st.get = tmpl(fmt.Sprintf("SELECT %s::text FROM %s WHERE id = $1::uuid AND %s", doc, t, accessMarker))
+	st.getAny = fmt.Sprintf("SELECT %s::text FROM %s WHERE id = $1::uuid", doc, t)
+	st.list = tmpl(fmt.Sprintf("SELECT json_build_object("+
+		"'data', coalesce((SELECT json_agg(page.doc ORDER BY page.created_at DESC, page.id DESC) FROM "+
+		"(SELECT %s AS doc, created_at, id FROM %s WHERE %s ORDER BY created_at DESC, id DESC LIMIT $1::bigint OFFSET $2::bigint) AS page), '[]'::json), "+
+		"'page', json_build_object('limit', $1::bigint, 'offset', $2::bigint, 'total', (SELECT count(*) FROM %s WHERE %s)))::text",
+		doc, t, accessMarker, t, accessMarker))
+	st.lock = tmpl(fmt.Sprintf("SELECT version, creator_id, user_ids, group_ids, %s::text FROM %s WHERE id = $1::uuid AND %s FOR UPDATE", dataExpr(cols), t, accessMarker))
 	// A data-modifying CTE: the outer query sees the table as it was before
 	// the update, so the second branch returns the unchanged row when the
 	// update wrote nothing.
@@ -244,9 +220,15 @@ func buildStatements(table string, cols []column, initialStatus string, acc acce
 		"SELECT %[8]s::text FROM %[1]s "+
 		"UNION ALL SELECT %[8]s::text FROM %[2]s WHERE id = $1::uuid AND version = $4::bigint AND NOT EXISTS (SELECT FROM %[1]s)",
 		updatedCTE, t, rowAlias, strings.Join(sets, ", "), inputCol, inputAlias, strings.Join(changed, " OR "), doc)
-	st.deleteNow = guard("$2::uuid", func(cond string) string {
-		return fmt.Sprintf("DELETE FROM %s WHERE id = $1::uuid AND %s", t, cond)
-	}, acc.delete, acc.read)
+	st.deleteNow = tmpl(fmt.Sprintf("DELETE FROM %s WHERE id = $1::uuid AND %s", t, accessMarker))
 	st.deleteLocked = fmt.Sprintf("DELETE FROM %s WHERE id = $1::uuid AND version = $2::bigint", t)
+	st.exists = fmt.Sprintf("SELECT EXISTS (SELECT FROM %s WHERE id = $1::uuid)", t)
+	st.link, st.unlink = map[string]string{}, map[string]string{}
+	for _, col := range []string{"user_ids", "group_ids"} {
+		st.link[col] = fmt.Sprintf("UPDATE %[1]s SET %[2]s = %[2]s || $2::uuid, version = version + 1, updated_at = $3::timestamptz "+
+			"WHERE id = $1::uuid AND NOT %[2]s @> ARRAY[$2::uuid] RETURNING %[3]s::text", t, col, doc)
+		st.unlink[col] = fmt.Sprintf("UPDATE %[1]s SET %[2]s = array_remove(%[2]s, $2::uuid), version = version + 1, updated_at = $3::timestamptz "+
+			"WHERE id = $1::uuid AND %[2]s @> ARRAY[$2::uuid] RETURNING %[3]s::text", t, col, doc)
+	}
 	return st
 }

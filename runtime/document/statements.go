@@ -1,5 +1,11 @@
 package document
 
+import (
+	"github.com/google/uuid"
+
+	"github.com/exhgen/exhgen/runtime/auth"
+)
+
 // Statements returns the SQL the service runs for a model to create a
 // document ($1 id, $2 creator, $3 timestamp, $4 data as jsonb) and to read
 // one by id for a caller whose access depends on the document ($1 id,
@@ -10,9 +16,10 @@ func (s *Service) Statements(modelName string) (insert, getByID string, err erro
 	if err != nil {
 		return "", "", err
 	}
-	get := m.sql.get.forms[1] // filtered by the read rules
-	if get == "" {
-		get = m.sql.get.forms[0]
+	// As a caller whose access depends on the document, with no groups.
+	cond, ok := m.access.read.cond(&auth.Principal{}, newParams(uuid.Nil))
+	if !ok {
+		cond = "TRUE"
 	}
-	return m.sql.insert, get, nil
+	return m.sql.insert, m.sql.get.with(cond), nil
 }

@@ -64,8 +64,8 @@ func newEnv(t *testing.T, registration string, sec *bearer) *env {
 	}
 	p := &project.Project{Name: "clinic", Languages: []string{"en", "nl"}, Auth: project.Auth{Registration: registration},
 		Roles: []project.Role{{Name: "clinician", Permissions: []string{"users:read"}},
-			{Name: "admin", Permissions: []string{user.PermRead, user.PermUpdate, user.PermDelete, user.PermRolesUpdate,
-				user.PermInvite, user.PermResetLoginLimit}}}}
+			{Name: "admin", Permissions: []string{user.PermRead, user.PermUpdate, user.PermDelete, user.PermRolesGrant, user.PermRolesRevoke,
+				user.PermInvite}}}}
 	tokens := auth.NewTokens(pool, issuer, 15*time.Minute, nil, auth.WithRoles(p.Roles))
 	quiet := slog.New(slog.DiscardHandler)
 	users := user.NewService(pool, p, tokens, quiet,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/fixedapi/oas"
+	"github.com/exhgen/exhgen/runtime/group"
 	"github.com/exhgen/exhgen/runtime/server"
 	"github.com/exhgen/exhgen/runtime/user"
 )
@@ -26,8 +27,11 @@ func Fragment() []byte {
 // NewHandler returns the HTTP handler of the fixed identity endpoints
 // (/auth/..., /.well-known/jwks.json, /users/...). Errors are written as the shared Error schema; mount it
 // inside server.Server so requests carry an id and a logger.
-func NewHandler(users *user.Service, tokens *auth.Tokens) (http.Handler, error) {
+func NewHandler(users *user.Service, tokens *auth.Tokens, opts ...HandlerOption) (http.Handler, error) {
 	h := &handler{users: users, tokens: tokens}
+	for _, o := range opts {
+		o(h)
+	}
 	srv, err := oas.NewServer(h, security{tokens: tokens},
 		oas.WithErrorHandler(server.ErrorHandler),
 		oas.WithNotFound(server.NotFound),
@@ -39,9 +43,13 @@ func NewHandler(users *user.Service, tokens *auth.Tokens) (http.Handler, error) 
 	return server.BearerChallenge(withResponseHeader(srv)), nil
 }
 
+// HandlerOption configures the handler of NewHandler.
+type HandlerOption func(*handler)
+
 type handler struct {
 	users  *user.Service
 	tokens *auth.Tokens
+	groups *group.Service
 }
 
 var _ oas.Handler = (*handler)(nil)

@@ -49,7 +49,7 @@ func (h *handler) ListUsers(ctx context.Context, params oas.ListUsersParams) (*o
 		return nil, err
 	}
 	out := &oas.UserPage{
-		Page: oas.PageInfo{Total: int64(page.Total), Offset: int64(page.Offset), Limit: int64(page.Limit)},
+		Page: oas.ListPage{Total: int64(page.Total), Offset: int32(page.Offset), Limit: int32(page.Limit)},
 		Data: make([]oas.User, len(page.Users)),
 	}
 	for i, u := range page.Users {
@@ -67,27 +67,27 @@ func (h *handler) InviteUser(ctx context.Context, req *oas.InvitationRequest) (*
 }
 
 func (h *handler) GetUser(ctx context.Context, params oas.GetUserParams) (*oas.User, error) {
-	return userOrErr(h.users.GetAsAdmin(ctx, params.UserId))
+	return userOrErr(h.users.GetAsAdmin(ctx, params.UserID))
 }
 
 func (h *handler) UpdateUser(ctx context.Context, req *oas.ProfileUpdate, params oas.UpdateUserParams) (*oas.User, error) {
-	return userOrErr(h.users.Update(ctx, params.UserId, toProfile(req)))
+	return userOrErr(h.users.Update(ctx, params.UserID, toProfile(req)))
 }
 
 func (h *handler) DeleteUser(ctx context.Context, params oas.DeleteUserParams) error {
-	return h.users.Delete(ctx, params.UserId)
+	return h.users.Delete(ctx, params.UserID)
 }
 
 func (h *handler) GrantRole(ctx context.Context, params oas.GrantRoleParams) (*oas.User, error) {
-	return userOrErr(h.users.GrantRole(ctx, params.UserId, params.Role))
+	return userOrErr(h.users.GrantRole(ctx, params.UserID, params.Role))
 }
 
 func (h *handler) RevokeRole(ctx context.Context, params oas.RevokeRoleParams) (*oas.User, error) {
-	return userOrErr(h.users.RevokeRole(ctx, params.UserId, params.Role))
+	return userOrErr(h.users.RevokeRole(ctx, params.UserID, params.Role))
 }
 
 func (h *handler) ResetLoginAttempts(ctx context.Context, params oas.ResetLoginAttemptsParams) error {
-	return h.users.ResetFailedLogins(ctx, params.UserId)
+	return h.users.ResetFailedLogins(ctx, params.UserID)
 }
 
 func userOrErr(u *user.User, err error) (*oas.User, error) {

@@ -19,6 +19,54 @@ type Project struct {
 	Roles      []Role   `json:"roles"`
 	GroupRoles []Role   `json:"group_roles"`
 	Models     []Model  `json:"models"`
+	// Applications are the registered OAuth2 clients (omitted when none).
+	Applications []Application `json:"applications,omitempty"`
+}
+
+// Application types.
+const (
+	AppPublic       = "public"
+	AppConfidential = "confidential"
+)
+
+// OAuth2 grant types.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+)
+
+// Application is a registered OAuth2 client; Name is its client_id.
+type Application struct {
+	Name         string   `json:"name"`
+	Type         string   `json:"type"` // AppPublic or AppConfidential
+	GrantTypes   []string `json:"grant_types"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Scopes       []string `json:"scopes"`
+	// Token lifetimes; zero means the project's Auth ones.
+	AccessTokenTTL  Duration `json:"access_token_ttl,omitempty"`
+	RefreshTokenTTL Duration `json:"refresh_token_ttl,omitempty"`
+}
+
+// HasGrant reports whether the application is registered for grant type g.
+func (a *Application) HasGrant(g string) bool {
+	for _, x := range a.GrantTypes {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// Application returns the application whose client_id is name.
+func (p *Project) Application(name string) (*Application, bool) {
+	for i := range p.Applications {
+		if p.Applications[i].Name == name {
+			return &p.Applications[i], true
+		}
+	}
+	return nil, false
 }
 
 // Auth holds authentication settings.
@@ -32,6 +80,9 @@ type Auth struct {
 	// UserDeletion is what deleting a user does: "delete" removes the row,
 	// "anonymise" (the default, when empty) keeps it without personal data.
 	UserDeletion string `json:"user_deletion,omitempty"`
+	// MFARequiredForRoles lists the global roles whose holders must use a
+	// second factor (omitted when none).
+	MFARequiredForRoles []string `json:"mfa_required_for_roles,omitempty"`
 }
 
 // PasswordPolicy bounds password lengths in Unicode code points; 0 means
@@ -92,7 +143,18 @@ type Access struct {
 	Read   []string `json:"read"`
 	Update []string `json:"update"`
 	Delete []string `json:"delete"`
+	Link   []string `json:"link"`
+	Unlink []string `json:"unlink"`
+	// GroupSync is how group_ids follow the creator's patient
+	// enlistments: GroupSyncNone or GroupSyncCreatorPatientGroups.
+	GroupSync string `json:"group_sync"`
 }
+
+// Group sync modes (Access.GroupSync).
+const (
+	GroupSyncNone                 = "none"
+	GroupSyncCreatorPatientGroups = "creator_patient_groups"
+)
 
 // Model returns the named model.
 func (p *Project) Model(name string) (*Model, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/google/uuid"
@@ -101,8 +102,8 @@ func (s *Service) List(ctx context.Context, q ListQuery) (*Page, error) {
 		return nil, err
 	}
 	var details []apierr.FieldError
-	if q.Offset < 0 {
-		details = append(details, apierr.FieldError{Field: "query:offset", Code: apierr.DetailMinimum, Message: "The offset must be at least 0."})
+	if q.Offset < 0 || q.Offset > math.MaxInt32 {
+		details = append(details, apierr.FieldError{Field: "query:offset", Code: apierr.DetailMinimum, Message: "The offset must be between 0 and 2147483647."})
 	}
 	if q.Limit < 0 || q.Limit > MaxPageLimit {
 		details = append(details, apierr.FieldError{Field: "query:limit", Code: apierr.DetailMaximum,

@@ -20,7 +20,7 @@ const (
 	ActionRoleRevoke = "role.revoke"
 )
 
-// GrantRole gives user id the global role (users:roles:update). AC-5: no
+// GrantRole gives user id the global role (users:roles:create). AC-5: no
 // one changes their own roles, and a caller can only grant or revoke a
 // role whose every permission they hold themselves, so rights cannot be
 // raised through an accomplice's account either. The role must be defined
@@ -29,18 +29,18 @@ func (s *Service) GrantRole(ctx context.Context, id uuid.UUID, role string) (*Us
 	return s.changeRole(ctx, id, role, true)
 }
 
-// RevokeRole takes the global role from user id, under the rules of
-// GrantRole.
+// RevokeRole takes the global role from user id (users:roles:delete),
+// under the rules of GrantRole.
 func (s *Service) RevokeRole(ctx context.Context, id uuid.UUID, role string) (*User, error) {
 	return s.changeRole(ctx, id, role, false)
 }
 
 func (s *Service) changeRole(ctx context.Context, id uuid.UUID, role string, grant bool) (*User, error) {
-	action := ActionRoleRevoke
+	action, perm := ActionRoleRevoke, PermRolesRevoke
 	if grant {
-		action = ActionRoleGrant
+		action, perm = ActionRoleGrant, PermRolesGrant
 	}
-	p, err := s.require(ctx, PermRolesUpdate)
+	p, err := s.require(ctx, perm)
 	if err != nil {
 		return nil, err
 	}

@@ -57,16 +57,17 @@ const (
 	CodeUnsupported = "unsupported"
 )
 
-// Permissions guarding the admin operations. Role changes use a resource
-// of their own ("roles"), which wildcard grants never cover
-// (auth.MatchPermission; AC-5).
+// Permissions guarding the admin operations (runtime/permission's
+// catalogue). Role changes use a resource of their own ("roles"), which
+// wildcard grants never cover (permission.Match; AC-5).
 const (
 	PermRead            = "users:read"
 	PermUpdate          = "users:update"
 	PermDelete          = "users:delete"
-	PermRolesUpdate     = "users:roles:update"
-	PermInvite          = "users:invitations:create"
-	PermResetLoginLimit = "users:login_attempts:delete"
+	PermRolesGrant      = "users:roles:create"
+	PermRolesRevoke     = "users:roles:delete"
+	PermInvite          = "users:create"
+	PermResetLoginLimit = "users:update"
 )
 
 // User is a user's profile as clients see it.

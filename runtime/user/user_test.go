@@ -45,8 +45,8 @@ func testProject(registration string) *project.Project {
 		Roles: []project.Role{
 			{Name: "clinician", Permissions: []string{"users:read"}},
 			{Name: "admin", Permissions: []string{user.PermRead, user.PermUpdate, user.PermDelete,
-				user.PermRolesUpdate, user.PermInvite, user.PermResetLoginLimit, "data:*:*"}},
-			{Name: "owner", Permissions: []string{"*:*:*", user.PermRolesUpdate}},
+				user.PermRolesGrant, user.PermRolesRevoke, user.PermInvite, "data:*:*"}},
+			{Name: "owner", Permissions: []string{"*:*:*", "*:*", user.PermRolesGrant, user.PermRolesRevoke}},
 			// Wildcards only: never covers users:roles:update (AC-5).
 			{Name: "wildcard", Permissions: []string{"*:*:*", "users:*:*", "users:*", "*"}},
 		},

@@ -88,6 +88,38 @@ func (h *handler) DeleteMeasurement(ctx context.Context, params api.DeleteMeasur
 	return h.docs.Delete(ctx, "measurement", params.ID, params.IfMatch.Or(""))
 }
 
+func (h *handler) LinkMeasurementUser(ctx context.Context, req *api.LinkUserRequest, params api.LinkMeasurementUserParams) (*api.Measurement, error) {
+	out := new(api.Measurement)
+	if err := h.docs.Link(ctx, "measurement", params.ID, document.LinkUser, req.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkMeasurementUser(ctx context.Context, params api.UnlinkMeasurementUserParams) (*api.Measurement, error) {
+	out := new(api.Measurement)
+	if err := h.docs.Unlink(ctx, "measurement", params.ID, document.LinkUser, params.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) LinkMeasurementGroup(ctx context.Context, req *api.LinkGroupRequest, params api.LinkMeasurementGroupParams) (*api.Measurement, error) {
+	out := new(api.Measurement)
+	if err := h.docs.Link(ctx, "measurement", params.ID, document.LinkGroup, req.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkMeasurementGroup(ctx context.Context, params api.UnlinkMeasurementGroupParams) (*api.Measurement, error) {
+	out := new(api.Measurement)
+	if err := h.docs.Unlink(ctx, "measurement", params.ID, document.LinkGroup, params.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (h *handler) CreatePatientProfile(ctx context.Context, req *api.PatientProfileData) (*api.PatientProfile, error) {
 	out := new(api.PatientProfile)
 	if err := h.docs.Create(ctx, "patient_profile", req, out); err != nil {
@@ -123,4 +155,36 @@ func (h *handler) UpdatePatientProfile(ctx context.Context, req *api.PatientProf
 
 func (h *handler) DeletePatientProfile(ctx context.Context, params api.DeletePatientProfileParams) error {
 	return h.docs.Delete(ctx, "patient_profile", params.ID, params.IfMatch.Or(""))
+}
+
+func (h *handler) LinkPatientProfileUser(ctx context.Context, req *api.LinkUserRequest, params api.LinkPatientProfileUserParams) (*api.PatientProfile, error) {
+	out := new(api.PatientProfile)
+	if err := h.docs.Link(ctx, "patient_profile", params.ID, document.LinkUser, req.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkPatientProfileUser(ctx context.Context, params api.UnlinkPatientProfileUserParams) (*api.PatientProfile, error) {
+	out := new(api.PatientProfile)
+	if err := h.docs.Unlink(ctx, "patient_profile", params.ID, document.LinkUser, params.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) LinkPatientProfileGroup(ctx context.Context, req *api.LinkGroupRequest, params api.LinkPatientProfileGroupParams) (*api.PatientProfile, error) {
+	out := new(api.PatientProfile)
+	if err := h.docs.Link(ctx, "patient_profile", params.ID, document.LinkGroup, req.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkPatientProfileGroup(ctx context.Context, params api.UnlinkPatientProfileGroupParams) (*api.PatientProfile, error) {
+	out := new(api.PatientProfile)
+	if err := h.docs.Unlink(ctx, "patient_profile", params.ID, document.LinkGroup, params.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -36,19 +36,45 @@ type Invoker interface {
 	//
 	// POST /users/me/password
 	ChangePassword(ctx context.Context, request *ChangePasswordRequest) error
+	// CreateGroup invokes createGroup operation.
+	//
+	// Creates a group. Needs `groups:create`.
+	//
+	// POST /groups
+	CreateGroup(ctx context.Context, request *GroupInput) (*Group, error)
+	// DeleteGroup invokes deleteGroup operation.
+	//
+	// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+	//
+	// DELETE /groups/{group_id}
+	DeleteGroup(ctx context.Context, params DeleteGroupParams) error
 	// DeleteUser invokes deleteUser operation.
 	//
 	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 	// queues a `user.deleted` event. Needs `users:delete`.
 	//
-	// DELETE /users/{userId}
+	// DELETE /users/{user_id}
 	DeleteUser(ctx context.Context, params DeleteUserParams) error
+	// EnlistGroupPatient invokes enlistGroupPatient operation.
+	//
+	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+	// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+	// themselves (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/patients/{user_id}
+	EnlistGroupPatient(ctx context.Context, request *EnlistRequest, params EnlistGroupPatientParams) (*Member, error)
 	// GetCurrentUser invokes getCurrentUser operation.
 	//
 	// The profile of the user the bearer token was issued to.
 	//
 	// GET /users/me
 	GetCurrentUser(ctx context.Context) (*User, error)
+	// GetGroup invokes getGroup operation.
+	//
+	// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+	//
+	// GET /groups/{group_id}
+	GetGroup(ctx context.Context, params GetGroupParams) (*Group, error)
 	// GetJWKS invokes getJWKS operation.
 	//
 	// The JSON Web Key Set of the public keys access tokens are verified with: the active key and recently
@@ -60,7 +86,7 @@ type Invoker interface {
 	//
 	// Needs `users:read` (anyone may read their own profile).
 	//
-	// GET /users/{userId}
+	// GET /users/{user_id}
 	GetUser(ctx context.Context, params GetUserParams) (*User, error)
 	// GetWellKnownJWKS invokes getWellKnownJWKS operation.
 	//
@@ -70,19 +96,39 @@ type Invoker interface {
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
 	// GrantRole invokes grantRole operation.
 	//
-	// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-	// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-	// undefined role answers 400 `unknown_role`.
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 	//
-	// PUT /users/{userId}/roles/{role}
+	// PUT /users/{user_id}/roles/{role}
 	GrantRole(ctx context.Context, params GrantRoleParams) (*User, error)
 	// InviteUser invokes inviteUser operation.
 	//
 	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-	// account (the answer is the same). Needs `users:invitations:create`.
+	// account (the answer is the same). Needs `users:create`.
 	//
 	// POST /users/invitations
 	InviteUser(ctx context.Context, request *InvitationRequest) (*Invitation, error)
+	// ListGroupPatients invokes listGroupPatients operation.
+	//
+	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+	// in the group.
+	//
+	// GET /groups/{group_id}/patients
+	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error)
+	// ListGroupStaff invokes listGroupStaff operation.
+	//
+	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	//
+	// GET /groups/{group_id}/staff
+	ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error)
+	// ListGroups invokes listGroups operation.
+	//
+	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+	// is staff or a patient of.
+	//
+	// GET /groups
+	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
 	// ListUsers invokes listUsers operation.
 	//
 	// Users, oldest first, a page at a time. Needs `users:read`.
@@ -117,6 +163,13 @@ type Invoker interface {
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, request *RegisterRequest) (*User, error)
+	// RemoveGroupStaff invokes removeGroupStaff operation.
+	//
+	// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+	// nobody removes themselves.
+	//
+	// DELETE /groups/{group_id}/staff/{user_id}
+	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
 	// RequestPasswordReset invokes requestPasswordReset operation.
 	//
 	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
@@ -131,9 +184,9 @@ type Invoker interface {
 	ResendVerification(ctx context.Context) error
 	// ResetLoginAttempts invokes resetLoginAttempts operation.
 	//
-	// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+	// Clears the user's failed-login count and lock. Needs `users:update`.
 	//
-	// DELETE /users/{userId}/login-attempts
+	// DELETE /users/{user_id}/login-attempts
 	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error
 	// ResetPassword invokes resetPassword operation.
 	//
@@ -145,10 +198,25 @@ type Invoker interface {
 	ResetPassword(ctx context.Context, request *ResetPasswordRequest) error
 	// RevokeRole invokes revokeRole operation.
 	//
-	// The rules of `grantRole` apply.
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 	//
-	// DELETE /users/{userId}/roles/{role}
+	// DELETE /users/{user_id}/roles/{role}
 	RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error)
+	// SetGroupStaff invokes setGroupStaff operation.
+	//
+	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+	// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+	// changes their own roles (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/staff/{user_id}
+	SetGroupStaff(ctx context.Context, request *StaffRequest, params SetGroupStaffParams) (*Member, error)
+	// UnenlistGroupPatient invokes unenlistGroupPatient operation.
+	//
+	// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+	// unenlists themselves.
+	//
+	// DELETE /groups/{group_id}/patients/{user_id}
+	UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error
 	// UpdateCurrentUser invokes updateCurrentUser operation.
 	//
 	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
@@ -156,11 +224,17 @@ type Invoker interface {
 	//
 	// PATCH /users/me
 	UpdateCurrentUser(ctx context.Context, request *ProfileUpdate) (*User, error)
+	// UpdateGroup invokes updateGroup operation.
+	//
+	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+	//
+	// PATCH /groups/{group_id}
+	UpdateGroup(ctx context.Context, request *GroupPatch, params UpdateGroupParams) (*Group, error)
 	// UpdateUser invokes updateUser operation.
 	//
 	// Changes the given profile fields. Needs `users:update`.
 	//
-	// PATCH /users/{userId}
+	// PATCH /users/{user_id}
 	UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams) (*User, error)
 	// VerifyEmail invokes verifyEmail operation.
 	//
@@ -373,12 +447,185 @@ func (c *Client) sendChangePassword(ctx context.Context, request *ChangePassword
 	return result, nil
 }
 
+// CreateGroup invokes createGroup operation.
+//
+// Creates a group. Needs `groups:create`.
+//
+// POST /groups
+func (c *Client) CreateGroup(ctx context.Context, request *GroupInput) (*Group, error) {
+	res, err := c.sendCreateGroup(ctx, request)
+	return res, err
+}
+
+func (c *Client) sendCreateGroup(ctx context.Context, request *GroupInput) (res *Group, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/groups"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeCreateGroupRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, CreateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeCreateGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// DeleteGroup invokes deleteGroup operation.
+//
+// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+//
+// DELETE /groups/{group_id}
+func (c *Client) DeleteGroup(ctx context.Context, params DeleteGroupParams) error {
+	_, err := c.sendDeleteGroup(ctx, params)
+	return err
+}
+
+func (c *Client) sendDeleteGroup(ctx context.Context, params DeleteGroupParams) (res *DeleteGroupNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [2]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, DeleteGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeDeleteGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // DeleteUser invokes deleteUser operation.
 //
 // Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 // queues a `user.deleted` event. Needs `users:delete`.
 //
-// DELETE /users/{userId}
+// DELETE /users/{user_id}
 func (c *Client) DeleteUser(ctx context.Context, params DeleteUserParams) error {
 	_, err := c.sendDeleteUser(ctx, params)
 	return err
@@ -390,14 +637,14 @@ func (c *Client) sendDeleteUser(ctx context.Context, params DeleteUserParams) (r
 	var pathParts [2]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -461,6 +708,124 @@ func (c *Client) sendDeleteUser(ctx context.Context, params DeleteUserParams) (r
 	}()
 
 	result, err := decodeDeleteUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// EnlistGroupPatient invokes enlistGroupPatient operation.
+//
+// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+// themselves (403 `own_membership`).
+//
+// PUT /groups/{group_id}/patients/{user_id}
+func (c *Client) EnlistGroupPatient(ctx context.Context, request *EnlistRequest, params EnlistGroupPatientParams) (*Member, error) {
+	res, err := c.sendEnlistGroupPatient(ctx, request, params)
+	return res, err
+}
+
+func (c *Client) sendEnlistGroupPatient(ctx context.Context, request *EnlistRequest, params EnlistGroupPatientParams) (res *Member, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/patients/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PUT", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeEnlistGroupPatientRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, EnlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeEnlistGroupPatientResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -544,6 +909,100 @@ func (c *Client) sendGetCurrentUser(ctx context.Context) (res *User, err error) 
 	return result, nil
 }
 
+// GetGroup invokes getGroup operation.
+//
+// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+//
+// GET /groups/{group_id}
+func (c *Client) GetGroup(ctx context.Context, params GetGroupParams) (*Group, error) {
+	res, err := c.sendGetGroup(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendGetGroup(ctx context.Context, params GetGroupParams) (res *Group, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [2]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GetGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeGetGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // GetJWKS invokes getJWKS operation.
 //
 // The JSON Web Key Set of the public keys access tokens are verified with: the active key and recently
@@ -592,7 +1051,7 @@ func (c *Client) sendGetJWKS(ctx context.Context) (res *JWKS, err error) {
 //
 // Needs `users:read` (anyone may read their own profile).
 //
-// GET /users/{userId}
+// GET /users/{user_id}
 func (c *Client) GetUser(ctx context.Context, params GetUserParams) (*User, error) {
 	res, err := c.sendGetUser(ctx, params)
 	return res, err
@@ -604,14 +1063,14 @@ func (c *Client) sendGetUser(ctx context.Context, params GetUserParams) (res *Us
 	var pathParts [2]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -727,11 +1186,11 @@ func (c *Client) sendGetWellKnownJWKS(ctx context.Context) (res *JWKS, err error
 
 // GrantRole invokes grantRole operation.
 //
-// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-// undefined role answers 400 `unknown_role`.
+// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 //
-// PUT /users/{userId}/roles/{role}
+// PUT /users/{user_id}/roles/{role}
 func (c *Client) GrantRole(ctx context.Context, params GrantRoleParams) (*User, error) {
 	res, err := c.sendGrantRole(ctx, params)
 	return res, err
@@ -743,14 +1202,14 @@ func (c *Client) sendGrantRole(ctx context.Context, params GrantRoleParams) (res
 	var pathParts [4]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -843,7 +1302,7 @@ func (c *Client) sendGrantRole(ctx context.Context, params GrantRoleParams) (res
 // InviteUser invokes inviteUser operation.
 //
 // Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-// account (the answer is the same). Needs `users:invitations:create`.
+// account (the answer is the same). Needs `users:create`.
 //
 // POST /users/invitations
 func (c *Client) InviteUser(ctx context.Context, request *InvitationRequest) (*Invitation, error) {
@@ -913,6 +1372,385 @@ func (c *Client) sendInviteUser(ctx context.Context, request *InvitationRequest)
 	}()
 
 	result, err := decodeInviteUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListGroupPatients invokes listGroupPatients operation.
+//
+// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+// in the group.
+//
+// GET /groups/{group_id}/patients
+func (c *Client) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error) {
+	res, err := c.sendListGroupPatients(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (res *MemberList, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [3]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/patients"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListGroupPatientsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeListGroupPatientsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListGroupStaff invokes listGroupStaff operation.
+//
+// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+//
+// GET /groups/{group_id}/staff
+func (c *Client) ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error) {
+	res, err := c.sendListGroupStaff(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendListGroupStaff(ctx context.Context, params ListGroupStaffParams) (res *MemberList, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [3]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/staff"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeListGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListGroups invokes listGroups operation.
+//
+// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+// is staff or a patient of.
+//
+// GET /groups
+func (c *Client) ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error) {
+	res, err := c.sendListGroups(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams) (res *GroupList, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/groups"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListGroupsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeListGroupsResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -1211,6 +2049,120 @@ func (c *Client) sendRegisterUser(ctx context.Context, request *RegisterRequest)
 	return result, nil
 }
 
+// RemoveGroupStaff invokes removeGroupStaff operation.
+//
+// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+// nobody removes themselves.
+//
+// DELETE /groups/{group_id}/staff/{user_id}
+func (c *Client) RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error {
+	_, err := c.sendRemoveGroupStaff(ctx, params)
+	return err
+}
+
+func (c *Client) sendRemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) (res *RemoveGroupStaffNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/staff/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RemoveGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeRemoveGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // RequestPasswordReset invokes requestPasswordReset operation.
 //
 // Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
@@ -1335,9 +2287,9 @@ func (c *Client) sendResendVerification(ctx context.Context) (res *ResendVerific
 
 // ResetLoginAttempts invokes resetLoginAttempts operation.
 //
-// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+// Clears the user's failed-login count and lock. Needs `users:update`.
 //
-// DELETE /users/{userId}/login-attempts
+// DELETE /users/{user_id}/login-attempts
 func (c *Client) ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error {
 	_, err := c.sendResetLoginAttempts(ctx, params)
 	return err
@@ -1349,14 +2301,14 @@ func (c *Client) sendResetLoginAttempts(ctx context.Context, params ResetLoginAt
 	var pathParts [3]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -1478,9 +2430,9 @@ func (c *Client) sendResetPassword(ctx context.Context, request *ResetPasswordRe
 
 // RevokeRole invokes revokeRole operation.
 //
-// The rules of `grantRole` apply.
+// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 //
-// DELETE /users/{userId}/roles/{role}
+// DELETE /users/{user_id}/roles/{role}
 func (c *Client) RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error) {
 	res, err := c.sendRevokeRole(ctx, params)
 	return res, err
@@ -1492,14 +2444,14 @@ func (c *Client) sendRevokeRole(ctx context.Context, params RevokeRoleParams) (r
 	var pathParts [4]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -1589,6 +2541,238 @@ func (c *Client) sendRevokeRole(ctx context.Context, params RevokeRoleParams) (r
 	return result, nil
 }
 
+// SetGroupStaff invokes setGroupStaff operation.
+//
+// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+// changes their own roles (403 `own_membership`).
+//
+// PUT /groups/{group_id}/staff/{user_id}
+func (c *Client) SetGroupStaff(ctx context.Context, request *StaffRequest, params SetGroupStaffParams) (*Member, error) {
+	res, err := c.sendSetGroupStaff(ctx, request, params)
+	return res, err
+}
+
+func (c *Client) sendSetGroupStaff(ctx context.Context, request *StaffRequest, params SetGroupStaffParams) (res *Member, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/staff/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PUT", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeSetGroupStaffRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, SetGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeSetGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UnenlistGroupPatient invokes unenlistGroupPatient operation.
+//
+// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+// unenlists themselves.
+//
+// DELETE /groups/{group_id}/patients/{user_id}
+func (c *Client) UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error {
+	_, err := c.sendUnenlistGroupPatient(ctx, params)
+	return err
+}
+
+func (c *Client) sendUnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) (res *UnenlistGroupPatientNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/patients/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UnenlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeUnenlistGroupPatientResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // UpdateCurrentUser invokes updateCurrentUser operation.
 //
 // Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
@@ -1669,11 +2853,108 @@ func (c *Client) sendUpdateCurrentUser(ctx context.Context, request *ProfileUpda
 	return result, nil
 }
 
+// UpdateGroup invokes updateGroup operation.
+//
+// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+//
+// PATCH /groups/{group_id}
+func (c *Client) UpdateGroup(ctx context.Context, request *GroupPatch, params UpdateGroupParams) (*Group, error) {
+	res, err := c.sendUpdateGroup(ctx, request, params)
+	return res, err
+}
+
+func (c *Client) sendUpdateGroup(ctx context.Context, request *GroupPatch, params UpdateGroupParams) (res *Group, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [2]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PATCH", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeUpdateGroupRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UpdateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeUpdateGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // UpdateUser invokes updateUser operation.
 //
 // Changes the given profile fields. Needs `users:update`.
 //
-// PATCH /users/{userId}
+// PATCH /users/{user_id}
 func (c *Client) UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams) (*User, error) {
 	res, err := c.sendUpdateUser(ctx, request, params)
 	return res, err
@@ -1685,14 +2966,14 @@ func (c *Client) sendUpdateUser(ctx context.Context, request *ProfileUpdate, par
 	var pathParts [2]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}

@@ -38,6 +38,34 @@ func encodeChangePasswordRequest(
 	return nil
 }
 
+func encodeCreateGroupRequest(
+	req *GroupInput,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeEnlistGroupPatientRequest(
+	req *EnlistRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
 func encodeInviteUserRequest(
 	req *InvitationRequest,
 	r *http.Request,
@@ -108,8 +136,36 @@ func encodeResetPasswordRequest(
 	return nil
 }
 
+func encodeSetGroupStaffRequest(
+	req *StaffRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
 func encodeUpdateCurrentUserRequest(
 	req *ProfileUpdate,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeUpdateGroupRequest(
+	req *GroupPatch,
 	r *http.Request,
 ) error {
 	const contentType = "application/json"

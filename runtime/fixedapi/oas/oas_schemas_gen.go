@@ -97,6 +97,9 @@ func (s *ChangePasswordRequest) SetNewPassword(val string) {
 	s.NewPassword = val
 }
 
+// DeleteGroupNoContent is response for DeleteGroup operation.
+type DeleteGroupNoContent struct{}
+
 // DeleteUserNoContent is response for DeleteUser operation.
 type DeleteUserNoContent struct{}
 
@@ -113,6 +116,22 @@ func (s *EmailRequest) GetEmail() string {
 // SetEmail sets the value of Email.
 func (s *EmailRequest) SetEmail(val string) {
 	s.Email = val
+}
+
+// Ref: #/components/schemas/EnlistRequest
+type EnlistRequest struct {
+	// When the enlistment ends; absent for no end.
+	ExpiresAt OptDateTime `json:"expires_at"`
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *EnlistRequest) GetExpiresAt() OptDateTime {
+	return s.ExpiresAt
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *EnlistRequest) SetExpiresAt(val OptDateTime) {
+	s.ExpiresAt = val
 }
 
 // The body of every error response.
@@ -232,6 +251,143 @@ func (s *ErrorStatusCode) SetStatusCode(val int) {
 // SetResponse sets the value of Response.
 func (s *ErrorStatusCode) SetResponse(val Error) {
 	s.Response = val
+}
+
+// Ref: #/components/schemas/Group
+type Group struct {
+	ID          uuid.UUID `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// GetID returns the value of ID.
+func (s *Group) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetName returns the value of Name.
+func (s *Group) GetName() string {
+	return s.Name
+}
+
+// GetDescription returns the value of Description.
+func (s *Group) GetDescription() string {
+	return s.Description
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *Group) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetUpdatedAt returns the value of UpdatedAt.
+func (s *Group) GetUpdatedAt() time.Time {
+	return s.UpdatedAt
+}
+
+// SetID sets the value of ID.
+func (s *Group) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetName sets the value of Name.
+func (s *Group) SetName(val string) {
+	s.Name = val
+}
+
+// SetDescription sets the value of Description.
+func (s *Group) SetDescription(val string) {
+	s.Description = val
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *Group) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetUpdatedAt sets the value of UpdatedAt.
+func (s *Group) SetUpdatedAt(val time.Time) {
+	s.UpdatedAt = val
+}
+
+// Ref: #/components/schemas/GroupInput
+type GroupInput struct {
+	Name        string    `json:"name"`
+	Description OptString `json:"description"`
+}
+
+// GetName returns the value of Name.
+func (s *GroupInput) GetName() string {
+	return s.Name
+}
+
+// GetDescription returns the value of Description.
+func (s *GroupInput) GetDescription() OptString {
+	return s.Description
+}
+
+// SetName sets the value of Name.
+func (s *GroupInput) SetName(val string) {
+	s.Name = val
+}
+
+// SetDescription sets the value of Description.
+func (s *GroupInput) SetDescription(val OptString) {
+	s.Description = val
+}
+
+// Ref: #/components/schemas/GroupList
+type GroupList struct {
+	Data []Group  `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *GroupList) GetData() []Group {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *GroupList) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *GroupList) SetData(val []Group) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *GroupList) SetPage(val ListPage) {
+	s.Page = val
+}
+
+// Ref: #/components/schemas/GroupPatch
+type GroupPatch struct {
+	Name        OptString `json:"name"`
+	Description OptString `json:"description"`
+}
+
+// GetName returns the value of Name.
+func (s *GroupPatch) GetName() OptString {
+	return s.Name
+}
+
+// GetDescription returns the value of Description.
+func (s *GroupPatch) GetDescription() OptString {
+	return s.Description
+}
+
+// SetName sets the value of Name.
+func (s *GroupPatch) SetName(val OptString) {
+	s.Name = val
+}
+
+// SetDescription sets the value of Description.
+func (s *GroupPatch) SetDescription(val OptString) {
+	s.Description = val
 }
 
 // Ref: #/components/schemas/Invitation
@@ -385,6 +541,45 @@ func (s *JWKS) SetKeys(val []JWK) {
 	s.Keys = val
 }
 
+// Where a page of results sits in the whole result set.
+// Ref: #/components/schemas/ListPage
+type ListPage struct {
+	Limit  int32 `json:"limit"`
+	Offset int32 `json:"offset"`
+	// The number of results the caller may see in all.
+	Total int64 `json:"total"`
+}
+
+// GetLimit returns the value of Limit.
+func (s *ListPage) GetLimit() int32 {
+	return s.Limit
+}
+
+// GetOffset returns the value of Offset.
+func (s *ListPage) GetOffset() int32 {
+	return s.Offset
+}
+
+// GetTotal returns the value of Total.
+func (s *ListPage) GetTotal() int64 {
+	return s.Total
+}
+
+// SetLimit sets the value of Limit.
+func (s *ListPage) SetLimit(val int32) {
+	s.Limit = val
+}
+
+// SetOffset sets the value of Offset.
+func (s *ListPage) SetOffset(val int32) {
+	s.Offset = val
+}
+
+// SetTotal sets the value of Total.
+func (s *ListPage) SetTotal(val int64) {
+	s.Total = val
+}
+
 // Ref: #/components/schemas/LoginRequest
 type LoginRequest struct {
 	Email    string `json:"email"`
@@ -413,6 +608,162 @@ func (s *LoginRequest) SetPassword(val string) {
 
 // LogoutNoContent is response for Logout operation.
 type LogoutNoContent struct{}
+
+// A patient or staff member of a group, with the fields staff may see.
+// Ref: #/components/schemas/Member
+type Member struct {
+	UserID    uuid.UUID `json:"user_id"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"first_name"`
+	LastName  string    `json:"last_name"`
+	// Staff only; the group roles.
+	Roles []string `json:"roles"`
+	// Patients only; when the enlistment ends.
+	ExpiresAt OptDateTime `json:"expires_at"`
+	Since     time.Time   `json:"since"`
+}
+
+// GetUserID returns the value of UserID.
+func (s *Member) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// GetEmail returns the value of Email.
+func (s *Member) GetEmail() string {
+	return s.Email
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *Member) GetFirstName() string {
+	return s.FirstName
+}
+
+// GetLastName returns the value of LastName.
+func (s *Member) GetLastName() string {
+	return s.LastName
+}
+
+// GetRoles returns the value of Roles.
+func (s *Member) GetRoles() []string {
+	return s.Roles
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *Member) GetExpiresAt() OptDateTime {
+	return s.ExpiresAt
+}
+
+// GetSince returns the value of Since.
+func (s *Member) GetSince() time.Time {
+	return s.Since
+}
+
+// SetUserID sets the value of UserID.
+func (s *Member) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
+
+// SetEmail sets the value of Email.
+func (s *Member) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *Member) SetFirstName(val string) {
+	s.FirstName = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *Member) SetLastName(val string) {
+	s.LastName = val
+}
+
+// SetRoles sets the value of Roles.
+func (s *Member) SetRoles(val []string) {
+	s.Roles = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *Member) SetExpiresAt(val OptDateTime) {
+	s.ExpiresAt = val
+}
+
+// SetSince sets the value of Since.
+func (s *Member) SetSince(val time.Time) {
+	s.Since = val
+}
+
+// Ref: #/components/schemas/MemberList
+type MemberList struct {
+	Data []Member `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *MemberList) GetData() []Member {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *MemberList) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *MemberList) SetData(val []Member) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *MemberList) SetPage(val ListPage) {
+	s.Page = val
+}
+
+// NewOptDateTime returns new OptDateTime with value set to v.
+func NewOptDateTime(v time.Time) OptDateTime {
+	return OptDateTime{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptDateTime is optional time.Time.
+type OptDateTime struct {
+	Value time.Time
+	Set   bool
+}
+
+// IsSet returns true if OptDateTime was set.
+func (o OptDateTime) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptDateTime) Reset() {
+	var v time.Time
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptDateTime) SetTo(v time.Time) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptDateTime) Get() (v time.Time, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptDateTime) Or(d time.Time) time.Time {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
 
 // NewOptInt returns new OptInt with value set to v.
 func NewOptInt(v int) OptInt {
@@ -454,6 +805,52 @@ func (o OptInt) Get() (v int, ok bool) {
 
 // Or returns value if set, or given parameter if does not.
 func (o OptInt) Or(d int) int {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// NewOptInt32 returns new OptInt32 with value set to v.
+func NewOptInt32(v int32) OptInt32 {
+	return OptInt32{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptInt32 is optional int32.
+type OptInt32 struct {
+	Value int32
+	Set   bool
+}
+
+// IsSet returns true if OptInt32 was set.
+func (o OptInt32) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptInt32) Reset() {
+	var v int32
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptInt32) SetTo(v int32) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptInt32) Get() (v int32, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptInt32) Or(d int32) int32 {
 	if v, ok := o.Get(); ok {
 		return v
 	}
@@ -504,43 +901,6 @@ func (o OptString) Or(d string) string {
 		return v
 	}
 	return d
-}
-
-// Ref: #/components/schemas/PageInfo
-type PageInfo struct {
-	Total  int64 `json:"total"`
-	Offset int64 `json:"offset"`
-	Limit  int64 `json:"limit"`
-}
-
-// GetTotal returns the value of Total.
-func (s *PageInfo) GetTotal() int64 {
-	return s.Total
-}
-
-// GetOffset returns the value of Offset.
-func (s *PageInfo) GetOffset() int64 {
-	return s.Offset
-}
-
-// GetLimit returns the value of Limit.
-func (s *PageInfo) GetLimit() int64 {
-	return s.Limit
-}
-
-// SetTotal sets the value of Total.
-func (s *PageInfo) SetTotal(val int64) {
-	s.Total = val
-}
-
-// SetOffset sets the value of Offset.
-func (s *PageInfo) SetOffset(val int64) {
-	s.Offset = val
-}
-
-// SetLimit sets the value of Limit.
-func (s *PageInfo) SetLimit(val int64) {
-	s.Limit = val
 }
 
 // The profile fields to change; absent ones stay as they are.
@@ -699,6 +1059,9 @@ func (s *RegisterRequest) SetInvitationToken(val OptString) {
 	s.InvitationToken = val
 }
 
+// RemoveGroupStaffNoContent is response for RemoveGroupStaff operation.
+type RemoveGroupStaffNoContent struct{}
+
 // RequestPasswordResetAccepted is response for RequestPasswordReset operation.
 type RequestPasswordResetAccepted struct{}
 
@@ -797,6 +1160,21 @@ func (s *SecretRequest) SetPin(val OptString) {
 	s.Pin = val
 }
 
+// Ref: #/components/schemas/StaffRequest
+type StaffRequest struct {
+	Roles []string `json:"roles"`
+}
+
+// GetRoles returns the value of Roles.
+func (s *StaffRequest) GetRoles() []string {
+	return s.Roles
+}
+
+// SetRoles sets the value of Roles.
+func (s *StaffRequest) SetRoles(val []string) {
+	s.Roles = val
+}
+
 // Ref: #/components/schemas/TokenResponse
 type TokenResponse struct {
 	// A JWT to send as `Authorization: Bearer <token>`.
@@ -869,6 +1247,9 @@ func (s *TokenResponseTokenType) UnmarshalText(data []byte) error {
 		return errors.Errorf("invalid value: %q", data)
 	}
 }
+
+// UnenlistGroupPatientNoContent is response for UnenlistGroupPatient operation.
+type UnenlistGroupPatientNoContent struct{}
 
 // Ref: #/components/schemas/User
 type User struct {
@@ -998,13 +1379,8 @@ func (s *User) SetUpdatedAt(val time.Time) {
 
 // Ref: #/components/schemas/UserPage
 type UserPage struct {
-	Page PageInfo `json:"page"`
 	Data []User   `json:"data"`
-}
-
-// GetPage returns the value of Page.
-func (s *UserPage) GetPage() PageInfo {
-	return s.Page
+	Page ListPage `json:"page"`
 }
 
 // GetData returns the value of Data.
@@ -1012,14 +1388,19 @@ func (s *UserPage) GetData() []User {
 	return s.Data
 }
 
-// SetPage sets the value of Page.
-func (s *UserPage) SetPage(val PageInfo) {
-	s.Page = val
+// GetPage returns the value of Page.
+func (s *UserPage) GetPage() ListPage {
+	return s.Page
 }
 
 // SetData sets the value of Data.
 func (s *UserPage) SetData(val []User) {
 	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *UserPage) SetPage(val ListPage) {
+	s.Page = val
 }
 
 // VerifyEmailNoContent is response for VerifyEmail operation.

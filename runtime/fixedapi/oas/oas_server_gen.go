@@ -22,19 +22,45 @@ type Handler interface {
 	//
 	// POST /users/me/password
 	ChangePassword(ctx context.Context, req *ChangePasswordRequest) error
+	// CreateGroup implements createGroup operation.
+	//
+	// Creates a group. Needs `groups:create`.
+	//
+	// POST /groups
+	CreateGroup(ctx context.Context, req *GroupInput) (*Group, error)
+	// DeleteGroup implements deleteGroup operation.
+	//
+	// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+	//
+	// DELETE /groups/{group_id}
+	DeleteGroup(ctx context.Context, params DeleteGroupParams) error
 	// DeleteUser implements deleteUser operation.
 	//
 	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 	// queues a `user.deleted` event. Needs `users:delete`.
 	//
-	// DELETE /users/{userId}
+	// DELETE /users/{user_id}
 	DeleteUser(ctx context.Context, params DeleteUserParams) error
+	// EnlistGroupPatient implements enlistGroupPatient operation.
+	//
+	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+	// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+	// themselves (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/patients/{user_id}
+	EnlistGroupPatient(ctx context.Context, req *EnlistRequest, params EnlistGroupPatientParams) (*Member, error)
 	// GetCurrentUser implements getCurrentUser operation.
 	//
 	// The profile of the user the bearer token was issued to.
 	//
 	// GET /users/me
 	GetCurrentUser(ctx context.Context) (*User, error)
+	// GetGroup implements getGroup operation.
+	//
+	// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+	//
+	// GET /groups/{group_id}
+	GetGroup(ctx context.Context, params GetGroupParams) (*Group, error)
 	// GetJWKS implements getJWKS operation.
 	//
 	// The JSON Web Key Set of the public keys access tokens are verified with: the active key and recently
@@ -46,7 +72,7 @@ type Handler interface {
 	//
 	// Needs `users:read` (anyone may read their own profile).
 	//
-	// GET /users/{userId}
+	// GET /users/{user_id}
 	GetUser(ctx context.Context, params GetUserParams) (*User, error)
 	// GetWellKnownJWKS implements getWellKnownJWKS operation.
 	//
@@ -56,19 +82,39 @@ type Handler interface {
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
 	// GrantRole implements grantRole operation.
 	//
-	// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-	// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-	// undefined role answers 400 `unknown_role`.
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 	//
-	// PUT /users/{userId}/roles/{role}
+	// PUT /users/{user_id}/roles/{role}
 	GrantRole(ctx context.Context, params GrantRoleParams) (*User, error)
 	// InviteUser implements inviteUser operation.
 	//
 	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-	// account (the answer is the same). Needs `users:invitations:create`.
+	// account (the answer is the same). Needs `users:create`.
 	//
 	// POST /users/invitations
 	InviteUser(ctx context.Context, req *InvitationRequest) (*Invitation, error)
+	// ListGroupPatients implements listGroupPatients operation.
+	//
+	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+	// in the group.
+	//
+	// GET /groups/{group_id}/patients
+	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error)
+	// ListGroupStaff implements listGroupStaff operation.
+	//
+	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	//
+	// GET /groups/{group_id}/staff
+	ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error)
+	// ListGroups implements listGroups operation.
+	//
+	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+	// is staff or a patient of.
+	//
+	// GET /groups
+	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
 	// ListUsers implements listUsers operation.
 	//
 	// Users, oldest first, a page at a time. Needs `users:read`.
@@ -103,6 +149,13 @@ type Handler interface {
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, req *RegisterRequest) (*User, error)
+	// RemoveGroupStaff implements removeGroupStaff operation.
+	//
+	// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+	// nobody removes themselves.
+	//
+	// DELETE /groups/{group_id}/staff/{user_id}
+	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
 	// RequestPasswordReset implements requestPasswordReset operation.
 	//
 	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
@@ -117,9 +170,9 @@ type Handler interface {
 	ResendVerification(ctx context.Context) error
 	// ResetLoginAttempts implements resetLoginAttempts operation.
 	//
-	// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+	// Clears the user's failed-login count and lock. Needs `users:update`.
 	//
-	// DELETE /users/{userId}/login-attempts
+	// DELETE /users/{user_id}/login-attempts
 	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error
 	// ResetPassword implements resetPassword operation.
 	//
@@ -131,10 +184,25 @@ type Handler interface {
 	ResetPassword(ctx context.Context, req *ResetPasswordRequest) error
 	// RevokeRole implements revokeRole operation.
 	//
-	// The rules of `grantRole` apply.
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 	//
-	// DELETE /users/{userId}/roles/{role}
+	// DELETE /users/{user_id}/roles/{role}
 	RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error)
+	// SetGroupStaff implements setGroupStaff operation.
+	//
+	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+	// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+	// changes their own roles (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/staff/{user_id}
+	SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (*Member, error)
+	// UnenlistGroupPatient implements unenlistGroupPatient operation.
+	//
+	// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+	// unenlists themselves.
+	//
+	// DELETE /groups/{group_id}/patients/{user_id}
+	UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error
 	// UpdateCurrentUser implements updateCurrentUser operation.
 	//
 	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
@@ -142,11 +210,17 @@ type Handler interface {
 	//
 	// PATCH /users/me
 	UpdateCurrentUser(ctx context.Context, req *ProfileUpdate) (*User, error)
+	// UpdateGroup implements updateGroup operation.
+	//
+	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+	//
+	// PATCH /groups/{group_id}
+	UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (*Group, error)
 	// UpdateUser implements updateUser operation.
 	//
 	// Changes the given profile fields. Needs `users:update`.
 	//
-	// PATCH /users/{userId}
+	// PATCH /users/{user_id}
 	UpdateUser(ctx context.Context, req *ProfileUpdate, params UpdateUserParams) (*User, error)
 	// VerifyEmail implements verifyEmail operation.
 	//

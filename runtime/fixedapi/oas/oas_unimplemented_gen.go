@@ -33,14 +33,43 @@ func (UnimplementedHandler) ChangePassword(ctx context.Context, req *ChangePassw
 	return ht.ErrNotImplemented
 }
 
+// CreateGroup implements createGroup operation.
+//
+// Creates a group. Needs `groups:create`.
+//
+// POST /groups
+func (UnimplementedHandler) CreateGroup(ctx context.Context, req *GroupInput) (r *Group, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// DeleteGroup implements deleteGroup operation.
+//
+// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+//
+// DELETE /groups/{group_id}
+func (UnimplementedHandler) DeleteGroup(ctx context.Context, params DeleteGroupParams) error {
+	return ht.ErrNotImplemented
+}
+
 // DeleteUser implements deleteUser operation.
 //
 // Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 // queues a `user.deleted` event. Needs `users:delete`.
 //
-// DELETE /users/{userId}
+// DELETE /users/{user_id}
 func (UnimplementedHandler) DeleteUser(ctx context.Context, params DeleteUserParams) error {
 	return ht.ErrNotImplemented
+}
+
+// EnlistGroupPatient implements enlistGroupPatient operation.
+//
+// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+// themselves (403 `own_membership`).
+//
+// PUT /groups/{group_id}/patients/{user_id}
+func (UnimplementedHandler) EnlistGroupPatient(ctx context.Context, req *EnlistRequest, params EnlistGroupPatientParams) (r *Member, _ error) {
+	return r, ht.ErrNotImplemented
 }
 
 // GetCurrentUser implements getCurrentUser operation.
@@ -49,6 +78,15 @@ func (UnimplementedHandler) DeleteUser(ctx context.Context, params DeleteUserPar
 //
 // GET /users/me
 func (UnimplementedHandler) GetCurrentUser(ctx context.Context) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// GetGroup implements getGroup operation.
+//
+// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+//
+// GET /groups/{group_id}
+func (UnimplementedHandler) GetGroup(ctx context.Context, params GetGroupParams) (r *Group, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -66,7 +104,7 @@ func (UnimplementedHandler) GetJWKS(ctx context.Context) (r *JWKS, _ error) {
 //
 // Needs `users:read` (anyone may read their own profile).
 //
-// GET /users/{userId}
+// GET /users/{user_id}
 func (UnimplementedHandler) GetUser(ctx context.Context, params GetUserParams) (r *User, _ error) {
 	return r, ht.ErrNotImplemented
 }
@@ -82,11 +120,11 @@ func (UnimplementedHandler) GetWellKnownJWKS(ctx context.Context) (r *JWKS, _ er
 
 // GrantRole implements grantRole operation.
 //
-// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-// undefined role answers 400 `unknown_role`.
+// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 //
-// PUT /users/{userId}/roles/{role}
+// PUT /users/{user_id}/roles/{role}
 func (UnimplementedHandler) GrantRole(ctx context.Context, params GrantRoleParams) (r *User, _ error) {
 	return r, ht.ErrNotImplemented
 }
@@ -94,10 +132,39 @@ func (UnimplementedHandler) GrantRole(ctx context.Context, params GrantRoleParam
 // InviteUser implements inviteUser operation.
 //
 // Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-// account (the answer is the same). Needs `users:invitations:create`.
+// account (the answer is the same). Needs `users:create`.
 //
 // POST /users/invitations
 func (UnimplementedHandler) InviteUser(ctx context.Context, req *InvitationRequest) (r *Invitation, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroupPatients implements listGroupPatients operation.
+//
+// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+// in the group.
+//
+// GET /groups/{group_id}/patients
+func (UnimplementedHandler) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (r *MemberList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroupStaff implements listGroupStaff operation.
+//
+// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+//
+// GET /groups/{group_id}/staff
+func (UnimplementedHandler) ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (r *MemberList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroups implements listGroups operation.
+//
+// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+// is staff or a patient of.
+//
+// GET /groups
+func (UnimplementedHandler) ListGroups(ctx context.Context, params ListGroupsParams) (r *GroupList, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -147,6 +214,16 @@ func (UnimplementedHandler) RegisterUser(ctx context.Context, req *RegisterReque
 	return r, ht.ErrNotImplemented
 }
 
+// RemoveGroupStaff implements removeGroupStaff operation.
+//
+// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+// nobody removes themselves.
+//
+// DELETE /groups/{group_id}/staff/{user_id}
+func (UnimplementedHandler) RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error {
+	return ht.ErrNotImplemented
+}
+
 // RequestPasswordReset implements requestPasswordReset operation.
 //
 // Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
@@ -167,9 +244,9 @@ func (UnimplementedHandler) ResendVerification(ctx context.Context) error {
 
 // ResetLoginAttempts implements resetLoginAttempts operation.
 //
-// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+// Clears the user's failed-login count and lock. Needs `users:update`.
 //
-// DELETE /users/{userId}/login-attempts
+// DELETE /users/{user_id}/login-attempts
 func (UnimplementedHandler) ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error {
 	return ht.ErrNotImplemented
 }
@@ -187,11 +264,32 @@ func (UnimplementedHandler) ResetPassword(ctx context.Context, req *ResetPasswor
 
 // RevokeRole implements revokeRole operation.
 //
-// The rules of `grantRole` apply.
+// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 //
-// DELETE /users/{userId}/roles/{role}
+// DELETE /users/{user_id}/roles/{role}
 func (UnimplementedHandler) RevokeRole(ctx context.Context, params RevokeRoleParams) (r *User, _ error) {
 	return r, ht.ErrNotImplemented
+}
+
+// SetGroupStaff implements setGroupStaff operation.
+//
+// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+// changes their own roles (403 `own_membership`).
+//
+// PUT /groups/{group_id}/staff/{user_id}
+func (UnimplementedHandler) SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (r *Member, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnenlistGroupPatient implements unenlistGroupPatient operation.
+//
+// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+// unenlists themselves.
+//
+// DELETE /groups/{group_id}/patients/{user_id}
+func (UnimplementedHandler) UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error {
+	return ht.ErrNotImplemented
 }
 
 // UpdateCurrentUser implements updateCurrentUser operation.
@@ -204,11 +302,20 @@ func (UnimplementedHandler) UpdateCurrentUser(ctx context.Context, req *ProfileU
 	return r, ht.ErrNotImplemented
 }
 
+// UpdateGroup implements updateGroup operation.
+//
+// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+//
+// PATCH /groups/{group_id}
+func (UnimplementedHandler) UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (r *Group, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // UpdateUser implements updateUser operation.
 //
 // Changes the given profile fields. Needs `users:update`.
 //
-// PATCH /users/{userId}
+// PATCH /users/{user_id}
 func (UnimplementedHandler) UpdateUser(ctx context.Context, req *ProfileUpdate, params UpdateUserParams) (r *User, _ error) {
 	return r, ht.ErrNotImplemented
 }

@@ -17,3 +17,20 @@ model "measurement" {
     read = ["creator"]
   }
 }
+
+group_role "clinic_viewer" {
+  permissions = ["data:report:read"]
+}
+
+model "report" {
+  field "summary" {
+    type = "string"
+  }
+  access {
+    read       = ["creator", "linked_group_staff"]
+    update     = ["creator", "linked_group_staff"] # ERROR: Access rule grants nobody
+    link       = ["creator", "linked_group_patient"] # ERROR: Unknown access rule
+    unlink     = ["creator"]
+    group_sync = "creator_patient_group" # ERROR: Unknown group sync mode
+  }
+}

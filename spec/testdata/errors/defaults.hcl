@@ -6,7 +6,7 @@ model "measurement" {
   field "systolic" {
     type     = "integer"
     required = true
-    default  = 120 # ERROR: Default on required field
+    default  = 120
   }
   field "diastolic" {
     type    = "integer"

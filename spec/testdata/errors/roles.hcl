@@ -25,6 +25,16 @@ role "clinician" {
     "data:measurement:read", # ERROR: Duplicate permission
     "data:*:*",
     "*:*",
+    "data:measurement:link",
+    "data:measurement:unlink",
+    "data:measurement:lnk", # ERROR: Unknown permission action
+    "groups:staff:create",
+    "groups:staf:create", # ERROR: Unknown permission resource
+    "groups:patients:enlist", # ERROR: Unknown permission action
+    "mail:templates:read", # ERROR: Unknown permission resource
+    "users:roles:*",
+    "*:*:*",
+    "*:*:reed", # ERROR: Unknown permission action
   ]
 }
 
@@ -45,4 +55,12 @@ group_role "clinic_staff" { # ERROR: Duplicate group role "clinic_staff"
 
 group_role "clinic-admin" { # ERROR: Invalid group role name
   permissions = ["groups:*", "data:measurement:updat"] # ERROR: Unknown permission action
+}
+
+group_role "clinic_viewer" {
+  permissions = [
+    "data:measurement:read",
+    "groups:patients:read",
+    "users:read", # ERROR: Permission not available to a group role
+  ]
 }

@@ -81,6 +81,13 @@ func trimTrailingSlashes(u *url.URL) {
 
 // Invoker invokes operations described by OpenAPI v3 specification.
 type Invoker interface {
+	// BeginTOTPEnrollment invokes beginTOTPEnrollment operation.
+	//
+	// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+	// most one hour old (403 `reauthentication_required`).
+	//
+	// POST /oauth/mfa/totp
+	BeginTOTPEnrollment(ctx context.Context, options ...RequestOption) (*TOTPEnrollment, error)
 	// ChangeEmail invokes changeEmail operation.
 	//
 	// Checks the current password, mails a verification link and PIN to the new address and a notice to
@@ -95,6 +102,18 @@ type Invoker interface {
 	//
 	// POST /users/me/password
 	ChangePassword(ctx context.Context, request *ChangePasswordRequest, options ...RequestOption) error
+	// ConfirmTOTPEnrollment invokes confirmTOTPEnrollment operation.
+	//
+	// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+	//
+	// POST /oauth/mfa/totp/confirm
+	ConfirmTOTPEnrollment(ctx context.Context, request *ConfirmTOTPEnrollmentReq, options ...RequestOption) (*RecoveryCodes, error)
+	// CreateGroup invokes createGroup operation.
+	//
+	// Creates a group. Needs `groups:create`.
+	//
+	// POST /groups
+	CreateGroup(ctx context.Context, request *GroupInput, options ...RequestOption) (*Group, error)
 	// CreateMeasurement invokes createMeasurement operation.
 	//
 	// Creates a measurement document owned by the caller. The body is validated against the model's
@@ -109,6 +128,12 @@ type Invoker interface {
 	//
 	// POST /data/patient_profile/documents
 	CreatePatientProfile(ctx context.Context, request *PatientProfileData, options ...RequestOption) (*PatientProfile, error)
+	// DeleteGroup invokes deleteGroup operation.
+	//
+	// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+	//
+	// DELETE /groups/{group_id}
+	DeleteGroup(ctx context.Context, params DeleteGroupParams, options ...RequestOption) error
 	// DeleteMeasurement invokes deleteMeasurement operation.
 	//
 	// Deletes the document. With `If-Match`, the delete fails with 412 when the document has changed since
@@ -128,14 +153,34 @@ type Invoker interface {
 	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 	// queues a `user.deleted` event. Needs `users:delete`.
 	//
-	// DELETE /users/{userId}
+	// DELETE /users/{user_id}
 	DeleteUser(ctx context.Context, params DeleteUserParams, options ...RequestOption) error
+	// DisableTOTP invokes disableTOTP operation.
+	//
+	// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+	//
+	// DELETE /oauth/mfa/totp
+	DisableTOTP(ctx context.Context, options ...RequestOption) error
+	// EnlistGroupPatient invokes enlistGroupPatient operation.
+	//
+	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+	// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+	// themselves (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/patients/{user_id}
+	EnlistGroupPatient(ctx context.Context, request *EnlistRequest, params EnlistGroupPatientParams, options ...RequestOption) (*Member, error)
 	// GetCurrentUser invokes getCurrentUser operation.
 	//
 	// The profile of the user the bearer token was issued to.
 	//
 	// GET /users/me
 	GetCurrentUser(ctx context.Context, options ...RequestOption) (*User, error)
+	// GetGroup invokes getGroup operation.
+	//
+	// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+	//
+	// GET /groups/{group_id}
+	GetGroup(ctx context.Context, params GetGroupParams, options ...RequestOption) (*Group, error)
 	// GetJWKS invokes getJWKS operation.
 	//
 	// The JSON Web Key Set of the public keys access tokens are verified with: the active key and recently
@@ -149,6 +194,12 @@ type Invoker interface {
 	//
 	// GET /data/measurement/documents/{id}
 	GetMeasurement(ctx context.Context, params GetMeasurementParams, options ...RequestOption) (*Measurement, error)
+	// GetOpenIDConfiguration invokes getOpenIDConfiguration operation.
+	//
+	// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+	//
+	// GET /.well-known/openid-configuration
+	GetOpenIDConfiguration(ctx context.Context, options ...RequestOption) (*OpenIDConfiguration, error)
 	// GetPatientProfile invokes getPatientProfile operation.
 	//
 	// Returns one patient profile document. A document the caller may not read is reported as not found.
@@ -159,8 +210,14 @@ type Invoker interface {
 	//
 	// Needs `users:read` (anyone may read their own profile).
 	//
-	// GET /users/{userId}
+	// GET /users/{user_id}
 	GetUser(ctx context.Context, params GetUserParams, options ...RequestOption) (*User, error)
+	// GetUserInfo invokes getUserInfo operation.
+	//
+	// OpenID Connect Core §5.3; needs the `openid` scope.
+	//
+	// GET /oauth/userinfo
+	GetUserInfo(ctx context.Context, options ...RequestOption) (GetUserInfoRes, error)
 	// GetWellKnownJWKS invokes getWellKnownJWKS operation.
 	//
 	// The same key set as `/auth/jwks.json`, at its conventional location.
@@ -169,25 +226,90 @@ type Invoker interface {
 	GetWellKnownJWKS(ctx context.Context, options ...RequestOption) (*JWKS, error)
 	// GrantRole invokes grantRole operation.
 	//
-	// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-	// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-	// undefined role answers 400 `unknown_role`.
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 	//
-	// PUT /users/{userId}/roles/{role}
+	// PUT /users/{user_id}/roles/{role}
 	GrantRole(ctx context.Context, params GrantRoleParams, options ...RequestOption) (*User, error)
 	// InviteUser invokes inviteUser operation.
 	//
 	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-	// account (the answer is the same). Needs `users:invitations:create`.
+	// account (the answer is the same). Needs `users:create`.
 	//
 	// POST /users/invitations
 	InviteUser(ctx context.Context, request *InvitationRequest, options ...RequestOption) (*Invitation, error)
+	// LinkMeasurementGroup invokes linkMeasurementGroup operation.
+	//
+	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+	// access rules can grant them access. Needs the model's link and read access; a document the caller
+	// may not link is reported as not found. Linking again changes nothing.
+	//
+	// POST /data/measurement/documents/{id}/groups
+	LinkMeasurementGroup(ctx context.Context, request *LinkGroupRequest, params LinkMeasurementGroupParams, options ...RequestOption) (*Measurement, error)
+	// LinkMeasurementUser invokes linkMeasurementUser operation.
+	//
+	// Links a user to the document, so that the model's linked_users access rules can grant them access.
+	// Needs the model's link and read access; a document the caller may not link is reported as not found.
+	// Linking again changes nothing.
+	//
+	// POST /data/measurement/documents/{id}/users
+	LinkMeasurementUser(ctx context.Context, request *LinkUserRequest, params LinkMeasurementUserParams, options ...RequestOption) (*Measurement, error)
+	// LinkPatientProfileGroup invokes linkPatientProfileGroup operation.
+	//
+	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+	// access rules can grant them access. Needs the model's link and read access; a document the caller
+	// may not link is reported as not found. Linking again changes nothing.
+	//
+	// POST /data/patient_profile/documents/{id}/groups
+	LinkPatientProfileGroup(ctx context.Context, request *LinkGroupRequest, params LinkPatientProfileGroupParams, options ...RequestOption) (*PatientProfile, error)
+	// LinkPatientProfileUser invokes linkPatientProfileUser operation.
+	//
+	// Links a user to the document, so that the model's linked_users access rules can grant them access.
+	// Needs the model's link and read access; a document the caller may not link is reported as not found.
+	// Linking again changes nothing.
+	//
+	// POST /data/patient_profile/documents/{id}/users
+	LinkPatientProfileUser(ctx context.Context, request *LinkUserRequest, params LinkPatientProfileUserParams, options ...RequestOption) (*PatientProfile, error)
+	// ListApplications invokes listApplications operation.
+	//
+	// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+	// `auth:applications:read`.
+	//
+	// GET /oauth/applications
+	ListApplications(ctx context.Context, options ...RequestOption) (*ApplicationList, error)
+	// ListGroupPatients invokes listGroupPatients operation.
+	//
+	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+	// in the group.
+	//
+	// GET /groups/{group_id}/patients
+	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams, options ...RequestOption) (*MemberList, error)
+	// ListGroupStaff invokes listGroupStaff operation.
+	//
+	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	//
+	// GET /groups/{group_id}/staff
+	ListGroupStaff(ctx context.Context, params ListGroupStaffParams, options ...RequestOption) (*MemberList, error)
+	// ListGroups invokes listGroups operation.
+	//
+	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+	// is staff or a patient of.
+	//
+	// GET /groups
+	ListGroups(ctx context.Context, params ListGroupsParams, options ...RequestOption) (*GroupList, error)
 	// ListMeasurementDocuments invokes listMeasurementDocuments operation.
 	//
 	// Lists the measurement documents the caller may read, newest first.
 	//
 	// GET /data/measurement/documents
 	ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams, options ...RequestOption) (*MeasurementList, error)
+	// ListOAuthGrants invokes listOAuthGrants operation.
+	//
+	// Every live authorization (token family) of the caller, newest first.
+	//
+	// GET /oauth/grants
+	ListOAuthGrants(ctx context.Context, options ...RequestOption) (*GrantList, error)
 	// ListPatientProfileDocuments invokes listPatientProfileDocuments operation.
 	//
 	// Lists the patient profile documents the caller may read, newest first.
@@ -216,6 +338,58 @@ type Invoker interface {
 	//
 	// POST /auth/logout
 	Logout(ctx context.Context, options ...RequestOption) error
+	// OauthAuthorize invokes oauthAuthorize operation.
+	//
+	// Validates the authorization request and answers with the login page (plain HTML, no third-party
+	// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+	// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+	// HTML page; other errors redirect to the application with `error` and `state`.
+	//
+	// GET /oauth/authorize
+	OauthAuthorize(ctx context.Context, params OauthAuthorizeParams, options ...RequestOption) (OauthAuthorizeRes, error)
+	// OauthIntrospect invokes oauthIntrospect operation.
+	//
+	// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+	//
+	// POST /oauth/introspect
+	OauthIntrospect(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthIntrospectRes, error)
+	// OauthLogin invokes oauthLogin operation.
+	//
+	// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+	// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+	// CSRF token.
+	//
+	// POST /oauth/authorize
+	OauthLogin(ctx context.Context, request *OauthLoginReq, options ...RequestOption) (OauthLoginRes, error)
+	// OauthRevoke invokes oauthRevoke operation.
+	//
+	// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+	// tokens of other applications answer 200 as well.
+	//
+	// POST /oauth/revoke
+	OauthRevoke(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthRevokeRes, error)
+	// OauthToken invokes oauthToken operation.
+	//
+	// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+	// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+	// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+	// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+	// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+	//
+	// POST /oauth/token
+	OauthToken(ctx context.Context, request *TokenRequest, options ...RequestOption) (OauthTokenRes, error)
+	// PostUserInfo invokes postUserInfo operation.
+	//
+	// As GET.
+	//
+	// POST /oauth/userinfo
+	PostUserInfo(ctx context.Context, options ...RequestOption) (PostUserInfoRes, error)
+	// RegenerateRecoveryCodes invokes regenerateRecoveryCodes operation.
+	//
+	// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+	//
+	// POST /oauth/mfa/recovery-codes
+	RegenerateRecoveryCodes(ctx context.Context, options ...RequestOption) (*RecoveryCodes, error)
 	// RegisterUser invokes registerUser operation.
 	//
 	// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
@@ -228,6 +402,13 @@ type Invoker interface {
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, request *RegisterRequest, options ...RequestOption) (*User, error)
+	// RemoveGroupStaff invokes removeGroupStaff operation.
+	//
+	// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+	// nobody removes themselves.
+	//
+	// DELETE /groups/{group_id}/staff/{user_id}
+	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams, options ...RequestOption) error
 	// RequestPasswordReset invokes requestPasswordReset operation.
 	//
 	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
@@ -242,9 +423,9 @@ type Invoker interface {
 	ResendVerification(ctx context.Context, options ...RequestOption) error
 	// ResetLoginAttempts invokes resetLoginAttempts operation.
 	//
-	// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+	// Clears the user's failed-login count and lock. Needs `users:update`.
 	//
-	// DELETE /users/{userId}/login-attempts
+	// DELETE /users/{user_id}/login-attempts
 	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams, options ...RequestOption) error
 	// ResetPassword invokes resetPassword operation.
 	//
@@ -254,12 +435,68 @@ type Invoker interface {
 	//
 	// POST /auth/password/reset
 	ResetPassword(ctx context.Context, request *ResetPasswordRequest, options ...RequestOption) error
+	// RevokeOAuthGrant invokes revokeOAuthGrant operation.
+	//
+	// Ends every token of the authorization. Another user's answers 404.
+	//
+	// DELETE /oauth/grants/{id}
+	RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams, options ...RequestOption) error
 	// RevokeRole invokes revokeRole operation.
 	//
-	// The rules of `grantRole` apply.
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 	//
-	// DELETE /users/{userId}/roles/{role}
+	// DELETE /users/{user_id}/roles/{role}
 	RevokeRole(ctx context.Context, params RevokeRoleParams, options ...RequestOption) (*User, error)
+	// RotateClientSecret invokes rotateClientSecret operation.
+	//
+	// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+	// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+	//
+	// POST /oauth/applications/{client_id}/secrets
+	RotateClientSecret(ctx context.Context, params RotateClientSecretParams, options ...RequestOption) (*NewClientSecret, error)
+	// SetGroupStaff invokes setGroupStaff operation.
+	//
+	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+	// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+	// changes their own roles (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/staff/{user_id}
+	SetGroupStaff(ctx context.Context, request *StaffRequest, params SetGroupStaffParams, options ...RequestOption) (*Member, error)
+	// UnenlistGroupPatient invokes unenlistGroupPatient operation.
+	//
+	// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+	// unenlists themselves.
+	//
+	// DELETE /groups/{group_id}/patients/{user_id}
+	UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams, options ...RequestOption) error
+	// UnlinkMeasurementGroup invokes unlinkMeasurementGroup operation.
+	//
+	// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/measurement/documents/{id}/groups/{group_id}
+	UnlinkMeasurementGroup(ctx context.Context, params UnlinkMeasurementGroupParams, options ...RequestOption) (*Measurement, error)
+	// UnlinkMeasurementUser invokes unlinkMeasurementUser operation.
+	//
+	// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/measurement/documents/{id}/users/{user_id}
+	UnlinkMeasurementUser(ctx context.Context, params UnlinkMeasurementUserParams, options ...RequestOption) (*Measurement, error)
+	// UnlinkPatientProfileGroup invokes unlinkPatientProfileGroup operation.
+	//
+	// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/patient_profile/documents/{id}/groups/{group_id}
+	UnlinkPatientProfileGroup(ctx context.Context, params UnlinkPatientProfileGroupParams, options ...RequestOption) (*PatientProfile, error)
+	// UnlinkPatientProfileUser invokes unlinkPatientProfileUser operation.
+	//
+	// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/patient_profile/documents/{id}/users/{user_id}
+	UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams, options ...RequestOption) (*PatientProfile, error)
 	// UpdateCurrentUser invokes updateCurrentUser operation.
 	//
 	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
@@ -267,6 +504,12 @@ type Invoker interface {
 	//
 	// PATCH /users/me
 	UpdateCurrentUser(ctx context.Context, request *ProfileUpdate, options ...RequestOption) (*User, error)
+	// UpdateGroup invokes updateGroup operation.
+	//
+	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+	//
+	// PATCH /groups/{group_id}
+	UpdateGroup(ctx context.Context, request *GroupPatch, params UpdateGroupParams, options ...RequestOption) (*Group, error)
 	// UpdateMeasurement invokes updateMeasurement operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
@@ -285,7 +528,7 @@ type Invoker interface {
 	//
 	// Changes the given profile fields. Needs `users:update`.
 	//
-	// PATCH /users/{userId}
+	// PATCH /users/{user_id}
 	UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams, options ...RequestOption) (*User, error)
 	// VerifyEmail invokes verifyEmail operation.
 	//
@@ -321,6 +564,101 @@ func NewClient(serverURL string, sec SecuritySource, opts ...ClientOption) (*Cli
 		sec:        sec,
 		baseClient: c,
 	}, nil
+}
+
+// BeginTOTPEnrollment invokes beginTOTPEnrollment operation.
+//
+// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+// most one hour old (403 `reauthentication_required`).
+//
+// POST /oauth/mfa/totp
+func (c *Client) BeginTOTPEnrollment(ctx context.Context, options ...RequestOption) (*TOTPEnrollment, error) {
+	res, err := c.sendBeginTOTPEnrollment(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendBeginTOTPEnrollment(ctx context.Context, requestOptions ...RequestOption) (res *TOTPEnrollment, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/totp"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, BeginTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeBeginTOTPEnrollmentResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
 }
 
 // ChangeEmail invokes changeEmail operation.
@@ -519,6 +857,200 @@ func (c *Client) sendChangePassword(ctx context.Context, request *ChangePassword
 	return result, nil
 }
 
+// ConfirmTOTPEnrollment invokes confirmTOTPEnrollment operation.
+//
+// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+//
+// POST /oauth/mfa/totp/confirm
+func (c *Client) ConfirmTOTPEnrollment(ctx context.Context, request *ConfirmTOTPEnrollmentReq, options ...RequestOption) (*RecoveryCodes, error) {
+	res, err := c.sendConfirmTOTPEnrollment(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendConfirmTOTPEnrollment(ctx context.Context, request *ConfirmTOTPEnrollmentReq, requestOptions ...RequestOption) (res *RecoveryCodes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/totp/confirm"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeConfirmTOTPEnrollmentRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ConfirmTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeConfirmTOTPEnrollmentResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// CreateGroup invokes createGroup operation.
+//
+// Creates a group. Needs `groups:create`.
+//
+// POST /groups
+func (c *Client) CreateGroup(ctx context.Context, request *GroupInput, options ...RequestOption) (*Group, error) {
+	res, err := c.sendCreateGroup(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendCreateGroup(ctx context.Context, request *GroupInput, requestOptions ...RequestOption) (res *Group, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/groups"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeCreateGroupRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, CreateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeCreateGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // CreateMeasurement invokes createMeasurement operation.
 //
 // Creates a measurement document owned by the caller. The body is validated against the model's
@@ -708,6 +1240,118 @@ func (c *Client) sendCreatePatientProfile(ctx context.Context, request *PatientP
 	}
 
 	result, err := decodeCreatePatientProfileResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// DeleteGroup invokes deleteGroup operation.
+//
+// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+//
+// DELETE /groups/{group_id}
+func (c *Client) DeleteGroup(ctx context.Context, params DeleteGroupParams, options ...RequestOption) error {
+	_, err := c.sendDeleteGroup(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendDeleteGroup(ctx context.Context, params DeleteGroupParams, requestOptions ...RequestOption) (res *DeleteGroupNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, DeleteGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeDeleteGroupResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -978,7 +1622,7 @@ func (c *Client) sendDeletePatientProfile(ctx context.Context, params DeletePati
 // Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 // queues a `user.deleted` event. Needs `users:delete`.
 //
-// DELETE /users/{userId}
+// DELETE /users/{user_id}
 func (c *Client) DeleteUser(ctx context.Context, params DeleteUserParams, options ...RequestOption) error {
 	_, err := c.sendDeleteUser(ctx, params, options...)
 	return err
@@ -1000,14 +1644,14 @@ func (c *Client) sendDeleteUser(ctx context.Context, params DeleteUserParams, re
 	var pathParts [2]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -1079,6 +1723,236 @@ func (c *Client) sendDeleteUser(ctx context.Context, params DeleteUserParams, re
 	}
 
 	result, err := decodeDeleteUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// DisableTOTP invokes disableTOTP operation.
+//
+// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+//
+// DELETE /oauth/mfa/totp
+func (c *Client) DisableTOTP(ctx context.Context, options ...RequestOption) error {
+	_, err := c.sendDisableTOTP(ctx, options...)
+	return err
+}
+
+func (c *Client) sendDisableTOTP(ctx context.Context, requestOptions ...RequestOption) (res *DisableTOTPNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/totp"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, DisableTOTPOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeDisableTOTPResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// EnlistGroupPatient invokes enlistGroupPatient operation.
+//
+// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+// themselves (403 `own_membership`).
+//
+// PUT /groups/{group_id}/patients/{user_id}
+func (c *Client) EnlistGroupPatient(ctx context.Context, request *EnlistRequest, params EnlistGroupPatientParams, options ...RequestOption) (*Member, error) {
+	res, err := c.sendEnlistGroupPatient(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendEnlistGroupPatient(ctx context.Context, request *EnlistRequest, params EnlistGroupPatientParams, requestOptions ...RequestOption) (res *Member, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/patients/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PUT", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeEnlistGroupPatientRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, EnlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeEnlistGroupPatientResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -1173,6 +2047,118 @@ func (c *Client) sendGetCurrentUser(ctx context.Context, requestOptions ...Reque
 	}
 
 	result, err := decodeGetCurrentUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// GetGroup invokes getGroup operation.
+//
+// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+//
+// GET /groups/{group_id}
+func (c *Client) GetGroup(ctx context.Context, params GetGroupParams, options ...RequestOption) (*Group, error) {
+	res, err := c.sendGetGroup(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendGetGroup(ctx context.Context, params GetGroupParams, requestOptions ...RequestOption) (res *Group, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GetGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeGetGroupResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -1354,6 +2340,67 @@ func (c *Client) sendGetMeasurement(ctx context.Context, params GetMeasurementPa
 	return result, nil
 }
 
+// GetOpenIDConfiguration invokes getOpenIDConfiguration operation.
+//
+// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+//
+// GET /.well-known/openid-configuration
+func (c *Client) GetOpenIDConfiguration(ctx context.Context, options ...RequestOption) (*OpenIDConfiguration, error) {
+	res, err := c.sendGetOpenIDConfiguration(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendGetOpenIDConfiguration(ctx context.Context, requestOptions ...RequestOption) (res *OpenIDConfiguration, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/.well-known/openid-configuration"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeGetOpenIDConfigurationResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // GetPatientProfile invokes getPatientProfile operation.
 //
 // Returns one patient profile document. A document the caller may not read is reported as not found.
@@ -1470,7 +2517,7 @@ func (c *Client) sendGetPatientProfile(ctx context.Context, params GetPatientPro
 //
 // Needs `users:read` (anyone may read their own profile).
 //
-// GET /users/{userId}
+// GET /users/{user_id}
 func (c *Client) GetUser(ctx context.Context, params GetUserParams, options ...RequestOption) (*User, error) {
 	res, err := c.sendGetUser(ctx, params, options...)
 	return res, err
@@ -1492,14 +2539,14 @@ func (c *Client) sendGetUser(ctx context.Context, params GetUserParams, requestO
 	var pathParts [2]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -1578,6 +2625,100 @@ func (c *Client) sendGetUser(ctx context.Context, params GetUserParams, requestO
 	return result, nil
 }
 
+// GetUserInfo invokes getUserInfo operation.
+//
+// OpenID Connect Core §5.3; needs the `openid` scope.
+//
+// GET /oauth/userinfo
+func (c *Client) GetUserInfo(ctx context.Context, options ...RequestOption) (GetUserInfoRes, error) {
+	res, err := c.sendGetUserInfo(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendGetUserInfo(ctx context.Context, requestOptions ...RequestOption) (res GetUserInfoRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/userinfo"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GetUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeGetUserInfoResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // GetWellKnownJWKS invokes getWellKnownJWKS operation.
 //
 // The same key set as `/auth/jwks.json`, at its conventional location.
@@ -1641,11 +2782,11 @@ func (c *Client) sendGetWellKnownJWKS(ctx context.Context, requestOptions ...Req
 
 // GrantRole invokes grantRole operation.
 //
-// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-// undefined role answers 400 `unknown_role`.
+// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 //
-// PUT /users/{userId}/roles/{role}
+// PUT /users/{user_id}/roles/{role}
 func (c *Client) GrantRole(ctx context.Context, params GrantRoleParams, options ...RequestOption) (*User, error) {
 	res, err := c.sendGrantRole(ctx, params, options...)
 	return res, err
@@ -1667,14 +2808,14 @@ func (c *Client) sendGrantRole(ctx context.Context, params GrantRoleParams, requ
 	var pathParts [4]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -1775,7 +2916,7 @@ func (c *Client) sendGrantRole(ctx context.Context, params GrantRoleParams, requ
 // InviteUser invokes inviteUser operation.
 //
 // Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-// account (the answer is the same). Needs `users:invitations:create`.
+// account (the answer is the same). Needs `users:create`.
 //
 // POST /users/invitations
 func (c *Client) InviteUser(ctx context.Context, request *InvitationRequest, options ...RequestOption) (*Invitation, error) {
@@ -1863,6 +3004,1006 @@ func (c *Client) sendInviteUser(ctx context.Context, request *InvitationRequest,
 	}
 
 	result, err := decodeInviteUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// LinkMeasurementGroup invokes linkMeasurementGroup operation.
+//
+// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+// access rules can grant them access. Needs the model's link and read access; a document the caller
+// may not link is reported as not found. Linking again changes nothing.
+//
+// POST /data/measurement/documents/{id}/groups
+func (c *Client) LinkMeasurementGroup(ctx context.Context, request *LinkGroupRequest, params LinkMeasurementGroupParams, options ...RequestOption) (*Measurement, error) {
+	res, err := c.sendLinkMeasurementGroup(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendLinkMeasurementGroup(ctx context.Context, request *LinkGroupRequest, params LinkMeasurementGroupParams, requestOptions ...RequestOption) (res *Measurement, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/data/measurement/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/groups"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeLinkMeasurementGroupRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, LinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeLinkMeasurementGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// LinkMeasurementUser invokes linkMeasurementUser operation.
+//
+// Links a user to the document, so that the model's linked_users access rules can grant them access.
+// Needs the model's link and read access; a document the caller may not link is reported as not found.
+// Linking again changes nothing.
+//
+// POST /data/measurement/documents/{id}/users
+func (c *Client) LinkMeasurementUser(ctx context.Context, request *LinkUserRequest, params LinkMeasurementUserParams, options ...RequestOption) (*Measurement, error) {
+	res, err := c.sendLinkMeasurementUser(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendLinkMeasurementUser(ctx context.Context, request *LinkUserRequest, params LinkMeasurementUserParams, requestOptions ...RequestOption) (res *Measurement, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/data/measurement/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/users"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeLinkMeasurementUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, LinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeLinkMeasurementUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// LinkPatientProfileGroup invokes linkPatientProfileGroup operation.
+//
+// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+// access rules can grant them access. Needs the model's link and read access; a document the caller
+// may not link is reported as not found. Linking again changes nothing.
+//
+// POST /data/patient_profile/documents/{id}/groups
+func (c *Client) LinkPatientProfileGroup(ctx context.Context, request *LinkGroupRequest, params LinkPatientProfileGroupParams, options ...RequestOption) (*PatientProfile, error) {
+	res, err := c.sendLinkPatientProfileGroup(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendLinkPatientProfileGroup(ctx context.Context, request *LinkGroupRequest, params LinkPatientProfileGroupParams, requestOptions ...RequestOption) (res *PatientProfile, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/data/patient_profile/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/groups"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeLinkPatientProfileGroupRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, LinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeLinkPatientProfileGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// LinkPatientProfileUser invokes linkPatientProfileUser operation.
+//
+// Links a user to the document, so that the model's linked_users access rules can grant them access.
+// Needs the model's link and read access; a document the caller may not link is reported as not found.
+// Linking again changes nothing.
+//
+// POST /data/patient_profile/documents/{id}/users
+func (c *Client) LinkPatientProfileUser(ctx context.Context, request *LinkUserRequest, params LinkPatientProfileUserParams, options ...RequestOption) (*PatientProfile, error) {
+	res, err := c.sendLinkPatientProfileUser(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendLinkPatientProfileUser(ctx context.Context, request *LinkUserRequest, params LinkPatientProfileUserParams, requestOptions ...RequestOption) (res *PatientProfile, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/data/patient_profile/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/users"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeLinkPatientProfileUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, LinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeLinkPatientProfileUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListApplications invokes listApplications operation.
+//
+// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+// `auth:applications:read`.
+//
+// GET /oauth/applications
+func (c *Client) ListApplications(ctx context.Context, options ...RequestOption) (*ApplicationList, error) {
+	res, err := c.sendListApplications(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendListApplications(ctx context.Context, requestOptions ...RequestOption) (res *ApplicationList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/applications"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListApplicationsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListApplicationsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListGroupPatients invokes listGroupPatients operation.
+//
+// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+// in the group.
+//
+// GET /groups/{group_id}/patients
+func (c *Client) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams, options ...RequestOption) (*MemberList, error) {
+	res, err := c.sendListGroupPatients(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendListGroupPatients(ctx context.Context, params ListGroupPatientsParams, requestOptions ...RequestOption) (res *MemberList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/patients"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListGroupPatientsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListGroupPatientsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListGroupStaff invokes listGroupStaff operation.
+//
+// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+//
+// GET /groups/{group_id}/staff
+func (c *Client) ListGroupStaff(ctx context.Context, params ListGroupStaffParams, options ...RequestOption) (*MemberList, error) {
+	res, err := c.sendListGroupStaff(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendListGroupStaff(ctx context.Context, params ListGroupStaffParams, requestOptions ...RequestOption) (res *MemberList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/staff"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListGroups invokes listGroups operation.
+//
+// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+// is staff or a patient of.
+//
+// GET /groups
+func (c *Client) ListGroups(ctx context.Context, params ListGroupsParams, options ...RequestOption) (*GroupList, error) {
+	res, err := c.sendListGroups(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams, requestOptions ...RequestOption) (res *GroupList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/groups"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.Int32ToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListGroupsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListGroupsResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -1994,6 +4135,100 @@ func (c *Client) sendListMeasurementDocuments(ctx context.Context, params ListMe
 	}
 
 	result, err := decodeListMeasurementDocumentsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ListOAuthGrants invokes listOAuthGrants operation.
+//
+// Every live authorization (token family) of the caller, newest first.
+//
+// GET /oauth/grants
+func (c *Client) ListOAuthGrants(ctx context.Context, options ...RequestOption) (*GrantList, error) {
+	res, err := c.sendListOAuthGrants(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendListOAuthGrants(ctx context.Context, requestOptions ...RequestOption) (res *GrantList, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/grants"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListOAuthGrantsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListOAuthGrantsResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -2425,6 +4660,645 @@ func (c *Client) sendLogout(ctx context.Context, requestOptions ...RequestOption
 	return result, nil
 }
 
+// OauthAuthorize invokes oauthAuthorize operation.
+//
+// Validates the authorization request and answers with the login page (plain HTML, no third-party
+// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+// HTML page; other errors redirect to the application with `error` and `state`.
+//
+// GET /oauth/authorize
+func (c *Client) OauthAuthorize(ctx context.Context, params OauthAuthorizeParams, options ...RequestOption) (OauthAuthorizeRes, error) {
+	res, err := c.sendOauthAuthorize(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthAuthorize(ctx context.Context, params OauthAuthorizeParams, requestOptions ...RequestOption) (res OauthAuthorizeRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/authorize"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "response_type" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "response_type",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.ResponseType))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "client_id" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "client_id",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.ClientID))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "redirect_uri" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "redirect_uri",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.RedirectURI))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "scope" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "scope",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Scope.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "state" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "state",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.State.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "nonce" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "nonce",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Nonce.Get(); ok {
+				return e.EncodeValue(conv.StringToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "code_challenge" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "code_challenge",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.CodeChallenge))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "code_challenge_method" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "code_challenge_method",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			return e.EncodeValue(conv.StringToString(params.CodeChallengeMethod))
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthAuthorizeResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthIntrospect invokes oauthIntrospect operation.
+//
+// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+//
+// POST /oauth/introspect
+func (c *Client) OauthIntrospect(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthIntrospectRes, error) {
+	res, err := c.sendOauthIntrospect(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthIntrospect(ctx context.Context, request *TokenRef, requestOptions ...RequestOption) (res OauthIntrospectRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/introspect"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthIntrospectRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthIntrospectResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthLogin invokes oauthLogin operation.
+//
+// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+// CSRF token.
+//
+// POST /oauth/authorize
+func (c *Client) OauthLogin(ctx context.Context, request *OauthLoginReq, options ...RequestOption) (OauthLoginRes, error) {
+	res, err := c.sendOauthLogin(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthLogin(ctx context.Context, request *OauthLoginReq, requestOptions ...RequestOption) (res OauthLoginRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/authorize"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthLoginRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthLoginResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthRevoke invokes oauthRevoke operation.
+//
+// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+// tokens of other applications answer 200 as well.
+//
+// POST /oauth/revoke
+func (c *Client) OauthRevoke(ctx context.Context, request *TokenRef, options ...RequestOption) (OauthRevokeRes, error) {
+	res, err := c.sendOauthRevoke(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthRevoke(ctx context.Context, request *TokenRef, requestOptions ...RequestOption) (res OauthRevokeRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/revoke"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthRevokeRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthRevokeResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// OauthToken invokes oauthToken operation.
+//
+// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+//
+// POST /oauth/token
+func (c *Client) OauthToken(ctx context.Context, request *TokenRequest, options ...RequestOption) (OauthTokenRes, error) {
+	res, err := c.sendOauthToken(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendOauthToken(ctx context.Context, request *TokenRequest, requestOptions ...RequestOption) (res OauthTokenRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/token"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeOauthTokenRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeOauthTokenResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// PostUserInfo invokes postUserInfo operation.
+//
+// As GET.
+//
+// POST /oauth/userinfo
+func (c *Client) PostUserInfo(ctx context.Context, options ...RequestOption) (PostUserInfoRes, error) {
+	res, err := c.sendPostUserInfo(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendPostUserInfo(ctx context.Context, requestOptions ...RequestOption) (res PostUserInfoRes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/userinfo"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, PostUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodePostUserInfoResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RegenerateRecoveryCodes invokes regenerateRecoveryCodes operation.
+//
+// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+//
+// POST /oauth/mfa/recovery-codes
+func (c *Client) RegenerateRecoveryCodes(ctx context.Context, options ...RequestOption) (*RecoveryCodes, error) {
+	res, err := c.sendRegenerateRecoveryCodes(ctx, options...)
+	return res, err
+}
+
+func (c *Client) sendRegenerateRecoveryCodes(ctx context.Context, requestOptions ...RequestOption) (res *RecoveryCodes, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/oauth/mfa/recovery-codes"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRegenerateRecoveryCodesResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // RegisterUser invokes registerUser operation.
 //
 // Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
@@ -2488,6 +5362,138 @@ func (c *Client) sendRegisterUser(ctx context.Context, request *RegisterRequest,
 	}
 
 	result, err := decodeRegisterUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RemoveGroupStaff invokes removeGroupStaff operation.
+//
+// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+// nobody removes themselves.
+//
+// DELETE /groups/{group_id}/staff/{user_id}
+func (c *Client) RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams, options ...RequestOption) error {
+	_, err := c.sendRemoveGroupStaff(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendRemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams, requestOptions ...RequestOption) (res *RemoveGroupStaffNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/staff/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RemoveGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRemoveGroupStaffResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -2655,9 +5661,9 @@ func (c *Client) sendResendVerification(ctx context.Context, requestOptions ...R
 
 // ResetLoginAttempts invokes resetLoginAttempts operation.
 //
-// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+// Clears the user's failed-login count and lock. Needs `users:update`.
 //
-// DELETE /users/{userId}/login-attempts
+// DELETE /users/{user_id}/login-attempts
 func (c *Client) ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams, options ...RequestOption) error {
 	_, err := c.sendResetLoginAttempts(ctx, params, options...)
 	return err
@@ -2679,14 +5685,14 @@ func (c *Client) sendResetLoginAttempts(ctx context.Context, params ResetLoginAt
 	var pathParts [3]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -2832,11 +5838,123 @@ func (c *Client) sendResetPassword(ctx context.Context, request *ResetPasswordRe
 	return result, nil
 }
 
+// RevokeOAuthGrant invokes revokeOAuthGrant operation.
+//
+// Ends every token of the authorization. Another user's answers 404.
+//
+// DELETE /oauth/grants/{id}
+func (c *Client) RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams, options ...RequestOption) error {
+	_, err := c.sendRevokeOAuthGrant(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendRevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams, requestOptions ...RequestOption) (res *RevokeOAuthGrantNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/oauth/grants/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RevokeOAuthGrantOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRevokeOAuthGrantResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // RevokeRole invokes revokeRole operation.
 //
-// The rules of `grantRole` apply.
+// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 //
-// DELETE /users/{userId}/roles/{role}
+// DELETE /users/{user_id}/roles/{role}
 func (c *Client) RevokeRole(ctx context.Context, params RevokeRoleParams, options ...RequestOption) (*User, error) {
 	res, err := c.sendRevokeRole(ctx, params, options...)
 	return res, err
@@ -2858,14 +5976,14 @@ func (c *Client) sendRevokeRole(ctx context.Context, params RevokeRoleParams, re
 	var pathParts [4]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}
@@ -2956,6 +6074,916 @@ func (c *Client) sendRevokeRole(ctx context.Context, params RevokeRoleParams, re
 	}
 
 	result, err := decodeRevokeRoleResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RotateClientSecret invokes rotateClientSecret operation.
+//
+// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+//
+// POST /oauth/applications/{client_id}/secrets
+func (c *Client) RotateClientSecret(ctx context.Context, params RotateClientSecretParams, options ...RequestOption) (*NewClientSecret, error) {
+	res, err := c.sendRotateClientSecret(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendRotateClientSecret(ctx context.Context, params RotateClientSecretParams, requestOptions ...RequestOption) (res *NewClientSecret, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/oauth/applications/"
+	{
+		// Encode "client_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "client_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.ClientID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/secrets"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RotateClientSecretOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRotateClientSecretResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// SetGroupStaff invokes setGroupStaff operation.
+//
+// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+// changes their own roles (403 `own_membership`).
+//
+// PUT /groups/{group_id}/staff/{user_id}
+func (c *Client) SetGroupStaff(ctx context.Context, request *StaffRequest, params SetGroupStaffParams, options ...RequestOption) (*Member, error) {
+	res, err := c.sendSetGroupStaff(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendSetGroupStaff(ctx context.Context, request *StaffRequest, params SetGroupStaffParams, requestOptions ...RequestOption) (res *Member, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/staff/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PUT", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeSetGroupStaffRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, SetGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeSetGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UnenlistGroupPatient invokes unenlistGroupPatient operation.
+//
+// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+// unenlists themselves.
+//
+// DELETE /groups/{group_id}/patients/{user_id}
+func (c *Client) UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams, options ...RequestOption) error {
+	_, err := c.sendUnenlistGroupPatient(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendUnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams, requestOptions ...RequestOption) (res *UnenlistGroupPatientNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/patients/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UnenlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUnenlistGroupPatientResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UnlinkMeasurementGroup invokes unlinkMeasurementGroup operation.
+//
+// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/measurement/documents/{id}/groups/{group_id}
+func (c *Client) UnlinkMeasurementGroup(ctx context.Context, params UnlinkMeasurementGroupParams, options ...RequestOption) (*Measurement, error) {
+	res, err := c.sendUnlinkMeasurementGroup(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendUnlinkMeasurementGroup(ctx context.Context, params UnlinkMeasurementGroupParams, requestOptions ...RequestOption) (res *Measurement, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/data/measurement/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UnlinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUnlinkMeasurementGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UnlinkMeasurementUser invokes unlinkMeasurementUser operation.
+//
+// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/measurement/documents/{id}/users/{user_id}
+func (c *Client) UnlinkMeasurementUser(ctx context.Context, params UnlinkMeasurementUserParams, options ...RequestOption) (*Measurement, error) {
+	res, err := c.sendUnlinkMeasurementUser(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendUnlinkMeasurementUser(ctx context.Context, params UnlinkMeasurementUserParams, requestOptions ...RequestOption) (res *Measurement, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/data/measurement/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UnlinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUnlinkMeasurementUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UnlinkPatientProfileGroup invokes unlinkPatientProfileGroup operation.
+//
+// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/patient_profile/documents/{id}/groups/{group_id}
+func (c *Client) UnlinkPatientProfileGroup(ctx context.Context, params UnlinkPatientProfileGroupParams, options ...RequestOption) (*PatientProfile, error) {
+	res, err := c.sendUnlinkPatientProfileGroup(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendUnlinkPatientProfileGroup(ctx context.Context, params UnlinkPatientProfileGroupParams, requestOptions ...RequestOption) (res *PatientProfile, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/data/patient_profile/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UnlinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUnlinkPatientProfileGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UnlinkPatientProfileUser invokes unlinkPatientProfileUser operation.
+//
+// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/patient_profile/documents/{id}/users/{user_id}
+func (c *Client) UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams, options ...RequestOption) (*PatientProfile, error) {
+	res, err := c.sendUnlinkPatientProfileUser(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendUnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams, requestOptions ...RequestOption) (res *PatientProfile, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/data/patient_profile/documents/"
+	{
+		// Encode "id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.ID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UnlinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUnlinkPatientProfileUserResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -3054,6 +7082,121 @@ func (c *Client) sendUpdateCurrentUser(ctx context.Context, request *ProfileUpda
 	}
 
 	result, err := decodeUpdateCurrentUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UpdateGroup invokes updateGroup operation.
+//
+// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+//
+// PATCH /groups/{group_id}
+func (c *Client) UpdateGroup(ctx context.Context, request *GroupPatch, params UpdateGroupParams, options ...RequestOption) (*Group, error) {
+	res, err := c.sendUpdateGroup(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendUpdateGroup(ctx context.Context, request *GroupPatch, params UpdateGroupParams, requestOptions ...RequestOption) (res *Group, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/groups/"
+	{
+		// Encode "group_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "group_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.GroupID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PATCH", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeUpdateGroupRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UpdateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUpdateGroupResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -3329,7 +7472,7 @@ func (c *Client) sendUpdatePatientProfile(ctx context.Context, request *PatientP
 //
 // Changes the given profile fields. Needs `users:update`.
 //
-// PATCH /users/{userId}
+// PATCH /users/{user_id}
 func (c *Client) UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams, options ...RequestOption) (*User, error) {
 	res, err := c.sendUpdateUser(ctx, request, params, options...)
 	return res, err
@@ -3351,14 +7494,14 @@ func (c *Client) sendUpdateUser(ctx context.Context, request *ProfileUpdate, par
 	var pathParts [2]string
 	pathParts[0] = "/users/"
 	{
-		// Encode "userId" parameter.
+		// Encode "user_id" parameter.
 		e := uri.NewPathEncoder(uri.PathEncoderConfig{
-			Param:   "userId",
+			Param:   "user_id",
 			Style:   uri.PathStyleSimple,
 			Explode: false,
 		})
 		if err := func() error {
-			return e.EncodeValue(conv.UUIDToString(params.UserId))
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
 		}(); err != nil {
 			return res, errors.Wrap(err, "encode path")
 		}

@@ -4,6 +4,7 @@ package api
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/go-faster/errors"
@@ -12,6 +13,132 @@ import (
 
 func (s *ErrorStatusCode) Error() string {
 	return fmt.Sprintf("code %d: %+v", s.StatusCode, s.Response)
+}
+
+// Ref: #/components/schemas/ApplicationInfo
+type ApplicationInfo struct {
+	ClientID     string              `json:"client_id"`
+	GrantTypes   []string            `json:"grant_types"`
+	RedirectUris []string            `json:"redirect_uris"`
+	Scopes       []string            `json:"scopes"`
+	Secrets      []ClientSecretInfo  `json:"secrets"`
+	Type         ApplicationInfoType `json:"type"`
+}
+
+// GetClientID returns the value of ClientID.
+func (s *ApplicationInfo) GetClientID() string {
+	return s.ClientID
+}
+
+// GetGrantTypes returns the value of GrantTypes.
+func (s *ApplicationInfo) GetGrantTypes() []string {
+	return s.GrantTypes
+}
+
+// GetRedirectUris returns the value of RedirectUris.
+func (s *ApplicationInfo) GetRedirectUris() []string {
+	return s.RedirectUris
+}
+
+// GetScopes returns the value of Scopes.
+func (s *ApplicationInfo) GetScopes() []string {
+	return s.Scopes
+}
+
+// GetSecrets returns the value of Secrets.
+func (s *ApplicationInfo) GetSecrets() []ClientSecretInfo {
+	return s.Secrets
+}
+
+// GetType returns the value of Type.
+func (s *ApplicationInfo) GetType() ApplicationInfoType {
+	return s.Type
+}
+
+// SetClientID sets the value of ClientID.
+func (s *ApplicationInfo) SetClientID(val string) {
+	s.ClientID = val
+}
+
+// SetGrantTypes sets the value of GrantTypes.
+func (s *ApplicationInfo) SetGrantTypes(val []string) {
+	s.GrantTypes = val
+}
+
+// SetRedirectUris sets the value of RedirectUris.
+func (s *ApplicationInfo) SetRedirectUris(val []string) {
+	s.RedirectUris = val
+}
+
+// SetScopes sets the value of Scopes.
+func (s *ApplicationInfo) SetScopes(val []string) {
+	s.Scopes = val
+}
+
+// SetSecrets sets the value of Secrets.
+func (s *ApplicationInfo) SetSecrets(val []ClientSecretInfo) {
+	s.Secrets = val
+}
+
+// SetType sets the value of Type.
+func (s *ApplicationInfo) SetType(val ApplicationInfoType) {
+	s.Type = val
+}
+
+type ApplicationInfoType string
+
+const (
+	ApplicationInfoTypePublic       ApplicationInfoType = "public"
+	ApplicationInfoTypeConfidential ApplicationInfoType = "confidential"
+)
+
+// AllValues returns all ApplicationInfoType values.
+func (ApplicationInfoType) AllValues() []ApplicationInfoType {
+	return []ApplicationInfoType{
+		ApplicationInfoTypePublic,
+		ApplicationInfoTypeConfidential,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s ApplicationInfoType) MarshalText() ([]byte, error) {
+	switch s {
+	case ApplicationInfoTypePublic:
+		return []byte(s), nil
+	case ApplicationInfoTypeConfidential:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *ApplicationInfoType) UnmarshalText(data []byte) error {
+	switch ApplicationInfoType(data) {
+	case ApplicationInfoTypePublic:
+		*s = ApplicationInfoTypePublic
+		return nil
+	case ApplicationInfoTypeConfidential:
+		*s = ApplicationInfoTypeConfidential
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// Ref: #/components/schemas/ApplicationList
+type ApplicationList struct {
+	Data []ApplicationInfo `json:"data"`
+}
+
+// GetData returns the value of Data.
+func (s *ApplicationList) GetData() []ApplicationInfo {
+	return s.Data
+}
+
+// SetData sets the value of Data.
+func (s *ApplicationList) SetData(val []ApplicationInfo) {
+	s.Data = val
 }
 
 type BearerAuth struct {
@@ -97,6 +224,60 @@ func (s *ChangePasswordRequest) SetNewPassword(val string) {
 	s.NewPassword = val
 }
 
+// Ref: #/components/schemas/ClientSecretInfo
+type ClientSecretInfo struct {
+	CreatedAt time.Time   `json:"created_at"`
+	ExpiresAt OptDateTime `json:"expires_at"`
+	ID        uuid.UUID   `json:"id"`
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *ClientSecretInfo) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *ClientSecretInfo) GetExpiresAt() OptDateTime {
+	return s.ExpiresAt
+}
+
+// GetID returns the value of ID.
+func (s *ClientSecretInfo) GetID() uuid.UUID {
+	return s.ID
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *ClientSecretInfo) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *ClientSecretInfo) SetExpiresAt(val OptDateTime) {
+	s.ExpiresAt = val
+}
+
+// SetID sets the value of ID.
+func (s *ClientSecretInfo) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+type ConfirmTOTPEnrollmentReq struct {
+	Code string `json:"code"`
+}
+
+// GetCode returns the value of Code.
+func (s *ConfirmTOTPEnrollmentReq) GetCode() string {
+	return s.Code
+}
+
+// SetCode sets the value of Code.
+func (s *ConfirmTOTPEnrollmentReq) SetCode(val string) {
+	s.Code = val
+}
+
+// DeleteGroupNoContent is response for DeleteGroup operation.
+type DeleteGroupNoContent struct{}
+
 // DeleteMeasurementNoContent is response for DeleteMeasurement operation.
 type DeleteMeasurementNoContent struct{}
 
@@ -105,6 +286,9 @@ type DeletePatientProfileNoContent struct{}
 
 // DeleteUserNoContent is response for DeleteUser operation.
 type DeleteUserNoContent struct{}
+
+// DisableTOTPNoContent is response for DisableTOTP operation.
+type DisableTOTPNoContent struct{}
 
 // Ref: #/components/schemas/EmailRequest
 type EmailRequest struct {
@@ -119,6 +303,22 @@ func (s *EmailRequest) GetEmail() string {
 // SetEmail sets the value of Email.
 func (s *EmailRequest) SetEmail(val string) {
 	s.Email = val
+}
+
+// Ref: #/components/schemas/EnlistRequest
+type EnlistRequest struct {
+	// When the enlistment ends; absent for no end.
+	ExpiresAt OptDateTime `json:"expires_at"`
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *EnlistRequest) GetExpiresAt() OptDateTime {
+	return s.ExpiresAt
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *EnlistRequest) SetExpiresAt(val OptDateTime) {
+	s.ExpiresAt = val
 }
 
 // The body of every error response.
@@ -239,6 +439,322 @@ func (s *ErrorStatusCode) SetStatusCode(val int) {
 func (s *ErrorStatusCode) SetResponse(val Error) {
 	s.Response = val
 }
+
+// Ref: #/components/schemas/GrantInfo
+type GrantInfo struct {
+	ClientID  string    `json:"client_id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	GrantType string    `json:"grant_type"`
+	ID        uuid.UUID `json:"id"`
+	Scopes    []string  `json:"scopes"`
+}
+
+// GetClientID returns the value of ClientID.
+func (s *GrantInfo) GetClientID() string {
+	return s.ClientID
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *GrantInfo) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *GrantInfo) GetExpiresAt() time.Time {
+	return s.ExpiresAt
+}
+
+// GetGrantType returns the value of GrantType.
+func (s *GrantInfo) GetGrantType() string {
+	return s.GrantType
+}
+
+// GetID returns the value of ID.
+func (s *GrantInfo) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetScopes returns the value of Scopes.
+func (s *GrantInfo) GetScopes() []string {
+	return s.Scopes
+}
+
+// SetClientID sets the value of ClientID.
+func (s *GrantInfo) SetClientID(val string) {
+	s.ClientID = val
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *GrantInfo) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *GrantInfo) SetExpiresAt(val time.Time) {
+	s.ExpiresAt = val
+}
+
+// SetGrantType sets the value of GrantType.
+func (s *GrantInfo) SetGrantType(val string) {
+	s.GrantType = val
+}
+
+// SetID sets the value of ID.
+func (s *GrantInfo) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetScopes sets the value of Scopes.
+func (s *GrantInfo) SetScopes(val []string) {
+	s.Scopes = val
+}
+
+// Ref: #/components/schemas/GrantList
+type GrantList struct {
+	Data []GrantInfo `json:"data"`
+}
+
+// GetData returns the value of Data.
+func (s *GrantList) GetData() []GrantInfo {
+	return s.Data
+}
+
+// SetData sets the value of Data.
+func (s *GrantList) SetData(val []GrantInfo) {
+	s.Data = val
+}
+
+// Ref: #/components/schemas/Group
+type Group struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+	ID          uuid.UUID `json:"id"`
+	Name        string    `json:"name"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *Group) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetDescription returns the value of Description.
+func (s *Group) GetDescription() string {
+	return s.Description
+}
+
+// GetID returns the value of ID.
+func (s *Group) GetID() uuid.UUID {
+	return s.ID
+}
+
+// GetName returns the value of Name.
+func (s *Group) GetName() string {
+	return s.Name
+}
+
+// GetUpdatedAt returns the value of UpdatedAt.
+func (s *Group) GetUpdatedAt() time.Time {
+	return s.UpdatedAt
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *Group) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetDescription sets the value of Description.
+func (s *Group) SetDescription(val string) {
+	s.Description = val
+}
+
+// SetID sets the value of ID.
+func (s *Group) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// SetName sets the value of Name.
+func (s *Group) SetName(val string) {
+	s.Name = val
+}
+
+// SetUpdatedAt sets the value of UpdatedAt.
+func (s *Group) SetUpdatedAt(val time.Time) {
+	s.UpdatedAt = val
+}
+
+// Ref: #/components/schemas/GroupInput
+type GroupInput struct {
+	Description OptString `json:"description"`
+	Name        string    `json:"name"`
+}
+
+// GetDescription returns the value of Description.
+func (s *GroupInput) GetDescription() OptString {
+	return s.Description
+}
+
+// GetName returns the value of Name.
+func (s *GroupInput) GetName() string {
+	return s.Name
+}
+
+// SetDescription sets the value of Description.
+func (s *GroupInput) SetDescription(val OptString) {
+	s.Description = val
+}
+
+// SetName sets the value of Name.
+func (s *GroupInput) SetName(val string) {
+	s.Name = val
+}
+
+// Ref: #/components/schemas/GroupList
+type GroupList struct {
+	Data []Group  `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *GroupList) GetData() []Group {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *GroupList) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *GroupList) SetData(val []Group) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *GroupList) SetPage(val ListPage) {
+	s.Page = val
+}
+
+// Ref: #/components/schemas/GroupPatch
+type GroupPatch struct {
+	Description OptString `json:"description"`
+	Name        OptString `json:"name"`
+}
+
+// GetDescription returns the value of Description.
+func (s *GroupPatch) GetDescription() OptString {
+	return s.Description
+}
+
+// GetName returns the value of Name.
+func (s *GroupPatch) GetName() OptString {
+	return s.Name
+}
+
+// SetDescription sets the value of Description.
+func (s *GroupPatch) SetDescription(val OptString) {
+	s.Description = val
+}
+
+// SetName sets the value of Name.
+func (s *GroupPatch) SetName(val OptString) {
+	s.Name = val
+}
+
+// Ref: #/components/schemas/Introspection
+type Introspection struct {
+	Active    bool      `json:"active"`
+	ClientID  OptString `json:"client_id"`
+	Exp       OptInt64  `json:"exp"`
+	Iat       OptInt64  `json:"iat"`
+	Iss       OptString `json:"iss"`
+	Scope     OptString `json:"scope"`
+	Sub       OptString `json:"sub"`
+	TokenType OptString `json:"token_type"`
+}
+
+// GetActive returns the value of Active.
+func (s *Introspection) GetActive() bool {
+	return s.Active
+}
+
+// GetClientID returns the value of ClientID.
+func (s *Introspection) GetClientID() OptString {
+	return s.ClientID
+}
+
+// GetExp returns the value of Exp.
+func (s *Introspection) GetExp() OptInt64 {
+	return s.Exp
+}
+
+// GetIat returns the value of Iat.
+func (s *Introspection) GetIat() OptInt64 {
+	return s.Iat
+}
+
+// GetIss returns the value of Iss.
+func (s *Introspection) GetIss() OptString {
+	return s.Iss
+}
+
+// GetScope returns the value of Scope.
+func (s *Introspection) GetScope() OptString {
+	return s.Scope
+}
+
+// GetSub returns the value of Sub.
+func (s *Introspection) GetSub() OptString {
+	return s.Sub
+}
+
+// GetTokenType returns the value of TokenType.
+func (s *Introspection) GetTokenType() OptString {
+	return s.TokenType
+}
+
+// SetActive sets the value of Active.
+func (s *Introspection) SetActive(val bool) {
+	s.Active = val
+}
+
+// SetClientID sets the value of ClientID.
+func (s *Introspection) SetClientID(val OptString) {
+	s.ClientID = val
+}
+
+// SetExp sets the value of Exp.
+func (s *Introspection) SetExp(val OptInt64) {
+	s.Exp = val
+}
+
+// SetIat sets the value of Iat.
+func (s *Introspection) SetIat(val OptInt64) {
+	s.Iat = val
+}
+
+// SetIss sets the value of Iss.
+func (s *Introspection) SetIss(val OptString) {
+	s.Iss = val
+}
+
+// SetScope sets the value of Scope.
+func (s *Introspection) SetScope(val OptString) {
+	s.Scope = val
+}
+
+// SetSub sets the value of Sub.
+func (s *Introspection) SetSub(val OptString) {
+	s.Sub = val
+}
+
+// SetTokenType sets the value of TokenType.
+func (s *Introspection) SetTokenType(val OptString) {
+	s.TokenType = val
+}
+
+func (*Introspection) oauthIntrospectRes() {}
 
 // Ref: #/components/schemas/Invitation
 type Invitation struct {
@@ -389,6 +905,79 @@ func (s *JWKS) GetKeys() []JWK {
 // SetKeys sets the value of Keys.
 func (s *JWKS) SetKeys(val []JWK) {
 	s.Keys = val
+}
+
+// The group to link to a document.
+// Ref: #/components/schemas/LinkGroupRequest
+type LinkGroupRequest struct {
+	// The group's id.
+	GroupID uuid.UUID `json:"group_id"`
+}
+
+// GetGroupID returns the value of GroupID.
+func (s *LinkGroupRequest) GetGroupID() uuid.UUID {
+	return s.GroupID
+}
+
+// SetGroupID sets the value of GroupID.
+func (s *LinkGroupRequest) SetGroupID(val uuid.UUID) {
+	s.GroupID = val
+}
+
+// The user to link to a document.
+// Ref: #/components/schemas/LinkUserRequest
+type LinkUserRequest struct {
+	// The user's id.
+	UserID uuid.UUID `json:"user_id"`
+}
+
+// GetUserID returns the value of UserID.
+func (s *LinkUserRequest) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// SetUserID sets the value of UserID.
+func (s *LinkUserRequest) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
+
+// Where a page of results sits in the whole result set.
+// Ref: #/components/schemas/ListPage
+type ListPage struct {
+	Limit  int32 `json:"limit"`
+	Offset int32 `json:"offset"`
+	// The number of results the caller may see in all.
+	Total int64 `json:"total"`
+}
+
+// GetLimit returns the value of Limit.
+func (s *ListPage) GetLimit() int32 {
+	return s.Limit
+}
+
+// GetOffset returns the value of Offset.
+func (s *ListPage) GetOffset() int32 {
+	return s.Offset
+}
+
+// GetTotal returns the value of Total.
+func (s *ListPage) GetTotal() int64 {
+	return s.Total
+}
+
+// SetLimit sets the value of Limit.
+func (s *ListPage) SetLimit(val int32) {
+	s.Limit = val
+}
+
+// SetOffset sets the value of Offset.
+func (s *ListPage) SetOffset(val int32) {
+	s.Offset = val
+}
+
+// SetTotal sets the value of Total.
+func (s *ListPage) SetTotal(val int64) {
+	s.Total = val
 }
 
 // Ref: #/components/schemas/LoginRequest
@@ -1147,6 +1736,572 @@ func (s *MeasurementPatchSamplesItem) SetOffsetMs(val int64) {
 // SetPressure sets the value of Pressure.
 func (s *MeasurementPatchSamplesItem) SetPressure(val float64) {
 	s.Pressure = val
+}
+
+// A patient or staff member of a group, with the fields staff may see.
+// Ref: #/components/schemas/Member
+type Member struct {
+	Email string `json:"email"`
+	// Patients only; when the enlistment ends.
+	ExpiresAt OptDateTime `json:"expires_at"`
+	FirstName string      `json:"first_name"`
+	LastName  string      `json:"last_name"`
+	// Staff only; the group roles.
+	Roles  []string  `json:"roles"`
+	Since  time.Time `json:"since"`
+	UserID uuid.UUID `json:"user_id"`
+}
+
+// GetEmail returns the value of Email.
+func (s *Member) GetEmail() string {
+	return s.Email
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *Member) GetExpiresAt() OptDateTime {
+	return s.ExpiresAt
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *Member) GetFirstName() string {
+	return s.FirstName
+}
+
+// GetLastName returns the value of LastName.
+func (s *Member) GetLastName() string {
+	return s.LastName
+}
+
+// GetRoles returns the value of Roles.
+func (s *Member) GetRoles() []string {
+	return s.Roles
+}
+
+// GetSince returns the value of Since.
+func (s *Member) GetSince() time.Time {
+	return s.Since
+}
+
+// GetUserID returns the value of UserID.
+func (s *Member) GetUserID() uuid.UUID {
+	return s.UserID
+}
+
+// SetEmail sets the value of Email.
+func (s *Member) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *Member) SetExpiresAt(val OptDateTime) {
+	s.ExpiresAt = val
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *Member) SetFirstName(val string) {
+	s.FirstName = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *Member) SetLastName(val string) {
+	s.LastName = val
+}
+
+// SetRoles sets the value of Roles.
+func (s *Member) SetRoles(val []string) {
+	s.Roles = val
+}
+
+// SetSince sets the value of Since.
+func (s *Member) SetSince(val time.Time) {
+	s.Since = val
+}
+
+// SetUserID sets the value of UserID.
+func (s *Member) SetUserID(val uuid.UUID) {
+	s.UserID = val
+}
+
+// Ref: #/components/schemas/MemberList
+type MemberList struct {
+	Data []Member `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *MemberList) GetData() []Member {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *MemberList) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *MemberList) SetData(val []Member) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *MemberList) SetPage(val ListPage) {
+	s.Page = val
+}
+
+// Ref: #/components/schemas/NewClientSecret
+type NewClientSecret struct {
+	ClientID string `json:"client_id"`
+	// Shown only here.
+	ClientSecret string    `json:"client_secret"`
+	CreatedAt    time.Time `json:"created_at"`
+	ID           uuid.UUID `json:"id"`
+}
+
+// GetClientID returns the value of ClientID.
+func (s *NewClientSecret) GetClientID() string {
+	return s.ClientID
+}
+
+// GetClientSecret returns the value of ClientSecret.
+func (s *NewClientSecret) GetClientSecret() string {
+	return s.ClientSecret
+}
+
+// GetCreatedAt returns the value of CreatedAt.
+func (s *NewClientSecret) GetCreatedAt() time.Time {
+	return s.CreatedAt
+}
+
+// GetID returns the value of ID.
+func (s *NewClientSecret) GetID() uuid.UUID {
+	return s.ID
+}
+
+// SetClientID sets the value of ClientID.
+func (s *NewClientSecret) SetClientID(val string) {
+	s.ClientID = val
+}
+
+// SetClientSecret sets the value of ClientSecret.
+func (s *NewClientSecret) SetClientSecret(val string) {
+	s.ClientSecret = val
+}
+
+// SetCreatedAt sets the value of CreatedAt.
+func (s *NewClientSecret) SetCreatedAt(val time.Time) {
+	s.CreatedAt = val
+}
+
+// SetID sets the value of ID.
+func (s *NewClientSecret) SetID(val uuid.UUID) {
+	s.ID = val
+}
+
+// Ref: #/components/schemas/OAuthError
+type OAuthError struct {
+	// An RFC 6749 §5.2 error code such as invalid_grant.
+	Error            string    `json:"error"`
+	ErrorDescription OptString `json:"error_description"`
+	// With error mfa_required (403): redeem it with the mfa grant.
+	MfaToken OptString `json:"mfa_token"`
+}
+
+// GetError returns the value of Error.
+func (s *OAuthError) GetError() string {
+	return s.Error
+}
+
+// GetErrorDescription returns the value of ErrorDescription.
+func (s *OAuthError) GetErrorDescription() OptString {
+	return s.ErrorDescription
+}
+
+// GetMfaToken returns the value of MfaToken.
+func (s *OAuthError) GetMfaToken() OptString {
+	return s.MfaToken
+}
+
+// SetError sets the value of Error.
+func (s *OAuthError) SetError(val string) {
+	s.Error = val
+}
+
+// SetErrorDescription sets the value of ErrorDescription.
+func (s *OAuthError) SetErrorDescription(val OptString) {
+	s.ErrorDescription = val
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *OAuthError) SetMfaToken(val OptString) {
+	s.MfaToken = val
+}
+
+func (*OAuthError) getUserInfoRes()     {}
+func (*OAuthError) oauthIntrospectRes() {}
+func (*OAuthError) postUserInfoRes()    {}
+
+// Ref: #/components/schemas/OAuthTokenResponse
+type OAuthTokenResponse struct {
+	// A JWT (RFC 9068, typ at+jwt).
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int64  `json:"expires_in"`
+	// The OpenID Connect ID token when `openid` was granted.
+	IDToken      OptString                   `json:"id_token"`
+	RefreshToken OptString                   `json:"refresh_token"`
+	Scope        OptString                   `json:"scope"`
+	TokenType    OAuthTokenResponseTokenType `json:"token_type"`
+}
+
+// GetAccessToken returns the value of AccessToken.
+func (s *OAuthTokenResponse) GetAccessToken() string {
+	return s.AccessToken
+}
+
+// GetExpiresIn returns the value of ExpiresIn.
+func (s *OAuthTokenResponse) GetExpiresIn() int64 {
+	return s.ExpiresIn
+}
+
+// GetIDToken returns the value of IDToken.
+func (s *OAuthTokenResponse) GetIDToken() OptString {
+	return s.IDToken
+}
+
+// GetRefreshToken returns the value of RefreshToken.
+func (s *OAuthTokenResponse) GetRefreshToken() OptString {
+	return s.RefreshToken
+}
+
+// GetScope returns the value of Scope.
+func (s *OAuthTokenResponse) GetScope() OptString {
+	return s.Scope
+}
+
+// GetTokenType returns the value of TokenType.
+func (s *OAuthTokenResponse) GetTokenType() OAuthTokenResponseTokenType {
+	return s.TokenType
+}
+
+// SetAccessToken sets the value of AccessToken.
+func (s *OAuthTokenResponse) SetAccessToken(val string) {
+	s.AccessToken = val
+}
+
+// SetExpiresIn sets the value of ExpiresIn.
+func (s *OAuthTokenResponse) SetExpiresIn(val int64) {
+	s.ExpiresIn = val
+}
+
+// SetIDToken sets the value of IDToken.
+func (s *OAuthTokenResponse) SetIDToken(val OptString) {
+	s.IDToken = val
+}
+
+// SetRefreshToken sets the value of RefreshToken.
+func (s *OAuthTokenResponse) SetRefreshToken(val OptString) {
+	s.RefreshToken = val
+}
+
+// SetScope sets the value of Scope.
+func (s *OAuthTokenResponse) SetScope(val OptString) {
+	s.Scope = val
+}
+
+// SetTokenType sets the value of TokenType.
+func (s *OAuthTokenResponse) SetTokenType(val OAuthTokenResponseTokenType) {
+	s.TokenType = val
+}
+
+func (*OAuthTokenResponse) oauthTokenRes() {}
+
+type OAuthTokenResponseTokenType string
+
+const (
+	OAuthTokenResponseTokenTypeBearer OAuthTokenResponseTokenType = "Bearer"
+)
+
+// AllValues returns all OAuthTokenResponseTokenType values.
+func (OAuthTokenResponseTokenType) AllValues() []OAuthTokenResponseTokenType {
+	return []OAuthTokenResponseTokenType{
+		OAuthTokenResponseTokenTypeBearer,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s OAuthTokenResponseTokenType) MarshalText() ([]byte, error) {
+	switch s {
+	case OAuthTokenResponseTokenTypeBearer:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *OAuthTokenResponseTokenType) UnmarshalText(data []byte) error {
+	switch OAuthTokenResponseTokenType(data) {
+	case OAuthTokenResponseTokenTypeBearer:
+		*s = OAuthTokenResponseTokenTypeBearer
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+type OauthAuthorizeBadRequest struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s OauthAuthorizeBadRequest) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*OauthAuthorizeBadRequest) oauthAuthorizeRes() {}
+
+type OauthAuthorizeOK struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s OauthAuthorizeOK) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*OauthAuthorizeOK) oauthAuthorizeRes() {}
+
+// OauthAuthorizeSeeOther is response for OauthAuthorize operation.
+type OauthAuthorizeSeeOther struct{}
+
+func (*OauthAuthorizeSeeOther) oauthAuthorizeRes() {}
+
+type OauthLoginBadRequest struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s OauthLoginBadRequest) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*OauthLoginBadRequest) oauthLoginRes() {}
+
+type OauthLoginReq struct {
+	Csrf     string `json:"csrf"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// GetCsrf returns the value of Csrf.
+func (s *OauthLoginReq) GetCsrf() string {
+	return s.Csrf
+}
+
+// GetEmail returns the value of Email.
+func (s *OauthLoginReq) GetEmail() string {
+	return s.Email
+}
+
+// GetPassword returns the value of Password.
+func (s *OauthLoginReq) GetPassword() string {
+	return s.Password
+}
+
+// SetCsrf sets the value of Csrf.
+func (s *OauthLoginReq) SetCsrf(val string) {
+	s.Csrf = val
+}
+
+// SetEmail sets the value of Email.
+func (s *OauthLoginReq) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetPassword sets the value of Password.
+func (s *OauthLoginReq) SetPassword(val string) {
+	s.Password = val
+}
+
+// OauthLoginSeeOther is response for OauthLogin operation.
+type OauthLoginSeeOther struct{}
+
+func (*OauthLoginSeeOther) oauthLoginRes() {}
+
+type OauthLoginUnauthorized struct {
+	Data io.Reader
+}
+
+// Read reads data from the Data reader.
+//
+// Kept to satisfy the io.Reader interface.
+func (s OauthLoginUnauthorized) Read(p []byte) (n int, err error) {
+	if s.Data == nil {
+		return 0, io.EOF
+	}
+	return s.Data.Read(p)
+}
+
+func (*OauthLoginUnauthorized) oauthLoginRes() {}
+
+type OauthRevokeBadRequest OAuthError
+
+func (*OauthRevokeBadRequest) oauthRevokeRes() {}
+
+// OauthRevokeOK is response for OauthRevoke operation.
+type OauthRevokeOK struct{}
+
+func (*OauthRevokeOK) oauthRevokeRes() {}
+
+type OauthRevokeUnauthorized OAuthError
+
+func (*OauthRevokeUnauthorized) oauthRevokeRes() {}
+
+type OauthTokenBadRequest OAuthError
+
+func (*OauthTokenBadRequest) oauthTokenRes() {}
+
+type OauthTokenUnauthorized OAuthError
+
+func (*OauthTokenUnauthorized) oauthTokenRes() {}
+
+// Ref: #/components/schemas/OpenIDConfiguration
+type OpenIDConfiguration struct {
+	AuthorizationEndpoint         string    `json:"authorization_endpoint"`
+	CodeChallengeMethodsSupported []string  `json:"code_challenge_methods_supported"`
+	GrantTypesSupported           []string  `json:"grant_types_supported"`
+	IntrospectionEndpoint         OptString `json:"introspection_endpoint"`
+	Issuer                        string    `json:"issuer"`
+	JwksURI                       string    `json:"jwks_uri"`
+	ResponseTypesSupported        []string  `json:"response_types_supported"`
+	RevocationEndpoint            OptString `json:"revocation_endpoint"`
+	ScopesSupported               []string  `json:"scopes_supported"`
+	TokenEndpoint                 string    `json:"token_endpoint"`
+	UserinfoEndpoint              OptString `json:"userinfo_endpoint"`
+}
+
+// GetAuthorizationEndpoint returns the value of AuthorizationEndpoint.
+func (s *OpenIDConfiguration) GetAuthorizationEndpoint() string {
+	return s.AuthorizationEndpoint
+}
+
+// GetCodeChallengeMethodsSupported returns the value of CodeChallengeMethodsSupported.
+func (s *OpenIDConfiguration) GetCodeChallengeMethodsSupported() []string {
+	return s.CodeChallengeMethodsSupported
+}
+
+// GetGrantTypesSupported returns the value of GrantTypesSupported.
+func (s *OpenIDConfiguration) GetGrantTypesSupported() []string {
+	return s.GrantTypesSupported
+}
+
+// GetIntrospectionEndpoint returns the value of IntrospectionEndpoint.
+func (s *OpenIDConfiguration) GetIntrospectionEndpoint() OptString {
+	return s.IntrospectionEndpoint
+}
+
+// GetIssuer returns the value of Issuer.
+func (s *OpenIDConfiguration) GetIssuer() string {
+	return s.Issuer
+}
+
+// GetJwksURI returns the value of JwksURI.
+func (s *OpenIDConfiguration) GetJwksURI() string {
+	return s.JwksURI
+}
+
+// GetResponseTypesSupported returns the value of ResponseTypesSupported.
+func (s *OpenIDConfiguration) GetResponseTypesSupported() []string {
+	return s.ResponseTypesSupported
+}
+
+// GetRevocationEndpoint returns the value of RevocationEndpoint.
+func (s *OpenIDConfiguration) GetRevocationEndpoint() OptString {
+	return s.RevocationEndpoint
+}
+
+// GetScopesSupported returns the value of ScopesSupported.
+func (s *OpenIDConfiguration) GetScopesSupported() []string {
+	return s.ScopesSupported
+}
+
+// GetTokenEndpoint returns the value of TokenEndpoint.
+func (s *OpenIDConfiguration) GetTokenEndpoint() string {
+	return s.TokenEndpoint
+}
+
+// GetUserinfoEndpoint returns the value of UserinfoEndpoint.
+func (s *OpenIDConfiguration) GetUserinfoEndpoint() OptString {
+	return s.UserinfoEndpoint
+}
+
+// SetAuthorizationEndpoint sets the value of AuthorizationEndpoint.
+func (s *OpenIDConfiguration) SetAuthorizationEndpoint(val string) {
+	s.AuthorizationEndpoint = val
+}
+
+// SetCodeChallengeMethodsSupported sets the value of CodeChallengeMethodsSupported.
+func (s *OpenIDConfiguration) SetCodeChallengeMethodsSupported(val []string) {
+	s.CodeChallengeMethodsSupported = val
+}
+
+// SetGrantTypesSupported sets the value of GrantTypesSupported.
+func (s *OpenIDConfiguration) SetGrantTypesSupported(val []string) {
+	s.GrantTypesSupported = val
+}
+
+// SetIntrospectionEndpoint sets the value of IntrospectionEndpoint.
+func (s *OpenIDConfiguration) SetIntrospectionEndpoint(val OptString) {
+	s.IntrospectionEndpoint = val
+}
+
+// SetIssuer sets the value of Issuer.
+func (s *OpenIDConfiguration) SetIssuer(val string) {
+	s.Issuer = val
+}
+
+// SetJwksURI sets the value of JwksURI.
+func (s *OpenIDConfiguration) SetJwksURI(val string) {
+	s.JwksURI = val
+}
+
+// SetResponseTypesSupported sets the value of ResponseTypesSupported.
+func (s *OpenIDConfiguration) SetResponseTypesSupported(val []string) {
+	s.ResponseTypesSupported = val
+}
+
+// SetRevocationEndpoint sets the value of RevocationEndpoint.
+func (s *OpenIDConfiguration) SetRevocationEndpoint(val OptString) {
+	s.RevocationEndpoint = val
+}
+
+// SetScopesSupported sets the value of ScopesSupported.
+func (s *OpenIDConfiguration) SetScopesSupported(val []string) {
+	s.ScopesSupported = val
+}
+
+// SetTokenEndpoint sets the value of TokenEndpoint.
+func (s *OpenIDConfiguration) SetTokenEndpoint(val string) {
+	s.TokenEndpoint = val
+}
+
+// SetUserinfoEndpoint sets the value of UserinfoEndpoint.
+func (s *OpenIDConfiguration) SetUserinfoEndpoint(val OptString) {
+	s.UserinfoEndpoint = val
 }
 
 // NewOptBool returns new OptBool with value set to v.
@@ -2517,6 +3672,52 @@ func (o OptString) Or(d string) string {
 	return d
 }
 
+// NewOptTokenRefTokenTypeHint returns new OptTokenRefTokenTypeHint with value set to v.
+func NewOptTokenRefTokenTypeHint(v TokenRefTokenTypeHint) OptTokenRefTokenTypeHint {
+	return OptTokenRefTokenTypeHint{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptTokenRefTokenTypeHint is optional TokenRefTokenTypeHint.
+type OptTokenRefTokenTypeHint struct {
+	Value TokenRefTokenTypeHint
+	Set   bool
+}
+
+// IsSet returns true if OptTokenRefTokenTypeHint was set.
+func (o OptTokenRefTokenTypeHint) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptTokenRefTokenTypeHint) Reset() {
+	var v TokenRefTokenTypeHint
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptTokenRefTokenTypeHint) SetTo(v TokenRefTokenTypeHint) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptTokenRefTokenTypeHint) Get() (v TokenRefTokenTypeHint, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptTokenRefTokenTypeHint) Or(d TokenRefTokenTypeHint) TokenRefTokenTypeHint {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
 // NewOptUUID returns new OptUUID with value set to v.
 func NewOptUUID(v uuid.UUID) OptUUID {
 	return OptUUID{
@@ -2601,43 +3802,6 @@ func (s *Page) SetOffset(val int32) {
 
 // SetTotal sets the value of Total.
 func (s *Page) SetTotal(val int64) {
-	s.Total = val
-}
-
-// Ref: #/components/schemas/PageInfo
-type PageInfo struct {
-	Limit  int64 `json:"limit"`
-	Offset int64 `json:"offset"`
-	Total  int64 `json:"total"`
-}
-
-// GetLimit returns the value of Limit.
-func (s *PageInfo) GetLimit() int64 {
-	return s.Limit
-}
-
-// GetOffset returns the value of Offset.
-func (s *PageInfo) GetOffset() int64 {
-	return s.Offset
-}
-
-// GetTotal returns the value of Total.
-func (s *PageInfo) GetTotal() int64 {
-	return s.Total
-}
-
-// SetLimit sets the value of Limit.
-func (s *PageInfo) SetLimit(val int64) {
-	s.Limit = val
-}
-
-// SetOffset sets the value of Offset.
-func (s *PageInfo) SetOffset(val int64) {
-	s.Offset = val
-}
-
-// SetTotal sets the value of Total.
-func (s *PageInfo) SetTotal(val int64) {
 	s.Total = val
 }
 
@@ -3233,6 +4397,21 @@ func (s *ProfileUpdate) SetTimeZone(val OptString) {
 	s.TimeZone = val
 }
 
+// Ref: #/components/schemas/RecoveryCodes
+type RecoveryCodes struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// GetRecoveryCodes returns the value of RecoveryCodes.
+func (s *RecoveryCodes) GetRecoveryCodes() []string {
+	return s.RecoveryCodes
+}
+
+// SetRecoveryCodes sets the value of RecoveryCodes.
+func (s *RecoveryCodes) SetRecoveryCodes(val []string) {
+	s.RecoveryCodes = val
+}
+
 // Ref: #/components/schemas/RegisterRequest
 type RegisterRequest struct {
 	Email     string    `json:"email"`
@@ -3329,6 +4508,9 @@ func (s *RegisterRequest) SetTimeZone(val OptString) {
 	s.TimeZone = val
 }
 
+// RemoveGroupStaffNoContent is response for RemoveGroupStaff operation.
+type RemoveGroupStaffNoContent struct{}
+
 // RequestPasswordResetAccepted is response for RequestPasswordReset operation.
 type RequestPasswordResetAccepted struct{}
 
@@ -3389,6 +4571,9 @@ func (s *ResetPasswordRequest) SetToken(val OptString) {
 	s.Token = val
 }
 
+// RevokeOAuthGrantNoContent is response for RevokeOAuthGrant operation.
+type RevokeOAuthGrantNoContent struct{}
+
 // The link token of a mail, or the email address and the PIN it carried.
 // Ref: #/components/schemas/SecretRequest
 type SecretRequest struct {
@@ -3425,6 +4610,350 @@ func (s *SecretRequest) SetPin(val OptString) {
 // SetToken sets the value of Token.
 func (s *SecretRequest) SetToken(val OptString) {
 	s.Token = val
+}
+
+// Ref: #/components/schemas/StaffRequest
+type StaffRequest struct {
+	Roles []string `json:"roles"`
+}
+
+// GetRoles returns the value of Roles.
+func (s *StaffRequest) GetRoles() []string {
+	return s.Roles
+}
+
+// SetRoles sets the value of Roles.
+func (s *StaffRequest) SetRoles(val []string) {
+	s.Roles = val
+}
+
+// Ref: #/components/schemas/TOTPEnrollment
+type TOTPEnrollment struct {
+	OtpauthURL string `json:"otpauth_url"`
+	// Base32 secret.
+	Secret string `json:"secret"`
+}
+
+// GetOtpauthURL returns the value of OtpauthURL.
+func (s *TOTPEnrollment) GetOtpauthURL() string {
+	return s.OtpauthURL
+}
+
+// GetSecret returns the value of Secret.
+func (s *TOTPEnrollment) GetSecret() string {
+	return s.Secret
+}
+
+// SetOtpauthURL sets the value of OtpauthURL.
+func (s *TOTPEnrollment) SetOtpauthURL(val string) {
+	s.OtpauthURL = val
+}
+
+// SetSecret sets the value of Secret.
+func (s *TOTPEnrollment) SetSecret(val string) {
+	s.Secret = val
+}
+
+// Ref: #/components/schemas/TokenRef
+type TokenRef struct {
+	ClientID      OptString                `json:"client_id"`
+	ClientSecret  OptString                `json:"client_secret"`
+	Token         string                   `json:"token"`
+	TokenTypeHint OptTokenRefTokenTypeHint `json:"token_type_hint"`
+}
+
+// GetClientID returns the value of ClientID.
+func (s *TokenRef) GetClientID() OptString {
+	return s.ClientID
+}
+
+// GetClientSecret returns the value of ClientSecret.
+func (s *TokenRef) GetClientSecret() OptString {
+	return s.ClientSecret
+}
+
+// GetToken returns the value of Token.
+func (s *TokenRef) GetToken() string {
+	return s.Token
+}
+
+// GetTokenTypeHint returns the value of TokenTypeHint.
+func (s *TokenRef) GetTokenTypeHint() OptTokenRefTokenTypeHint {
+	return s.TokenTypeHint
+}
+
+// SetClientID sets the value of ClientID.
+func (s *TokenRef) SetClientID(val OptString) {
+	s.ClientID = val
+}
+
+// SetClientSecret sets the value of ClientSecret.
+func (s *TokenRef) SetClientSecret(val OptString) {
+	s.ClientSecret = val
+}
+
+// SetToken sets the value of Token.
+func (s *TokenRef) SetToken(val string) {
+	s.Token = val
+}
+
+// SetTokenTypeHint sets the value of TokenTypeHint.
+func (s *TokenRef) SetTokenTypeHint(val OptTokenRefTokenTypeHint) {
+	s.TokenTypeHint = val
+}
+
+type TokenRefTokenTypeHint string
+
+const (
+	TokenRefTokenTypeHintAccessToken  TokenRefTokenTypeHint = "access_token"
+	TokenRefTokenTypeHintRefreshToken TokenRefTokenTypeHint = "refresh_token"
+)
+
+// AllValues returns all TokenRefTokenTypeHint values.
+func (TokenRefTokenTypeHint) AllValues() []TokenRefTokenTypeHint {
+	return []TokenRefTokenTypeHint{
+		TokenRefTokenTypeHintAccessToken,
+		TokenRefTokenTypeHintRefreshToken,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s TokenRefTokenTypeHint) MarshalText() ([]byte, error) {
+	switch s {
+	case TokenRefTokenTypeHintAccessToken:
+		return []byte(s), nil
+	case TokenRefTokenTypeHintRefreshToken:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *TokenRefTokenTypeHint) UnmarshalText(data []byte) error {
+	switch TokenRefTokenTypeHint(data) {
+	case TokenRefTokenTypeHintAccessToken:
+		*s = TokenRefTokenTypeHintAccessToken
+		return nil
+	case TokenRefTokenTypeHintRefreshToken:
+		*s = TokenRefTokenTypeHintRefreshToken
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
+
+// A token request; which fields apply depends on grant_type.
+// Ref: #/components/schemas/TokenRequest
+type TokenRequest struct {
+	ClientID     OptString             `json:"client_id"`
+	ClientSecret OptString             `json:"client_secret"`
+	Code         OptString             `json:"code"`
+	CodeVerifier OptString             `json:"code_verifier"`
+	GrantType    TokenRequestGrantType `json:"grant_type"`
+	// From an mfa_required error; with the mfa grant.
+	MfaToken OptString `json:"mfa_token"`
+	// A TOTP code (mfa grant).
+	Otp      OptString `json:"otp"`
+	Password OptString `json:"password"`
+	// A recovery code instead of otp (mfa grant).
+	RecoveryCode OptString `json:"recovery_code"`
+	RedirectURI  OptString `json:"redirect_uri"`
+	RefreshToken OptString `json:"refresh_token"`
+	Scope        OptString `json:"scope"`
+	Username     OptString `json:"username"`
+}
+
+// GetClientID returns the value of ClientID.
+func (s *TokenRequest) GetClientID() OptString {
+	return s.ClientID
+}
+
+// GetClientSecret returns the value of ClientSecret.
+func (s *TokenRequest) GetClientSecret() OptString {
+	return s.ClientSecret
+}
+
+// GetCode returns the value of Code.
+func (s *TokenRequest) GetCode() OptString {
+	return s.Code
+}
+
+// GetCodeVerifier returns the value of CodeVerifier.
+func (s *TokenRequest) GetCodeVerifier() OptString {
+	return s.CodeVerifier
+}
+
+// GetGrantType returns the value of GrantType.
+func (s *TokenRequest) GetGrantType() TokenRequestGrantType {
+	return s.GrantType
+}
+
+// GetMfaToken returns the value of MfaToken.
+func (s *TokenRequest) GetMfaToken() OptString {
+	return s.MfaToken
+}
+
+// GetOtp returns the value of Otp.
+func (s *TokenRequest) GetOtp() OptString {
+	return s.Otp
+}
+
+// GetPassword returns the value of Password.
+func (s *TokenRequest) GetPassword() OptString {
+	return s.Password
+}
+
+// GetRecoveryCode returns the value of RecoveryCode.
+func (s *TokenRequest) GetRecoveryCode() OptString {
+	return s.RecoveryCode
+}
+
+// GetRedirectURI returns the value of RedirectURI.
+func (s *TokenRequest) GetRedirectURI() OptString {
+	return s.RedirectURI
+}
+
+// GetRefreshToken returns the value of RefreshToken.
+func (s *TokenRequest) GetRefreshToken() OptString {
+	return s.RefreshToken
+}
+
+// GetScope returns the value of Scope.
+func (s *TokenRequest) GetScope() OptString {
+	return s.Scope
+}
+
+// GetUsername returns the value of Username.
+func (s *TokenRequest) GetUsername() OptString {
+	return s.Username
+}
+
+// SetClientID sets the value of ClientID.
+func (s *TokenRequest) SetClientID(val OptString) {
+	s.ClientID = val
+}
+
+// SetClientSecret sets the value of ClientSecret.
+func (s *TokenRequest) SetClientSecret(val OptString) {
+	s.ClientSecret = val
+}
+
+// SetCode sets the value of Code.
+func (s *TokenRequest) SetCode(val OptString) {
+	s.Code = val
+}
+
+// SetCodeVerifier sets the value of CodeVerifier.
+func (s *TokenRequest) SetCodeVerifier(val OptString) {
+	s.CodeVerifier = val
+}
+
+// SetGrantType sets the value of GrantType.
+func (s *TokenRequest) SetGrantType(val TokenRequestGrantType) {
+	s.GrantType = val
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *TokenRequest) SetMfaToken(val OptString) {
+	s.MfaToken = val
+}
+
+// SetOtp sets the value of Otp.
+func (s *TokenRequest) SetOtp(val OptString) {
+	s.Otp = val
+}
+
+// SetPassword sets the value of Password.
+func (s *TokenRequest) SetPassword(val OptString) {
+	s.Password = val
+}
+
+// SetRecoveryCode sets the value of RecoveryCode.
+func (s *TokenRequest) SetRecoveryCode(val OptString) {
+	s.RecoveryCode = val
+}
+
+// SetRedirectURI sets the value of RedirectURI.
+func (s *TokenRequest) SetRedirectURI(val OptString) {
+	s.RedirectURI = val
+}
+
+// SetRefreshToken sets the value of RefreshToken.
+func (s *TokenRequest) SetRefreshToken(val OptString) {
+	s.RefreshToken = val
+}
+
+// SetScope sets the value of Scope.
+func (s *TokenRequest) SetScope(val OptString) {
+	s.Scope = val
+}
+
+// SetUsername sets the value of Username.
+func (s *TokenRequest) SetUsername(val OptString) {
+	s.Username = val
+}
+
+type TokenRequestGrantType string
+
+const (
+	TokenRequestGrantTypeAuthorizationCode TokenRequestGrantType = "authorization_code"
+	TokenRequestGrantTypeRefreshToken      TokenRequestGrantType = "refresh_token"
+	TokenRequestGrantTypeClientCredentials TokenRequestGrantType = "client_credentials"
+	TokenRequestGrantTypePassword          TokenRequestGrantType = "password"
+	TokenRequestGrantTypeMfa               TokenRequestGrantType = "mfa"
+)
+
+// AllValues returns all TokenRequestGrantType values.
+func (TokenRequestGrantType) AllValues() []TokenRequestGrantType {
+	return []TokenRequestGrantType{
+		TokenRequestGrantTypeAuthorizationCode,
+		TokenRequestGrantTypeRefreshToken,
+		TokenRequestGrantTypeClientCredentials,
+		TokenRequestGrantTypePassword,
+		TokenRequestGrantTypeMfa,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s TokenRequestGrantType) MarshalText() ([]byte, error) {
+	switch s {
+	case TokenRequestGrantTypeAuthorizationCode:
+		return []byte(s), nil
+	case TokenRequestGrantTypeRefreshToken:
+		return []byte(s), nil
+	case TokenRequestGrantTypeClientCredentials:
+		return []byte(s), nil
+	case TokenRequestGrantTypePassword:
+		return []byte(s), nil
+	case TokenRequestGrantTypeMfa:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *TokenRequestGrantType) UnmarshalText(data []byte) error {
+	switch TokenRequestGrantType(data) {
+	case TokenRequestGrantTypeAuthorizationCode:
+		*s = TokenRequestGrantTypeAuthorizationCode
+		return nil
+	case TokenRequestGrantTypeRefreshToken:
+		*s = TokenRequestGrantTypeRefreshToken
+		return nil
+	case TokenRequestGrantTypeClientCredentials:
+		*s = TokenRequestGrantTypeClientCredentials
+		return nil
+	case TokenRequestGrantTypePassword:
+		*s = TokenRequestGrantTypePassword
+		return nil
+	case TokenRequestGrantTypeMfa:
+		*s = TokenRequestGrantTypeMfa
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
 }
 
 // Ref: #/components/schemas/TokenResponse
@@ -3499,6 +5028,9 @@ func (s *TokenResponseTokenType) UnmarshalText(data []byte) error {
 		return errors.Errorf("invalid value: %q", data)
 	}
 }
+
+// UnenlistGroupPatientNoContent is response for UnenlistGroupPatient operation.
+type UnenlistGroupPatientNoContent struct{}
 
 // Ref: #/components/schemas/User
 type User struct {
@@ -3626,10 +5158,105 @@ func (s *User) SetUpdatedAt(val time.Time) {
 	s.UpdatedAt = val
 }
 
+// Ref: #/components/schemas/UserInfo
+type UserInfo struct {
+	Email         OptString `json:"email"`
+	EmailVerified OptBool   `json:"email_verified"`
+	FamilyName    OptString `json:"family_name"`
+	GivenName     OptString `json:"given_name"`
+	Locale        OptString `json:"locale"`
+	Name          OptString `json:"name"`
+	Sub           string    `json:"sub"`
+	Zoneinfo      OptString `json:"zoneinfo"`
+}
+
+// GetEmail returns the value of Email.
+func (s *UserInfo) GetEmail() OptString {
+	return s.Email
+}
+
+// GetEmailVerified returns the value of EmailVerified.
+func (s *UserInfo) GetEmailVerified() OptBool {
+	return s.EmailVerified
+}
+
+// GetFamilyName returns the value of FamilyName.
+func (s *UserInfo) GetFamilyName() OptString {
+	return s.FamilyName
+}
+
+// GetGivenName returns the value of GivenName.
+func (s *UserInfo) GetGivenName() OptString {
+	return s.GivenName
+}
+
+// GetLocale returns the value of Locale.
+func (s *UserInfo) GetLocale() OptString {
+	return s.Locale
+}
+
+// GetName returns the value of Name.
+func (s *UserInfo) GetName() OptString {
+	return s.Name
+}
+
+// GetSub returns the value of Sub.
+func (s *UserInfo) GetSub() string {
+	return s.Sub
+}
+
+// GetZoneinfo returns the value of Zoneinfo.
+func (s *UserInfo) GetZoneinfo() OptString {
+	return s.Zoneinfo
+}
+
+// SetEmail sets the value of Email.
+func (s *UserInfo) SetEmail(val OptString) {
+	s.Email = val
+}
+
+// SetEmailVerified sets the value of EmailVerified.
+func (s *UserInfo) SetEmailVerified(val OptBool) {
+	s.EmailVerified = val
+}
+
+// SetFamilyName sets the value of FamilyName.
+func (s *UserInfo) SetFamilyName(val OptString) {
+	s.FamilyName = val
+}
+
+// SetGivenName sets the value of GivenName.
+func (s *UserInfo) SetGivenName(val OptString) {
+	s.GivenName = val
+}
+
+// SetLocale sets the value of Locale.
+func (s *UserInfo) SetLocale(val OptString) {
+	s.Locale = val
+}
+
+// SetName sets the value of Name.
+func (s *UserInfo) SetName(val OptString) {
+	s.Name = val
+}
+
+// SetSub sets the value of Sub.
+func (s *UserInfo) SetSub(val string) {
+	s.Sub = val
+}
+
+// SetZoneinfo sets the value of Zoneinfo.
+func (s *UserInfo) SetZoneinfo(val OptString) {
+	s.Zoneinfo = val
+}
+
+func (*UserInfo) getUserInfoRes()  {}
+func (*UserInfo) postUserInfoRes() {}
+
 // Ref: #/components/schemas/UserPage
 type UserPage struct {
 	Data []User   `json:"data"`
-	Page PageInfo `json:"page"`
+	Page ListPage `json:"page"`
 }
 
 // GetData returns the value of Data.
@@ -3638,7 +5265,7 @@ func (s *UserPage) GetData() []User {
 }
 
 // GetPage returns the value of Page.
-func (s *UserPage) GetPage() PageInfo {
+func (s *UserPage) GetPage() ListPage {
 	return s.Page
 }
 
@@ -3648,7 +5275,7 @@ func (s *UserPage) SetData(val []User) {
 }
 
 // SetPage sets the value of Page.
-func (s *UserPage) SetPage(val PageInfo) {
+func (s *UserPage) SetPage(val ListPage) {
 	s.Page = val
 }
 

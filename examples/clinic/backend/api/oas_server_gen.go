@@ -8,6 +8,13 @@ import (
 
 // Handler handles operations described by OpenAPI v3 specification.
 type Handler interface {
+	// BeginTOTPEnrollment implements beginTOTPEnrollment operation.
+	//
+	// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+	// most one hour old (403 `reauthentication_required`).
+	//
+	// POST /oauth/mfa/totp
+	BeginTOTPEnrollment(ctx context.Context) (*TOTPEnrollment, error)
 	// ChangeEmail implements changeEmail operation.
 	//
 	// Checks the current password, mails a verification link and PIN to the new address and a notice to
@@ -22,6 +29,18 @@ type Handler interface {
 	//
 	// POST /users/me/password
 	ChangePassword(ctx context.Context, req *ChangePasswordRequest) error
+	// ConfirmTOTPEnrollment implements confirmTOTPEnrollment operation.
+	//
+	// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+	//
+	// POST /oauth/mfa/totp/confirm
+	ConfirmTOTPEnrollment(ctx context.Context, req *ConfirmTOTPEnrollmentReq) (*RecoveryCodes, error)
+	// CreateGroup implements createGroup operation.
+	//
+	// Creates a group. Needs `groups:create`.
+	//
+	// POST /groups
+	CreateGroup(ctx context.Context, req *GroupInput) (*Group, error)
 	// CreateMeasurement implements createMeasurement operation.
 	//
 	// Creates a measurement document owned by the caller. The body is validated against the model's
@@ -36,6 +55,12 @@ type Handler interface {
 	//
 	// POST /data/patient_profile/documents
 	CreatePatientProfile(ctx context.Context, req *PatientProfileData) (*PatientProfile, error)
+	// DeleteGroup implements deleteGroup operation.
+	//
+	// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+	//
+	// DELETE /groups/{group_id}
+	DeleteGroup(ctx context.Context, params DeleteGroupParams) error
 	// DeleteMeasurement implements deleteMeasurement operation.
 	//
 	// Deletes the document. With `If-Match`, the delete fails with 412 when the document has changed since
@@ -55,14 +80,34 @@ type Handler interface {
 	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 	// queues a `user.deleted` event. Needs `users:delete`.
 	//
-	// DELETE /users/{userId}
+	// DELETE /users/{user_id}
 	DeleteUser(ctx context.Context, params DeleteUserParams) error
+	// DisableTOTP implements disableTOTP operation.
+	//
+	// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+	//
+	// DELETE /oauth/mfa/totp
+	DisableTOTP(ctx context.Context) error
+	// EnlistGroupPatient implements enlistGroupPatient operation.
+	//
+	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+	// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+	// themselves (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/patients/{user_id}
+	EnlistGroupPatient(ctx context.Context, req *EnlistRequest, params EnlistGroupPatientParams) (*Member, error)
 	// GetCurrentUser implements getCurrentUser operation.
 	//
 	// The profile of the user the bearer token was issued to.
 	//
 	// GET /users/me
 	GetCurrentUser(ctx context.Context) (*User, error)
+	// GetGroup implements getGroup operation.
+	//
+	// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+	//
+	// GET /groups/{group_id}
+	GetGroup(ctx context.Context, params GetGroupParams) (*Group, error)
 	// GetJWKS implements getJWKS operation.
 	//
 	// The JSON Web Key Set of the public keys access tokens are verified with: the active key and recently
@@ -76,6 +121,12 @@ type Handler interface {
 	//
 	// GET /data/measurement/documents/{id}
 	GetMeasurement(ctx context.Context, params GetMeasurementParams) (*Measurement, error)
+	// GetOpenIDConfiguration implements getOpenIDConfiguration operation.
+	//
+	// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+	//
+	// GET /.well-known/openid-configuration
+	GetOpenIDConfiguration(ctx context.Context) (*OpenIDConfiguration, error)
 	// GetPatientProfile implements getPatientProfile operation.
 	//
 	// Returns one patient profile document. A document the caller may not read is reported as not found.
@@ -86,8 +137,14 @@ type Handler interface {
 	//
 	// Needs `users:read` (anyone may read their own profile).
 	//
-	// GET /users/{userId}
+	// GET /users/{user_id}
 	GetUser(ctx context.Context, params GetUserParams) (*User, error)
+	// GetUserInfo implements getUserInfo operation.
+	//
+	// OpenID Connect Core §5.3; needs the `openid` scope.
+	//
+	// GET /oauth/userinfo
+	GetUserInfo(ctx context.Context) (GetUserInfoRes, error)
 	// GetWellKnownJWKS implements getWellKnownJWKS operation.
 	//
 	// The same key set as `/auth/jwks.json`, at its conventional location.
@@ -96,25 +153,90 @@ type Handler interface {
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
 	// GrantRole implements grantRole operation.
 	//
-	// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-	// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-	// undefined role answers 400 `unknown_role`.
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 	//
-	// PUT /users/{userId}/roles/{role}
+	// PUT /users/{user_id}/roles/{role}
 	GrantRole(ctx context.Context, params GrantRoleParams) (*User, error)
 	// InviteUser implements inviteUser operation.
 	//
 	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-	// account (the answer is the same). Needs `users:invitations:create`.
+	// account (the answer is the same). Needs `users:create`.
 	//
 	// POST /users/invitations
 	InviteUser(ctx context.Context, req *InvitationRequest) (*Invitation, error)
+	// LinkMeasurementGroup implements linkMeasurementGroup operation.
+	//
+	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+	// access rules can grant them access. Needs the model's link and read access; a document the caller
+	// may not link is reported as not found. Linking again changes nothing.
+	//
+	// POST /data/measurement/documents/{id}/groups
+	LinkMeasurementGroup(ctx context.Context, req *LinkGroupRequest, params LinkMeasurementGroupParams) (*Measurement, error)
+	// LinkMeasurementUser implements linkMeasurementUser operation.
+	//
+	// Links a user to the document, so that the model's linked_users access rules can grant them access.
+	// Needs the model's link and read access; a document the caller may not link is reported as not found.
+	// Linking again changes nothing.
+	//
+	// POST /data/measurement/documents/{id}/users
+	LinkMeasurementUser(ctx context.Context, req *LinkUserRequest, params LinkMeasurementUserParams) (*Measurement, error)
+	// LinkPatientProfileGroup implements linkPatientProfileGroup operation.
+	//
+	// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+	// access rules can grant them access. Needs the model's link and read access; a document the caller
+	// may not link is reported as not found. Linking again changes nothing.
+	//
+	// POST /data/patient_profile/documents/{id}/groups
+	LinkPatientProfileGroup(ctx context.Context, req *LinkGroupRequest, params LinkPatientProfileGroupParams) (*PatientProfile, error)
+	// LinkPatientProfileUser implements linkPatientProfileUser operation.
+	//
+	// Links a user to the document, so that the model's linked_users access rules can grant them access.
+	// Needs the model's link and read access; a document the caller may not link is reported as not found.
+	// Linking again changes nothing.
+	//
+	// POST /data/patient_profile/documents/{id}/users
+	LinkPatientProfileUser(ctx context.Context, req *LinkUserRequest, params LinkPatientProfileUserParams) (*PatientProfile, error)
+	// ListApplications implements listApplications operation.
+	//
+	// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+	// `auth:applications:read`.
+	//
+	// GET /oauth/applications
+	ListApplications(ctx context.Context) (*ApplicationList, error)
+	// ListGroupPatients implements listGroupPatients operation.
+	//
+	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+	// in the group.
+	//
+	// GET /groups/{group_id}/patients
+	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error)
+	// ListGroupStaff implements listGroupStaff operation.
+	//
+	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	//
+	// GET /groups/{group_id}/staff
+	ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error)
+	// ListGroups implements listGroups operation.
+	//
+	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+	// is staff or a patient of.
+	//
+	// GET /groups
+	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
 	// ListMeasurementDocuments implements listMeasurementDocuments operation.
 	//
 	// Lists the measurement documents the caller may read, newest first.
 	//
 	// GET /data/measurement/documents
 	ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams) (*MeasurementList, error)
+	// ListOAuthGrants implements listOAuthGrants operation.
+	//
+	// Every live authorization (token family) of the caller, newest first.
+	//
+	// GET /oauth/grants
+	ListOAuthGrants(ctx context.Context) (*GrantList, error)
 	// ListPatientProfileDocuments implements listPatientProfileDocuments operation.
 	//
 	// Lists the patient profile documents the caller may read, newest first.
@@ -143,6 +265,58 @@ type Handler interface {
 	//
 	// POST /auth/logout
 	Logout(ctx context.Context) error
+	// OauthAuthorize implements oauthAuthorize operation.
+	//
+	// Validates the authorization request and answers with the login page (plain HTML, no third-party
+	// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+	// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+	// HTML page; other errors redirect to the application with `error` and `state`.
+	//
+	// GET /oauth/authorize
+	OauthAuthorize(ctx context.Context, params OauthAuthorizeParams) (OauthAuthorizeRes, error)
+	// OauthIntrospect implements oauthIntrospect operation.
+	//
+	// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+	//
+	// POST /oauth/introspect
+	OauthIntrospect(ctx context.Context, req *TokenRef) (OauthIntrospectRes, error)
+	// OauthLogin implements oauthLogin operation.
+	//
+	// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+	// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+	// CSRF token.
+	//
+	// POST /oauth/authorize
+	OauthLogin(ctx context.Context, req *OauthLoginReq) (OauthLoginRes, error)
+	// OauthRevoke implements oauthRevoke operation.
+	//
+	// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+	// tokens of other applications answer 200 as well.
+	//
+	// POST /oauth/revoke
+	OauthRevoke(ctx context.Context, req *TokenRef) (OauthRevokeRes, error)
+	// OauthToken implements oauthToken operation.
+	//
+	// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+	// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+	// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+	// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+	// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+	//
+	// POST /oauth/token
+	OauthToken(ctx context.Context, req *TokenRequest) (OauthTokenRes, error)
+	// PostUserInfo implements postUserInfo operation.
+	//
+	// As GET.
+	//
+	// POST /oauth/userinfo
+	PostUserInfo(ctx context.Context) (PostUserInfoRes, error)
+	// RegenerateRecoveryCodes implements regenerateRecoveryCodes operation.
+	//
+	// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+	//
+	// POST /oauth/mfa/recovery-codes
+	RegenerateRecoveryCodes(ctx context.Context) (*RecoveryCodes, error)
 	// RegisterUser implements registerUser operation.
 	//
 	// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
@@ -155,6 +329,13 @@ type Handler interface {
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, req *RegisterRequest) (*User, error)
+	// RemoveGroupStaff implements removeGroupStaff operation.
+	//
+	// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+	// nobody removes themselves.
+	//
+	// DELETE /groups/{group_id}/staff/{user_id}
+	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
 	// RequestPasswordReset implements requestPasswordReset operation.
 	//
 	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
@@ -169,9 +350,9 @@ type Handler interface {
 	ResendVerification(ctx context.Context) error
 	// ResetLoginAttempts implements resetLoginAttempts operation.
 	//
-	// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+	// Clears the user's failed-login count and lock. Needs `users:update`.
 	//
-	// DELETE /users/{userId}/login-attempts
+	// DELETE /users/{user_id}/login-attempts
 	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error
 	// ResetPassword implements resetPassword operation.
 	//
@@ -181,12 +362,68 @@ type Handler interface {
 	//
 	// POST /auth/password/reset
 	ResetPassword(ctx context.Context, req *ResetPasswordRequest) error
+	// RevokeOAuthGrant implements revokeOAuthGrant operation.
+	//
+	// Ends every token of the authorization. Another user's answers 404.
+	//
+	// DELETE /oauth/grants/{id}
+	RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams) error
 	// RevokeRole implements revokeRole operation.
 	//
-	// The rules of `grantRole` apply.
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 	//
-	// DELETE /users/{userId}/roles/{role}
+	// DELETE /users/{user_id}/roles/{role}
 	RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error)
+	// RotateClientSecret implements rotateClientSecret operation.
+	//
+	// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+	// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+	//
+	// POST /oauth/applications/{client_id}/secrets
+	RotateClientSecret(ctx context.Context, params RotateClientSecretParams) (*NewClientSecret, error)
+	// SetGroupStaff implements setGroupStaff operation.
+	//
+	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+	// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+	// changes their own roles (403 `own_membership`).
+	//
+	// PUT /groups/{group_id}/staff/{user_id}
+	SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (*Member, error)
+	// UnenlistGroupPatient implements unenlistGroupPatient operation.
+	//
+	// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+	// unenlists themselves.
+	//
+	// DELETE /groups/{group_id}/patients/{user_id}
+	UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error
+	// UnlinkMeasurementGroup implements unlinkMeasurementGroup operation.
+	//
+	// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/measurement/documents/{id}/groups/{group_id}
+	UnlinkMeasurementGroup(ctx context.Context, params UnlinkMeasurementGroupParams) (*Measurement, error)
+	// UnlinkMeasurementUser implements unlinkMeasurementUser operation.
+	//
+	// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/measurement/documents/{id}/users/{user_id}
+	UnlinkMeasurementUser(ctx context.Context, params UnlinkMeasurementUserParams) (*Measurement, error)
+	// UnlinkPatientProfileGroup implements unlinkPatientProfileGroup operation.
+	//
+	// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/patient_profile/documents/{id}/groups/{group_id}
+	UnlinkPatientProfileGroup(ctx context.Context, params UnlinkPatientProfileGroupParams) (*PatientProfile, error)
+	// UnlinkPatientProfileUser implements unlinkPatientProfileUser operation.
+	//
+	// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+	// caller may not unlink is reported as not found.
+	//
+	// DELETE /data/patient_profile/documents/{id}/users/{user_id}
+	UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams) (*PatientProfile, error)
 	// UpdateCurrentUser implements updateCurrentUser operation.
 	//
 	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
@@ -194,6 +431,12 @@ type Handler interface {
 	//
 	// PATCH /users/me
 	UpdateCurrentUser(ctx context.Context, req *ProfileUpdate) (*User, error)
+	// UpdateGroup implements updateGroup operation.
+	//
+	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+	//
+	// PATCH /groups/{group_id}
+	UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (*Group, error)
 	// UpdateMeasurement implements updateMeasurement operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
@@ -212,7 +455,7 @@ type Handler interface {
 	//
 	// Changes the given profile fields. Needs `users:update`.
 	//
-	// PATCH /users/{userId}
+	// PATCH /users/{user_id}
 	UpdateUser(ctx context.Context, req *ProfileUpdate, params UpdateUserParams) (*User, error)
 	// VerifyEmail implements verifyEmail operation.
 	//

@@ -13,6 +13,16 @@ type UnimplementedHandler struct{}
 
 var _ Handler = UnimplementedHandler{}
 
+// BeginTOTPEnrollment implements beginTOTPEnrollment operation.
+//
+// Creates a TOTP secret (160 bits, SHA-1, 6 digits, 30 s) to confirm with a code. Needs a sign-in at
+// most one hour old (403 `reauthentication_required`).
+//
+// POST /oauth/mfa/totp
+func (UnimplementedHandler) BeginTOTPEnrollment(ctx context.Context) (r *TOTPEnrollment, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // ChangeEmail implements changeEmail operation.
 //
 // Checks the current password, mails a verification link and PIN to the new address and a notice to
@@ -33,6 +43,24 @@ func (UnimplementedHandler) ChangePassword(ctx context.Context, req *ChangePassw
 	return ht.ErrNotImplemented
 }
 
+// ConfirmTOTPEnrollment implements confirmTOTPEnrollment operation.
+//
+// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
+//
+// POST /oauth/mfa/totp/confirm
+func (UnimplementedHandler) ConfirmTOTPEnrollment(ctx context.Context, req *ConfirmTOTPEnrollmentReq) (r *RecoveryCodes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// CreateGroup implements createGroup operation.
+//
+// Creates a group. Needs `groups:create`.
+//
+// POST /groups
+func (UnimplementedHandler) CreateGroup(ctx context.Context, req *GroupInput) (r *Group, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // CreateMeasurement implements createMeasurement operation.
 //
 // Creates a measurement document owned by the caller. The body is validated against the model's
@@ -51,6 +79,15 @@ func (UnimplementedHandler) CreateMeasurement(ctx context.Context, req *Measurem
 // POST /data/patient_profile/documents
 func (UnimplementedHandler) CreatePatientProfile(ctx context.Context, req *PatientProfileData) (r *PatientProfile, _ error) {
 	return r, ht.ErrNotImplemented
+}
+
+// DeleteGroup implements deleteGroup operation.
+//
+// Deletes the group and its memberships. Needs `groups:delete`, globally or in the group.
+//
+// DELETE /groups/{group_id}
+func (UnimplementedHandler) DeleteGroup(ctx context.Context, params DeleteGroupParams) error {
+	return ht.ErrNotImplemented
 }
 
 // DeleteMeasurement implements deleteMeasurement operation.
@@ -78,9 +115,29 @@ func (UnimplementedHandler) DeletePatientProfile(ctx context.Context, params Del
 // Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
 // queues a `user.deleted` event. Needs `users:delete`.
 //
-// DELETE /users/{userId}
+// DELETE /users/{user_id}
 func (UnimplementedHandler) DeleteUser(ctx context.Context, params DeleteUserParams) error {
 	return ht.ErrNotImplemented
+}
+
+// DisableTOTP implements disableTOTP operation.
+//
+// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
+//
+// DELETE /oauth/mfa/totp
+func (UnimplementedHandler) DisableTOTP(ctx context.Context) error {
+	return ht.ErrNotImplemented
+}
+
+// EnlistGroupPatient implements enlistGroupPatient operation.
+//
+// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
+// end of the enlistment. Needs `groups:patients:create`, globally or in the group; nobody enlists
+// themselves (403 `own_membership`).
+//
+// PUT /groups/{group_id}/patients/{user_id}
+func (UnimplementedHandler) EnlistGroupPatient(ctx context.Context, req *EnlistRequest, params EnlistGroupPatientParams) (r *Member, _ error) {
+	return r, ht.ErrNotImplemented
 }
 
 // GetCurrentUser implements getCurrentUser operation.
@@ -89,6 +146,15 @@ func (UnimplementedHandler) DeleteUser(ctx context.Context, params DeleteUserPar
 //
 // GET /users/me
 func (UnimplementedHandler) GetCurrentUser(ctx context.Context) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// GetGroup implements getGroup operation.
+//
+// Returns a group the caller may see (`groups:read`, or a member); others are reported as not found.
+//
+// GET /groups/{group_id}
+func (UnimplementedHandler) GetGroup(ctx context.Context, params GetGroupParams) (r *Group, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -111,6 +177,15 @@ func (UnimplementedHandler) GetMeasurement(ctx context.Context, params GetMeasur
 	return r, ht.ErrNotImplemented
 }
 
+// GetOpenIDConfiguration implements getOpenIDConfiguration operation.
+//
+// The discovery document (OpenID Connect Discovery 1.0, RFC 8414).
+//
+// GET /.well-known/openid-configuration
+func (UnimplementedHandler) GetOpenIDConfiguration(ctx context.Context) (r *OpenIDConfiguration, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // GetPatientProfile implements getPatientProfile operation.
 //
 // Returns one patient profile document. A document the caller may not read is reported as not found.
@@ -124,8 +199,17 @@ func (UnimplementedHandler) GetPatientProfile(ctx context.Context, params GetPat
 //
 // Needs `users:read` (anyone may read their own profile).
 //
-// GET /users/{userId}
+// GET /users/{user_id}
 func (UnimplementedHandler) GetUser(ctx context.Context, params GetUserParams) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// GetUserInfo implements getUserInfo operation.
+//
+// OpenID Connect Core §5.3; needs the `openid` scope.
+//
+// GET /oauth/userinfo
+func (UnimplementedHandler) GetUserInfo(ctx context.Context) (r GetUserInfoRes, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -140,11 +224,11 @@ func (UnimplementedHandler) GetWellKnownJWKS(ctx context.Context) (r *JWKS, _ er
 
 // GrantRole implements grantRole operation.
 //
-// Needs `users:roles:update`, which no wildcard grant covers. Nobody can change their own roles (403
-// `self_role_change`) or grant a role with permissions they do not hold (403 `role_beyond_rights`); an
-// undefined role answers 400 `unknown_role`.
+// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
 //
-// PUT /users/{userId}/roles/{role}
+// PUT /users/{user_id}/roles/{role}
 func (UnimplementedHandler) GrantRole(ctx context.Context, params GrantRoleParams) (r *User, _ error) {
 	return r, ht.ErrNotImplemented
 }
@@ -152,10 +236,93 @@ func (UnimplementedHandler) GrantRole(ctx context.Context, params GrantRoleParam
 // InviteUser implements inviteUser operation.
 //
 // Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
-// account (the answer is the same). Needs `users:invitations:create`.
+// account (the answer is the same). Needs `users:create`.
 //
 // POST /users/invitations
 func (UnimplementedHandler) InviteUser(ctx context.Context, req *InvitationRequest) (r *Invitation, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// LinkMeasurementGroup implements linkMeasurementGroup operation.
+//
+// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+// access rules can grant them access. Needs the model's link and read access; a document the caller
+// may not link is reported as not found. Linking again changes nothing.
+//
+// POST /data/measurement/documents/{id}/groups
+func (UnimplementedHandler) LinkMeasurementGroup(ctx context.Context, req *LinkGroupRequest, params LinkMeasurementGroupParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// LinkMeasurementUser implements linkMeasurementUser operation.
+//
+// Links a user to the document, so that the model's linked_users access rules can grant them access.
+// Needs the model's link and read access; a document the caller may not link is reported as not found.
+// Linking again changes nothing.
+//
+// POST /data/measurement/documents/{id}/users
+func (UnimplementedHandler) LinkMeasurementUser(ctx context.Context, req *LinkUserRequest, params LinkMeasurementUserParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// LinkPatientProfileGroup implements linkPatientProfileGroup operation.
+//
+// Links a group to the document, so that the model's linked_group_staff and linked_group_patients
+// access rules can grant them access. Needs the model's link and read access; a document the caller
+// may not link is reported as not found. Linking again changes nothing.
+//
+// POST /data/patient_profile/documents/{id}/groups
+func (UnimplementedHandler) LinkPatientProfileGroup(ctx context.Context, req *LinkGroupRequest, params LinkPatientProfileGroupParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// LinkPatientProfileUser implements linkPatientProfileUser operation.
+//
+// Links a user to the document, so that the model's linked_users access rules can grant them access.
+// Needs the model's link and read access; a document the caller may not link is reported as not found.
+// Linking again changes nothing.
+//
+// POST /data/patient_profile/documents/{id}/users
+func (UnimplementedHandler) LinkPatientProfileUser(ctx context.Context, req *LinkUserRequest, params LinkPatientProfileUserParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListApplications implements listApplications operation.
+//
+// The declared applications with their live client secrets' ids and expiry (never the secrets). Needs
+// `auth:applications:read`.
+//
+// GET /oauth/applications
+func (UnimplementedHandler) ListApplications(ctx context.Context) (r *ApplicationList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroupPatients implements listGroupPatients operation.
+//
+// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
+// in the group.
+//
+// GET /groups/{group_id}/patients
+func (UnimplementedHandler) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (r *MemberList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroupStaff implements listGroupStaff operation.
+//
+// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+//
+// GET /groups/{group_id}/staff
+func (UnimplementedHandler) ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (r *MemberList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListGroups implements listGroups operation.
+//
+// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
+// is staff or a patient of.
+//
+// GET /groups
+func (UnimplementedHandler) ListGroups(ctx context.Context, params ListGroupsParams) (r *GroupList, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -165,6 +332,15 @@ func (UnimplementedHandler) InviteUser(ctx context.Context, req *InvitationReque
 //
 // GET /data/measurement/documents
 func (UnimplementedHandler) ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams) (r *MeasurementList, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// ListOAuthGrants implements listOAuthGrants operation.
+//
+// Every live authorization (token family) of the caller, newest first.
+//
+// GET /oauth/grants
+func (UnimplementedHandler) ListOAuthGrants(ctx context.Context) (r *GrantList, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -208,6 +384,79 @@ func (UnimplementedHandler) Logout(ctx context.Context) error {
 	return ht.ErrNotImplemented
 }
 
+// OauthAuthorize implements oauthAuthorize operation.
+//
+// Validates the authorization request and answers with the login page (plain HTML, no third-party
+// content, `Referrer-Policy: no-referrer`). `response_type` must be `code`; PKCE with `S256` is
+// required for every application. An unknown client or unregistered redirect URI answers 400 with an
+// HTML page; other errors redirect to the application with `error` and `state`.
+//
+// GET /oauth/authorize
+func (UnimplementedHandler) OauthAuthorize(ctx context.Context, params OauthAuthorizeParams) (r OauthAuthorizeRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthIntrospect implements oauthIntrospect operation.
+//
+// RFC 7662. Confidential applications may introspect any token; public ones only their own.
+//
+// POST /oauth/introspect
+func (UnimplementedHandler) OauthIntrospect(ctx context.Context, req *TokenRef) (r OauthIntrospectRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthLogin implements oauthLogin operation.
+//
+// The login page's form. On success, redirects (303) to the redirect URI with `code`, `state` and
+// `iss` (RFC 9207). The form is bound to the browser by a cookie set with the login page and carries a
+// CSRF token.
+//
+// POST /oauth/authorize
+func (UnimplementedHandler) OauthLogin(ctx context.Context, req *OauthLoginReq) (r OauthLoginRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthRevoke implements oauthRevoke operation.
+//
+// RFC 7009. Revoking a refresh or access token revokes every token of its grant. Unknown tokens and
+// tokens of other applications answer 200 as well.
+//
+// POST /oauth/revoke
+func (UnimplementedHandler) OauthRevoke(ctx context.Context, req *TokenRef) (r OauthRevokeRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// OauthToken implements oauthToken operation.
+//
+// RFC 6749 §3.2. Grant types: `authorization_code` (with `code_verifier`), `refresh_token` (rotated
+// on every use; reusing a rotated token revokes the whole family), `client_credentials` (confidential
+// applications), `password` (only for applications that declare it) and `mfa` (the second step of a
+// password login that answered 403 `mfa_required` with an `mfa_token`). Confidential applications
+// authenticate with HTTP Basic or `client_secret` in the body; public ones send `client_id`.
+//
+// POST /oauth/token
+func (UnimplementedHandler) OauthToken(ctx context.Context, req *TokenRequest) (r OauthTokenRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// PostUserInfo implements postUserInfo operation.
+//
+// As GET.
+//
+// POST /oauth/userinfo
+func (UnimplementedHandler) PostUserInfo(ctx context.Context) (r PostUserInfoRes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// RegenerateRecoveryCodes implements regenerateRecoveryCodes operation.
+//
+// Issues ten new recovery codes; the old ones stop working. Needs a recent sign-in.
+//
+// POST /oauth/mfa/recovery-codes
+func (UnimplementedHandler) RegenerateRecoveryCodes(ctx context.Context) (r *RecoveryCodes, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // RegisterUser implements registerUser operation.
 //
 // Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
@@ -221,6 +470,16 @@ func (UnimplementedHandler) Logout(ctx context.Context) error {
 // POST /auth/register
 func (UnimplementedHandler) RegisterUser(ctx context.Context, req *RegisterRequest) (r *User, _ error) {
 	return r, ht.ErrNotImplemented
+}
+
+// RemoveGroupStaff implements removeGroupStaff operation.
+//
+// Removes the user from the group's staff. Needs `groups:staff:delete`, globally or in the group;
+// nobody removes themselves.
+//
+// DELETE /groups/{group_id}/staff/{user_id}
+func (UnimplementedHandler) RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error {
+	return ht.ErrNotImplemented
 }
 
 // RequestPasswordReset implements requestPasswordReset operation.
@@ -243,9 +502,9 @@ func (UnimplementedHandler) ResendVerification(ctx context.Context) error {
 
 // ResetLoginAttempts implements resetLoginAttempts operation.
 //
-// Clears the user's failed-login count and lock. Needs `users:login_attempts:delete`.
+// Clears the user's failed-login count and lock. Needs `users:update`.
 //
-// DELETE /users/{userId}/login-attempts
+// DELETE /users/{user_id}/login-attempts
 func (UnimplementedHandler) ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error {
 	return ht.ErrNotImplemented
 }
@@ -261,12 +520,92 @@ func (UnimplementedHandler) ResetPassword(ctx context.Context, req *ResetPasswor
 	return ht.ErrNotImplemented
 }
 
+// RevokeOAuthGrant implements revokeOAuthGrant operation.
+//
+// Ends every token of the authorization. Another user's answers 404.
+//
+// DELETE /oauth/grants/{id}
+func (UnimplementedHandler) RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams) error {
+	return ht.ErrNotImplemented
+}
+
 // RevokeRole implements revokeRole operation.
 //
-// The rules of `grantRole` apply.
+// Needs `users:roles:delete`; the other rules of `grantRole` apply.
 //
-// DELETE /users/{userId}/roles/{role}
+// DELETE /users/{user_id}/roles/{role}
 func (UnimplementedHandler) RevokeRole(ctx context.Context, params RevokeRoleParams) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// RotateClientSecret implements rotateClientSecret operation.
+//
+// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
+// secrets keep working for the overlap (24 h by default), then stop. Needs `auth:applications:update`.
+//
+// POST /oauth/applications/{client_id}/secrets
+func (UnimplementedHandler) RotateClientSecret(ctx context.Context, params RotateClientSecretParams) (r *NewClientSecret, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// SetGroupStaff implements setGroupStaff operation.
+//
+// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
+// `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
+// changes their own roles (403 `own_membership`).
+//
+// PUT /groups/{group_id}/staff/{user_id}
+func (UnimplementedHandler) SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (r *Member, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnenlistGroupPatient implements unenlistGroupPatient operation.
+//
+// Ends the user's enlistment. Needs `groups:patients:delete`, globally or in the group; nobody
+// unenlists themselves.
+//
+// DELETE /groups/{group_id}/patients/{user_id}
+func (UnimplementedHandler) UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error {
+	return ht.ErrNotImplemented
+}
+
+// UnlinkMeasurementGroup implements unlinkMeasurementGroup operation.
+//
+// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/measurement/documents/{id}/groups/{group_id}
+func (UnimplementedHandler) UnlinkMeasurementGroup(ctx context.Context, params UnlinkMeasurementGroupParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnlinkMeasurementUser implements unlinkMeasurementUser operation.
+//
+// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/measurement/documents/{id}/users/{user_id}
+func (UnimplementedHandler) UnlinkMeasurementUser(ctx context.Context, params UnlinkMeasurementUserParams) (r *Measurement, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnlinkPatientProfileGroup implements unlinkPatientProfileGroup operation.
+//
+// Removes the group's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/patient_profile/documents/{id}/groups/{group_id}
+func (UnimplementedHandler) UnlinkPatientProfileGroup(ctx context.Context, params UnlinkPatientProfileGroupParams) (r *PatientProfile, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UnlinkPatientProfileUser implements unlinkPatientProfileUser operation.
+//
+// Removes the user's link to the document. Needs the model's unlink and read access; a document the
+// caller may not unlink is reported as not found.
+//
+// DELETE /data/patient_profile/documents/{id}/users/{user_id}
+func (UnimplementedHandler) UnlinkPatientProfileUser(ctx context.Context, params UnlinkPatientProfileUserParams) (r *PatientProfile, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -277,6 +616,15 @@ func (UnimplementedHandler) RevokeRole(ctx context.Context, params RevokeRolePar
 //
 // PATCH /users/me
 func (UnimplementedHandler) UpdateCurrentUser(ctx context.Context, req *ProfileUpdate) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// UpdateGroup implements updateGroup operation.
+//
+// Changes the group's name or description. Needs `groups:update`, globally or in the group.
+//
+// PATCH /groups/{group_id}
+func (UnimplementedHandler) UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (r *Group, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -304,7 +652,7 @@ func (UnimplementedHandler) UpdatePatientProfile(ctx context.Context, req *Patie
 //
 // Changes the given profile fields. Needs `users:update`.
 //
-// PATCH /users/{userId}
+// PATCH /users/{user_id}
 func (UnimplementedHandler) UpdateUser(ctx context.Context, req *ProfileUpdate, params UpdateUserParams) (r *User, _ error) {
 	return r, ht.ErrNotImplemented
 }

@@ -20,9 +20,9 @@ role "support" {
 
 group_role "clinic_staff" {
   description = "Staff of one clinic."
-  permissions = ["data:measurement:read", "groups:members:read"]
+  permissions = ["data:measurement:read", "groups:patients:read"]
 }
 
 group_role "clinic_admin" {
-  permissions = ["groups:*", "roles:group_roles:update"]
+  permissions = ["groups:*", "groups:staff:*"]
 }

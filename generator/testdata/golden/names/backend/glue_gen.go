@@ -88,6 +88,38 @@ func (h *handler) DeleteUrl(ctx context.Context, params api.DeleteUrlParams) err
 	return h.docs.Delete(ctx, "url", params.ID, params.IfMatch.Or(""))
 }
 
+func (h *handler) LinkUrlUser(ctx context.Context, req *api.LinkUserRequest, params api.LinkUrlUserParams) (*api.Url, error) {
+	out := new(api.Url)
+	if err := h.docs.Link(ctx, "url", params.ID, document.LinkUser, req.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkUrlUser(ctx context.Context, params api.UnlinkUrlUserParams) (*api.Url, error) {
+	out := new(api.Url)
+	if err := h.docs.Unlink(ctx, "url", params.ID, document.LinkUser, params.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) LinkUrlGroup(ctx context.Context, req *api.LinkGroupRequest, params api.LinkUrlGroupParams) (*api.Url, error) {
+	out := new(api.Url)
+	if err := h.docs.Link(ctx, "url", params.ID, document.LinkGroup, req.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkUrlGroup(ctx context.Context, params api.UnlinkUrlGroupParams) (*api.Url, error) {
+	out := new(api.Url)
+	if err := h.docs.Unlink(ctx, "url", params.ID, document.LinkGroup, params.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (h *handler) CreatePatientIdCard(ctx context.Context, req *api.PatientIdCardData) (*api.PatientIdCard, error) {
 	out := new(api.PatientIdCard)
 	if err := h.docs.Create(ctx, "patient_id_card", req, out); err != nil {
@@ -123,4 +155,36 @@ func (h *handler) UpdatePatientIdCard(ctx context.Context, req *api.PatientIdCar
 
 func (h *handler) DeletePatientIdCard(ctx context.Context, params api.DeletePatientIdCardParams) error {
 	return h.docs.Delete(ctx, "patient_id_card", params.ID, params.IfMatch.Or(""))
+}
+
+func (h *handler) LinkPatientIdCardUser(ctx context.Context, req *api.LinkUserRequest, params api.LinkPatientIdCardUserParams) (*api.PatientIdCard, error) {
+	out := new(api.PatientIdCard)
+	if err := h.docs.Link(ctx, "patient_id_card", params.ID, document.LinkUser, req.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkPatientIdCardUser(ctx context.Context, params api.UnlinkPatientIdCardUserParams) (*api.PatientIdCard, error) {
+	out := new(api.PatientIdCard)
+	if err := h.docs.Unlink(ctx, "patient_id_card", params.ID, document.LinkUser, params.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) LinkPatientIdCardGroup(ctx context.Context, req *api.LinkGroupRequest, params api.LinkPatientIdCardGroupParams) (*api.PatientIdCard, error) {
+	out := new(api.PatientIdCard)
+	if err := h.docs.Link(ctx, "patient_id_card", params.ID, document.LinkGroup, req.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkPatientIdCardGroup(ctx context.Context, params api.UnlinkPatientIdCardGroupParams) (*api.PatientIdCard, error) {
+	out := new(api.PatientIdCard)
+	if err := h.docs.Unlink(ctx, "patient_id_card", params.ID, document.LinkGroup, params.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

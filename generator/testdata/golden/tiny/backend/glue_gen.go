@@ -87,3 +87,35 @@ func (h *handler) UpdateNote(ctx context.Context, req *api.NotePatch, params api
 func (h *handler) DeleteNote(ctx context.Context, params api.DeleteNoteParams) error {
 	return h.docs.Delete(ctx, "note", params.ID, params.IfMatch.Or(""))
 }
+
+func (h *handler) LinkNoteUser(ctx context.Context, req *api.LinkUserRequest, params api.LinkNoteUserParams) (*api.Note, error) {
+	out := new(api.Note)
+	if err := h.docs.Link(ctx, "note", params.ID, document.LinkUser, req.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkNoteUser(ctx context.Context, params api.UnlinkNoteUserParams) (*api.Note, error) {
+	out := new(api.Note)
+	if err := h.docs.Unlink(ctx, "note", params.ID, document.LinkUser, params.UserID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) LinkNoteGroup(ctx context.Context, req *api.LinkGroupRequest, params api.LinkNoteGroupParams) (*api.Note, error) {
+	out := new(api.Note)
+	if err := h.docs.Link(ctx, "note", params.ID, document.LinkGroup, req.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *handler) UnlinkNoteGroup(ctx context.Context, params api.UnlinkNoteGroupParams) (*api.Note, error) {
+	out := new(api.Note)
+	if err := h.docs.Unlink(ctx, "note", params.ID, document.LinkGroup, params.GroupID, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

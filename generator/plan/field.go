@@ -1,0 +1,298 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Check is a data check: the stored documents that would violate a
+// tightened field. Kind says which condition; Model and Field name the
+// table and column in the applied state (before any rename); Value is the
+// new bound (a number, a pattern, the enum list, the new type). Package
+// live runs it and fills in the results.
+type Check struct {
+	Kind  CheckKind `json:"kind"`
+	Model string    `json:"model"`
+	Field string    `json:"field"`
+	Value any       `json:"value,omitempty"`
+	// From is the field's old type, for a type check.
+	From string `json:"from,omitempty"`
+
+	// Results, when the check ran against a database.
+	Ran        bool     `json:"ran"`
+	Violations int64    `json:"violations"`
+	Examples   []string `json:"examples,omitempty"` // up to 3 document ids
+	Error      string   `json:"error,omitempty"`
+}
+
+// CheckKind is the condition a data check counts.
+type CheckKind string
+
+const (
+	CheckNewRequired CheckKind = "new_required" // a new required field without default: every row
+	CheckRequired    CheckKind = "required"     // made required without default: rows where it is null
+	CheckEnum        CheckKind = "enum"         // values outside the new enum
+	CheckMinimum     CheckKind = "minimum"
+	CheckMaximum     CheckKind = "maximum"
+	CheckMinLength   CheckKind = "min_length"
+	CheckMaxLength   CheckKind = "max_length"
+	CheckPattern     CheckKind = "pattern"
+	CheckMinItems    CheckKind = "min_items"
+	CheckMaxItems    CheckKind = "max_items"
+	CheckType        CheckKind = "type" // values the new type cannot hold
+)
+
+// Describe says what the check counts, for people: "rows without arm".
+func (k *Check) Describe() string {
+	f, v := k.Field, formatValue(k.Value)
+	switch k.Kind {
+	case CheckNewRequired:
+		return fmt.Sprintf("%s documents stored so far, all without the new required %s", k.Model, f)
+	case CheckRequired:
+		return fmt.Sprintf("%s documents without %s", k.Model, f)
+	case CheckEnum:
+		return fmt.Sprintf("%s documents whose %s is not one of %s", k.Model, f, v)
+	case CheckMinimum:
+		return fmt.Sprintf("%s documents whose %s is below %s", k.Model, f, v)
+	case CheckMaximum:
+		return fmt.Sprintf("%s documents whose %s is above %s", k.Model, f, v)
+	case CheckMinLength:
+		return fmt.Sprintf("%s documents whose %s is shorter than %s characters", k.Model, f, v)
+	case CheckMaxLength:
+		return fmt.Sprintf("%s documents whose %s is longer than %s characters", k.Model, f, v)
+	case CheckPattern:
+		return fmt.Sprintf("%s documents whose %s does not match %s", k.Model, f, v)
+	case CheckMinItems:
+		return fmt.Sprintf("%s documents with fewer than %s %s", k.Model, v, f)
+	case CheckMaxItems:
+		return fmt.Sprintf("%s documents with more than %s %s", k.Model, v, f)
+	case CheckType:
+		return fmt.Sprintf("%s documents whose %s is not a valid %v", k.Model, f, k.Value)
+	}
+	return fmt.Sprintf("%s documents violating %s on %s", k.Model, k.Kind, f)
+}
+
+func an(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "n"
+	}
+	return ""
+}
+
+// formatValue renders an attribute value as HCL would write it.
+func formatValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("%q", v)
+	case float64:
+		return fmt.Sprint(v)
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = formatValue(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return fmt.Sprint(v)
+}
+
+// FormatValue renders an attribute value as HCL would write it.
+func FormatValue(v any) string { return formatValue(v) }
+
+type fieldComparer struct{}
+
+// storageOf returns the model change owning a model's own field (its
+// column), or nil for a nested field.
+func storageOf(c *Change) *Change {
+	if c.parent != nil && c.parent.Type == "model" && c.Type == "field" {
+		return c.parent
+	}
+	return nil
+}
+
+// prevName is a block's name in the applied state.
+func prevName(c *Change) string {
+	if c.PrevName != "" {
+		return c.PrevName
+	}
+	return c.Name
+}
+
+func (fieldComparer) Judge(c *Change) {
+	model := storageOf(c)
+	if c.parent != nil && (c.parent.Action == Create || c.parent.Action == Delete) {
+		return // the parent's change says it all
+	}
+	name := c.Name
+	if c.Type == "items" {
+		name = "the items of " + c.parent.Name
+	}
+	check := func(kind CheckKind, v any) {
+		from, _ := c.Before["type"].(string)
+		if kind != CheckType {
+			from = ""
+		}
+		if model == nil {
+			c.reason("Documents stored before are not checked against the new %s of the nested %s.", strings.ReplaceAll(string(kind), "_", " "), name)
+			return
+		}
+		c.Checks = append(c.Checks, &Check{Kind: kind, Model: prevName(model), Field: prevName(c), Value: v, From: from})
+	}
+	switch c.Action {
+	case Create:
+		if c.After["required"] != true {
+			return
+		}
+		c.breaks("Clients must now send %s.", name)
+		if def, ok := c.After["default"]; ok {
+			c.reason("Documents stored so far get %s = %s.", name, formatValue(def))
+			return
+		}
+		c.destroy("%s is required and has no default: documents stored so far have no value for it.", name)
+		check(CheckNewRequired, nil)
+	case Delete:
+		if model != nil {
+			c.destroy("Drops the column %s and the values stored in it.", name)
+		} else {
+			c.destroy("Drops %s from the documents the API returns.", name)
+		}
+		c.breaks("Removes %s from the API.", name)
+	case Update, Replace:
+		if c.Renamed() {
+			c.breaks("Renames %s to %s in the API.", c.PrevName, name)
+			if model != nil {
+				c.reason("Renames the column; the values are kept.")
+			}
+		}
+		for i := range c.Attrs {
+			judgeFieldAttr(c, &c.Attrs[i], name, check)
+		}
+	}
+}
+
+func judgeFieldAttr(c *Change, a *AttrChange, name string, check func(CheckKind, any)) {
+	switch a.Name {
+	case "type":
+		from, to := fmt.Sprint(a.Before), fmt.Sprint(a.After)
+		c.breaks("The type of %s changes from %s to %s.", name, from, to)
+		switch conversion(from, to) {
+		case widen:
+			c.reason("Every stored %s converts to %s.", from, to)
+		case narrow:
+			c.destroy("Narrows %s from %s to %s: stored values that are not valid %s values make the migration fail.", name, from, to, to)
+			check(CheckType, to)
+		case lossy:
+			c.destroy("Converting %s from %s to %s loses information (fractions, times of day).", name, from, to)
+			check(CheckType, to)
+		default:
+			a.ForcesReplacement = true
+			c.destroy("A%s %s cannot be converted to a%s %s: %s is dropped and added again, empty.", an(from), from, an(to), to, name)
+		}
+	case "required":
+		if a.After == true {
+			c.breaks("Clients must now send %s.", name)
+			if def, ok := c.After["default"]; ok {
+				c.reason("Documents stored without %s get %s.", name, formatValue(def))
+			} else {
+				c.destroy("Tightens %s to required: documents stored without it make the migration fail.", name)
+				check(CheckRequired, nil)
+			}
+		} else {
+			c.breaks("Responses may now omit %s.", name)
+		}
+	case "enum":
+		switch {
+		case a.After == nil:
+			c.reason("Any string is allowed in %s now.", name)
+		case a.Before == nil:
+			c.destroy("Restricts %s to %s.", name, formatValue(a.After))
+			c.breaks("Clients sending another value of %s get 400.", name)
+			check(CheckEnum, a.After)
+		default:
+			if gone := missing(a.Before, a.After); len(gone) > 0 {
+				c.destroy("Narrows the enum of %s: removes %s.", name, strings.Join(gone, ", "))
+				c.breaks("Clients sending %s in %s get 400.", strings.Join(gone, " or "), name)
+				check(CheckEnum, a.After)
+			}
+			if added := missing(a.After, a.Before); len(added) > 0 {
+				c.reason("Adds %s to the enum of %s.", strings.Join(added, ", "), name)
+			}
+		}
+	case "minimum", "min_length", "min_items":
+		if tighter(a.Before, a.After, 1) {
+			c.destroy("Raises the %s of %s to %s.", humanType(a.Name), name, formatValue(a.After))
+			c.breaks("Clients sending a smaller %s get 400.", name)
+			check(CheckKind(a.Name), a.After)
+		}
+	case "maximum", "max_length", "max_items":
+		if tighter(a.Before, a.After, -1) {
+			c.destroy("Lowers the %s of %s to %s.", humanType(a.Name), name, formatValue(a.After))
+			c.breaks("Clients sending a larger %s get 400.", name)
+			check(CheckKind(a.Name), a.After)
+		}
+	case "pattern":
+		if a.After != nil {
+			c.destroy("%s must now match %s.", name, formatValue(a.After))
+			c.breaks("Clients sending a %s not matching it get 400.", name)
+			check(CheckPattern, a.After)
+		}
+	case "indexed":
+		if a.After == true {
+			c.reason("Builds an index on %s concurrently, outside the transaction.", name)
+		} else {
+			c.reason("Drops the index on %s.", name)
+		}
+	case "default":
+		if c.After["required"] == true && a.After != nil && c.Attr("required") == nil {
+			c.reason("The backfill value of %s changes; stored documents keep theirs.", name)
+		}
+	}
+}
+
+// tighter reports whether bound after is stricter than before; dir is 1
+// for a lower bound, -1 for an upper one. A new bound is stricter.
+func tighter(before, after any, dir float64) bool {
+	b, bok := before.(float64)
+	a, aok := after.(float64)
+	switch {
+	case !aok:
+		return false
+	case !bok:
+		return true
+	}
+	return (a-b)*dir > 0
+}
+
+type conversionKind int
+
+const (
+	impossible conversionKind = iota
+	widen                     // every old value converts
+	narrow                    // some old values may not convert (checked)
+	lossy                     // every value converts, losing precision
+)
+
+// conversion classifies changing a field's type from one spec type to
+// another.
+func conversion(from, to string) conversionKind {
+	scalar := func(t string) bool { return t != "object" && t != "array" }
+	switch {
+	case !scalar(from) || !scalar(to):
+		return impossible
+	case to == "string":
+		return widen
+	case from == "integer" && to == "number":
+		return widen
+	case from == "email" && to == "string", from == "date" && to == "datetime":
+		return widen
+	case from == "number" && to == "integer", from == "datetime" && to == "date":
+		return lossy
+	case from == "string" || from == "email":
+		return narrow
+	case from == "boolean" && (to == "integer" || to == "number"):
+		return widen
+	}
+	return impossible
+}

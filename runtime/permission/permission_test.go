@@ -1,0 +1,55 @@
+package permission
+
+import "testing"
+
+func TestMatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		granted, wanted string
+		want            bool
+	}{
+		{"data:measurement:read", "data:measurement:read", true},
+		{"data:*:read", "data:measurement:read", true},
+		{"data:*:*", "data:measurement:link", true},
+		{"*:*:*", "data:measurement:delete", true},
+		{"data:*", "data:measurement:read", false},
+		{"data:measurement:read", "data:measurement:update", false},
+		{"users:*", "users:read", true},
+		{"groups:*", "groups:update", true},
+	}
+	for _, tt := range tests {
+		if got := Match(tt.granted, tt.wanted); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.granted, tt.wanted, got, tt.want)
+		}
+	}
+}
+
+// TestAC5_WildcardsNeverMatchMembershipOrRoleResources: a wildcard grant
+// never covers role or group membership permissions; only naming the
+// resource does.
+func TestAC5_WildcardsNeverMatchMembershipOrRoleResources(t *testing.T) {
+	t.Parallel()
+	protected := []string{
+		"groups:staff:create", "groups:staff:update", "groups:staff:delete",
+		"groups:patients:create", "groups:patients:delete",
+		"users:roles:create", "users:roles:delete", "roles:update", "roles:create",
+	}
+	wildcards := []string{"*:*", "*:*:*", "groups:*:*", "groups:*:create", "users:*:*", "*:staff:create", "*:update", "*:create"}
+	for _, w := range protected {
+		for _, g := range wildcards {
+			if Match(g, w) {
+				t.Errorf("wildcard grant %q matches the protected permission %q", g, w)
+			}
+		}
+	}
+	for granted, wanted := range map[string]string{
+		"groups:staff:*":    "groups:staff:create",
+		"groups:patients:*": "groups:patients:delete",
+		"users:roles:*":     "users:roles:create",
+		"roles:*":           "roles:update",
+	} {
+		if !Match(granted, wanted) {
+			t.Errorf("named grant %q does not match %q", granted, wanted)
+		}
+	}
+}
