@@ -272,6 +272,7 @@ type matrixList struct {
 	Data []matrixDoc `json:"data"`
 	Page struct {
 		Total int `json:"total"`
+		Limit int `json:"limit"`
 	} `json:"page"`
 }
 
@@ -450,16 +451,19 @@ func (w *world) checkList(t *testing.T, ctx context.Context, m project.Model, ps
 	}
 	var got []uuid.UUID
 	total := -1
-	for offset := 0; ; offset += document.MaxLimit {
+	// Page through with the largest page the model allows (the server
+	// clamps the limit asked for), until a short page.
+	for offset := 0; ; {
 		var l matrixList
-		if err := w.docs.List(ctx, m.Name, document.Page{Limit: document.MaxLimit, Offset: offset}, &l); err != nil {
+		if err := w.docs.List(ctx, m.Name, fmt.Sprintf("limit(1000,%d)", offset), &l); err != nil {
 			return err
 		}
 		total = l.Page.Total
 		for _, d := range l.Data {
 			got = append(got, d.ID)
 		}
-		if len(l.Data) < document.MaxLimit {
+		offset += len(l.Data)
+		if len(l.Data) < l.Page.Limit {
 			break
 		}
 	}

@@ -28,10 +28,13 @@ import (
 )
 
 var (
-	load        = flag.Bool("load", false, "run TestLoad: the load test of a running generated backend against raw pgx")
-	loadClients = flag.Int("load.clients", 32, "concurrent clients")
-	loadFor     = flag.Duration("load.duration", 10*time.Second, "duration of each phase")
-	loadDebug   = flag.String("load.pprof", "", "serve the backend's pprof on this address during the load test")
+	load         = flag.Bool("load", false, "run TestLoad: the load test of a running generated backend against raw pgx")
+	loadClients  = flag.Int("load.clients", 32, "concurrent clients")
+	loadFor      = flag.Duration("load.duration", 10*time.Second, "duration of each phase")
+	loadDebug    = flag.String("load.pprof", "", "serve the backend's pprof on this address during the load test")
+	loadRQL      = flag.Bool("load.rql", false, "TestLoad runs the RQL list benchmark instead: 1,000,000 measurements")
+	loadRowCount = flag.Int("load.rows", 1000000, "rows the RQL benchmark loads")
+	rqlClients   = flag.Int("load.rql.clients", 4, "concurrent clients of the RQL benchmark")
 )
 
 // TestLoad is the load script of the foundation's performance targets: the
@@ -44,6 +47,10 @@ var (
 func TestLoad(t *testing.T) {
 	if !*load {
 		t.Skip("load test: run with -load")
+	}
+	if *loadRQL {
+		loadRQLBench(t)
+		return
 	}
 	bb := buildExample(t, "clinic")
 	dbURL := dbtest.URL(t)
@@ -61,7 +68,7 @@ func TestLoad(t *testing.T) {
 
 	var mu sync.Mutex
 	var ids []uuid.UUID
-	httpCreate := run(t, "backend create", func(r *rand.Rand) error {
+	httpCreate := run(t, "backend create", *loadClients, *loadFor, func(r *rand.Rand) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.url+"/data/measurement/documents", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
@@ -88,7 +95,7 @@ func TestLoad(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	httpGet := run(t, "backend get-by-id", func(r *rand.Rand) error {
+	httpGet := run(t, "backend get-by-id", *loadClients, *loadFor, func(r *rand.Rand) error {
 		id := ids[r.IntN(len(ids))]
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.url+"/data/measurement/documents/"+id.String(), nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -119,11 +126,11 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := []byte(`{"systolic":128,"diastolic":84,"pulse":64,"taken_at":"2026-11-27T08:30:00Z","arm":"left","position":"sitting","device":{"serial":"BP-0042","model":"Omron M7"},"tags":["morning"]}`)
-	rawCreate := run(t, "raw pgx create", func(r *rand.Rand) error {
+	rawCreate := run(t, "raw pgx create", *loadClients, *loadFor, func(r *rand.Rand) error {
 		var out []byte
 		return pool.QueryRow(ctx, insertSQL, uuid.Must(uuid.NewV7()), creator, time.Now(), data).Scan(&out)
 	})
-	rawGet := run(t, "raw pgx get-by-id", func(r *rand.Rand) error {
+	rawGet := run(t, "raw pgx get-by-id", *loadClients, *loadFor, func(r *rand.Rand) error {
 		var out []byte
 		return pool.QueryRow(ctx, getSQL, ids[r.IntN(len(ids))], creator).Scan(&out)
 	})
@@ -160,18 +167,18 @@ type result struct {
 	p50, p99 time.Duration
 }
 
-// run calls op from the configured number of clients for the configured
-// duration and reports throughput and latency percentiles.
-func run(t *testing.T, name string, op func(r *rand.Rand) error) result {
+// run calls op from clients goroutines for d and reports throughput and
+// latency percentiles.
+func run(t *testing.T, name string, clients int, d time.Duration, op func(r *rand.Rand) error) result {
 	t.Helper()
-	deadline := time.Now().Add(*loadFor)
+	deadline := time.Now().Add(d)
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs int
 	var firstErr error
 	var wg sync.WaitGroup
 	began := time.Now()
-	for i := 0; i < *loadClients; i++ {
+	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func(seed uint64) {
 			defer wg.Done()
@@ -206,7 +213,7 @@ func run(t *testing.T, name string, op func(r *rand.Rand) error) result {
 		p50: lat[len(lat)/2],
 		p99: lat[len(lat)*99/100],
 	}
-	t.Logf("%-20s %6d req in %s: %8.0f req/s  p50 %-9s p99 %s", name, len(lat), elapsed.Round(time.Millisecond), res.rps,
+	t.Logf("%-32s %6d req in %s: %8.0f req/s  p50 %-9s p99 %s", name, len(lat), elapsed.Round(time.Millisecond), res.rps,
 		res.p50.Round(10*time.Microsecond), res.p99.Round(10*time.Microsecond))
 	return res
 }

@@ -899,7 +899,7 @@ func TestAV5_DatabaseReconnect(t *testing.T) {
 				case 0:
 					record("GET", c.get(ctx, "/data/measurement/documents/"+id), 200)
 				case 1:
-					record("LIST", c.get(ctx, "/data/measurement/documents?limit=5"), 200)
+					record("LIST", c.get(ctx, "/data/measurement/documents?limit(5)"), 200)
 				case 2:
 					record("POST", c.do(ctx, http.MethodPost, "/data/measurement/documents", "application/json", []byte(measurementJSON)), 201)
 				case 3:
@@ -941,7 +941,7 @@ func TestAV5_DatabaseReconnect(t *testing.T) {
 		eventually(t, 10*time.Second, fmt.Sprintf("round %d: requests succeed again after %d sessions were terminated", round, killed), func() error {
 			for _, r := range []reply{
 				c.get(t.Context(), "/data/measurement/documents/"+id),
-				c.get(t.Context(), "/data/measurement/documents?limit=1"),
+				c.get(t.Context(), "/data/measurement/documents?limit(1)"),
 				c.patchNote(t.Context(), id, fmt.Sprint("round ", round)),
 			} {
 				if r.status != http.StatusOK {

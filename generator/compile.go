@@ -95,6 +95,7 @@ func compileModel(m *spec.Model) (project.Model, error) {
 		Name:   m.Name,
 		Table:  tableName(m.Name),
 		Schema: schema,
+		List:   project.List{DefaultLimit: m.List.DefaultLimit, MaxLimit: m.List.MaxLimit},
 		Access: project.Access{
 			Create:    acc.Create,
 			Read:      acc.Read,

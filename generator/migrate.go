@@ -351,7 +351,7 @@ func alterTable(from, to Table) []Step {
 					// Backfill before the constraint, so it holds.
 					steps = append(steps, Step{SQL: fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s IS NULL;", quote(to.Name), quote(c.Name), c.Default, quote(c.Name))})
 				}
-				steps = append(steps, Step{SQL: fmt.Sprintf("%s ALTER COLUMN %s SET NOT NULL;", tq, quote(c.Name))})
+				steps = append(steps, setNotNull(to.Name, c.Name)...)
 			} else {
 				steps = append(steps, Step{SQL: fmt.Sprintf("%s ALTER COLUMN %s DROP NOT NULL;", tq, quote(c.Name))})
 			}
@@ -378,6 +378,26 @@ func alterTable(from, to Table) []Step {
 		}
 	}
 	return steps
+}
+
+// setNotNull makes a populated column NOT NULL without scanning the table
+// under an exclusive lock: a helper CHECK (col IS NOT NULL) is added NOT
+// VALID in the transaction (new writes are checked at once), validated
+// after it without blocking writes, and then SET NOT NULL, which
+// PostgreSQL 12+ proves from the validated check without a scan; the
+// helper is dropped last. The concurrent steps are safe to run again: the
+// validation is skipped once the helper is gone.
+func setNotNull(table, column string) []Step {
+	tq, col := "ALTER TABLE "+quote(table), quote(column)
+	helper := ident(table, column, "not_null")
+	return []Step{
+		{SQL: fmt.Sprintf("%s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID;", tq, quote(helper), col)},
+		{SQL: fmt.Sprintf("-- %s.%s becomes NOT NULL: the validated helper check spares SET NOT NULL its scan.\n"+
+			"DO $$ BEGIN IF EXISTS (SELECT FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s) THEN %s VALIDATE CONSTRAINT %s; END IF; END $$;",
+			table, column, literal(quote(table)), literal(helper), tq, quote(helper)), Concurrent: true},
+		{SQL: fmt.Sprintf("%s ALTER COLUMN %s SET NOT NULL;", tq, col), Concurrent: true},
+		{SQL: fmt.Sprintf("%s DROP CONSTRAINT IF EXISTS %s;", tq, quote(helper)), Concurrent: true},
+	}
 }
 
 // renameColumn renames a column of t, in its checks and indexes too.

@@ -3,6 +3,7 @@ package generator
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,7 +69,11 @@ func TestDiff(t *testing.T) {
 				`ALTER TABLE "data_note" ADD CONSTRAINT "data_note_kind_check" CHECK ("kind" IN ('a', 'b', 'it''s')) NOT VALID;` + "\n" +
 				`&ALTER TABLE "data_note" VALIDATE CONSTRAINT "data_note_kind_check";` + "\n"},
 		{"make required", changed(func(m *spec.Model) { m.Fields[1].Required = true }),
-			`ALTER TABLE "data_note" ALTER COLUMN "level" SET NOT NULL;` + "\n"},
+			`ALTER TABLE "data_note" ADD CONSTRAINT "data_note_level_not_null" CHECK ("level" IS NOT NULL) NOT VALID;` + "\n" +
+				`&-- data_note.level becomes NOT NULL: the validated helper check spares SET NOT NULL its scan.` + "\n" +
+				`DO $$ BEGIN IF EXISTS (SELECT FROM pg_constraint WHERE conrelid = '"data_note"'::regclass AND conname = 'data_note_level_not_null') THEN ALTER TABLE "data_note" VALIDATE CONSTRAINT "data_note_level_not_null"; END IF; END $$;` + "\n" +
+				`&ALTER TABLE "data_note" ALTER COLUMN "level" SET NOT NULL;` + "\n" +
+				`&ALTER TABLE "data_note" DROP CONSTRAINT IF EXISTS "data_note_level_not_null";` + "\n"},
 		{"change type", changed(func(m *spec.Model) { m.Fields[1].Type = spec.TypeNumber }),
 			`ALTER TABLE "data_note" ALTER COLUMN "level" TYPE double precision USING "level"::double precision;` + "\n"},
 		{"narrow type", changed(func(m *spec.Model) { m.Fields[2].Type = spec.TypeInteger; m.Fields[2].Enum = nil }),
@@ -99,7 +104,11 @@ func TestDiff(t *testing.T) {
 		{"make required with default", changed(func(m *spec.Model) { m.Fields[1].Required, m.Fields[1].Default = true, 3.0 }),
 			`ALTER TABLE "data_note" ALTER COLUMN "level" SET DEFAULT 3;` + "\n" +
 				`UPDATE "data_note" SET "level" = 3 WHERE "level" IS NULL;` + "\n" +
-				`ALTER TABLE "data_note" ALTER COLUMN "level" SET NOT NULL;` + "\n"},
+				`ALTER TABLE "data_note" ADD CONSTRAINT "data_note_level_not_null" CHECK ("level" IS NOT NULL) NOT VALID;` + "\n" +
+				`&-- data_note.level becomes NOT NULL: the validated helper check spares SET NOT NULL its scan.` + "\n" +
+				`DO $$ BEGIN IF EXISTS (SELECT FROM pg_constraint WHERE conrelid = '"data_note"'::regclass AND conname = 'data_note_level_not_null') THEN ALTER TABLE "data_note" VALIDATE CONSTRAINT "data_note_level_not_null"; END IF; END $$;` + "\n" +
+				`&ALTER TABLE "data_note" ALTER COLUMN "level" SET NOT NULL;` + "\n" +
+				`&ALTER TABLE "data_note" DROP CONSTRAINT IF EXISTS "data_note_level_not_null";` + "\n"},
 		{"drop model", &spec.Project{Name: "p"}, `!DROP TABLE "data_note";` + "\n"},
 		{"rename model", func() *spec.Project {
 			m := noteModel()
@@ -186,6 +195,62 @@ func TestMigrationsApply(t *testing.T) {
 	none, err := migrationFiles(p, []File{files[0], next[0], next[1]}, next[2].Data)
 	if err != nil || len(none) != 0 {
 		t.Fatalf("unchanged spec wrote %v (err %v)", none, err)
+	}
+}
+
+// TestSetNotNullGolden: making a populated column required writes the
+// helper-check sequence (testdata/migrations/*.golden) and applying it
+// backfills, validates without a long lock, sets NOT NULL and leaves no
+// helper behind.
+func TestSetNotNullGolden(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := dbtest.New(t)
+	p := &spec.Project{Name: "p", Models: []*spec.Model{noteModel()}}
+	files, err := migrationFiles(p, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migs := []db.Migration{{Name: "project/0001_init.sql", SQL: string(files[0].Data)}}
+	if _, err := db.Migrate(ctx, pool, migs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO data_note (id, creator_id, status_changed_at, created_at, updated_at, text, level)
+		SELECT gen_random_uuid(), gen_random_uuid(), now(), now(), now(), 'n' || i, CASE WHEN i % 2 = 0 THEN 2 END FROM generate_series(1, 10) i`); err != nil {
+		t.Fatal(err)
+	}
+	p.Models[0].Fields[1].Required, p.Models[0].Fields[1].Default = true, 3.0
+	next, err := migrationFiles(p, files[:1], files[1].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next) != 3 {
+		t.Fatalf("want a migration, a concurrent one and the snapshot, got %v", next)
+	}
+	got := map[string][]byte{}
+	for _, f := range next[:2] {
+		got[strings.TrimPrefix(f.Path, "migrations/")+".golden"] = f.Data
+		migs = append(migs, db.Migration{Name: "project/" + strings.TrimPrefix(f.Path, "migrations/"), SQL: string(f.Data)})
+	}
+	compareGolden(t, filepath.Join("testdata", "migrations", "set_not_null"), got)
+	if _, err := db.Migrate(ctx, pool, migs); err != nil {
+		t.Fatal(err)
+	}
+	var nulls, threes, helpers int
+	var notNull bool
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM data_note WHERE level IS NULL), (SELECT count(*) FROM data_note WHERE level = 3),
+		(SELECT count(*) FROM pg_constraint WHERE conname = 'data_note_level_not_null'),
+		(SELECT attnotnull FROM pg_attribute WHERE attrelid = 'data_note'::regclass AND attname = 'level')`).Scan(&nulls, &threes, &helpers, &notNull); err != nil {
+		t.Fatal(err)
+	}
+	if nulls != 0 || threes != 5 || helpers != 0 || !notNull {
+		t.Errorf("after apply: %d nulls, %d backfilled, %d helper checks, NOT NULL %v", nulls, threes, helpers, notNull)
+	}
+	// The concurrent migration is safe to run again (a run whose record
+	// failed): the validation is skipped once the helper is gone.
+	conc := migs[len(migs)-1]
+	if _, err := db.Migrate(ctx, pool, []db.Migration{{Name: "project/rerun.sql", SQL: conc.SQL}}); err != nil {
+		t.Errorf("running %s again: %v", conc.Name, err)
 	}
 }
 

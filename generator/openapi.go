@@ -7,8 +7,8 @@ import (
 
 	"github.com/go-faster/yaml"
 
-	"github.com/exhgen/exhgen/runtime/document"
 	"github.com/exhgen/exhgen/runtime/oauth"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/spec"
 )
 
@@ -139,17 +139,13 @@ func modelDocument(p *spec.Project, fixed obj) (obj, error) {
 		schemas["Page"] = obj{
 			"type":        "object",
 			"description": "Where a page of results sits in the whole result set.",
-			"required":    []string{"limit", "offset", "total"},
+			"required":    []string{"limit", "offset"},
 			"properties": obj{
-				"limit":  obj{"type": "integer", "format": "int32", "description": "The page size used."},
+				"limit":  obj{"type": "integer", "format": "int32", "description": "The page size used: limit(n) clamped to the model's maximum, or its default."},
 				"offset": obj{"type": "integer", "format": "int32", "description": "The number of results skipped."},
-				"total":  obj{"type": "integer", "format": "int64", "description": "The number of results the caller may read in all."},
+				"total":  obj{"type": "integer", "format": "int64", "description": "The number of matching results the caller may read in all; absent with skipCount()."},
 			},
 		}
-		params["Limit"] = obj{"name": "limit", "in": "query", "required": false, "description": "The page size.",
-			"schema": obj{"type": "integer", "format": "int32", "minimum": 1, "maximum": document.MaxLimit, "default": document.DefaultLimit}}
-		params["Offset"] = obj{"name": "offset", "in": "query", "required": false, "description": "The number of results to skip.",
-			"schema": obj{"type": "integer", "format": "int32", "minimum": 0, "default": 0}}
 		params["DocumentID"] = obj{"name": "id", "in": "path", "required": true, "description": "The document's id.",
 			"schema": obj{"type": "string", "format": "uuid"}}
 		params["UserID"] = obj{"name": "user_id", "in": "path", "required": true, "description": "The linked user's id.",
@@ -273,8 +269,8 @@ func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 			"operationId": lowerFirst(api.List),
 			"tags":        tags,
 			"summary":     "List " + h + " documents",
-			"description": "Lists the " + h + " documents the caller may read, newest first.",
-			"parameters":  []any{obj{"$ref": "#/components/parameters/Limit"}, obj{"$ref": "#/components/parameters/Offset"}},
+			"description": "Lists the " + h + " documents the caller may read that match the query, newest first unless sorted. " + rqlDescription(m),
+			"x-rql":       rqlExtension(m),
 			"responses": errorResponses(obj{
 				"200": obj{"description": "A page of documents.", "content": jsonContent(api.ListType)},
 			}),
@@ -296,7 +292,8 @@ func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 			"operationId": lowerFirst(api.Update),
 			"tags":        tags,
 			"summary":     "Update a " + h,
-			"description": "Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when the document has changed since that version.",
+			"description": "Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when the document has changed since that version. " +
+				"A query string holding an RQL condition (as for the list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches, else 412 `rql_no_match`.",
 			"parameters":  []any{idParam, ifMatch},
 			"requestBody": obj{"required": true, "content": jsonContent(api.PatchType)},
 			"responses": errorResponses(obj{
@@ -358,6 +355,90 @@ func addLinks(paths obj, api ModelAPI, m *spec.Model, h string) {
 			},
 		}
 	}
+}
+
+// listLimits are a model's default and maximum list limits.
+func listLimits(m *spec.Model) (def, max int) {
+	def, max = m.List.DefaultLimit, m.List.MaxLimit
+	if def == 0 {
+		def = rql.DefaultLimit
+	}
+	if max == 0 {
+		max = rql.MaxLimit
+	}
+	return def, max
+}
+
+// rqlDescription documents the query string of a list operation: OpenAPI
+// cannot describe RQL as parameters (it is not key=value), so the whole
+// raw query string is the query.
+func rqlDescription(m *spec.Model) string {
+	def, max := listLimits(m)
+	return fmt.Sprintf("The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such as "+
+		"`eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring), "+
+		"`contains(path)` / `excludes(path)` (has / lacks a property or array index), `contains(array,condition)` (an element of an array of objects matches), "+
+		"`and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total` out). "+
+		"Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields (id, creator_id, user_ids, group_ids, status, "+
+		"status_changed_at, created_at, updated_at, version) can be queried too. On an array field `eq` means contains and `in` any element in. "+
+		"Values are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; "+
+		"special characters in values are percent-encoded twice (`(` as `%%2528`). "+
+		"The page size defaults to %d; larger limits are clamped to %d. "+
+		"A malformed query answers 400 with code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name), "+
+		"a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.", def, max)
+}
+
+// rqlExtension is the x-rql extension of a list operation: the limits,
+// the queryable paths and example queries for client generators and docs.
+func rqlExtension(m *spec.Model) obj {
+	def, max := listLimits(m)
+	paths := rql.SystemFields()
+	var walk func(prefix string, fs []*spec.Field)
+	walk = func(prefix string, fs []*spec.Field) {
+		for _, f := range fs {
+			p := prefix + f.Name
+			paths = append(paths, p)
+			if f.Type == spec.TypeArray && f.Items != nil {
+				walk(p+".", f.Items.Fields)
+			}
+			walk(p+".", f.Fields)
+		}
+	}
+	walk("", m.Fields)
+	return obj{
+		"default_limit": def,
+		"max_limit":     max,
+		"fields":        paths,
+		"examples":      rqlExamples(m),
+	}
+}
+
+// rqlExamples are example queries over a model's own fields: one per kind
+// of field (number, string, date-time, array, object).
+func rqlExamples(m *spec.Model) []string {
+	ex := []string{"sort(-created_at)&limit(20)"}
+	done := map[string]bool{}
+	for _, f := range m.Fields {
+		var kind, q string
+		switch f.Type {
+		case spec.TypeInteger, spec.TypeNumber:
+			kind, q = "number", "and(ge("+f.Name+",10),lt("+f.Name+",100))&sort(-"+f.Name+")&limit(20,40)"
+		case spec.TypeString, spec.TypeEmail:
+			kind, q = "string", "like("+f.Name+",text)&select("+f.Name+")&skipCount()"
+		case spec.TypeDateTime:
+			kind, q = "datetime", "gt("+f.Name+",2026-01-01T00:00:00Z)&sort(-"+f.Name+")"
+		case spec.TypeArray:
+			kind, q = "array", "contains("+f.Name+")"
+		case spec.TypeObject:
+			if len(f.Fields) > 0 {
+				kind, q = "object", "eq("+f.Name+"."+f.Fields[0].Name+",value)"
+			}
+		}
+		if kind != "" && !done[kind] {
+			done[kind] = true
+			ex = append(ex, q)
+		}
+	}
+	return ex
 }
 
 func documentSchema(api ModelAPI, h string) obj {

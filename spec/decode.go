@@ -524,6 +524,7 @@ var modelSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "field", LabelNames: []string{"name"}},
 		{Type: "access"},
+		{Type: "list"},
 	},
 }
 
@@ -550,7 +551,7 @@ func decodeModelBlock(block *hcl.Block) (*Model, hcl.Diagnostics) {
 		}
 	}
 	var fieldBlocks []*hcl.Block
-	accessSeen := false
+	accessSeen, listSeen := false, false
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "field":
@@ -565,6 +566,16 @@ func decodeModelBlock(block *hcl.Block) (*Model, hcl.Diagnostics) {
 			}
 			accessSeen = true
 			m.Access = *access
+		case "list":
+			list, d := decodeListBlock(b)
+			diags = append(diags, d...)
+			if listSeen {
+				diags = append(diags, errorDiag(b.DefRange, "Duplicate list block",
+					fmt.Sprintf("A list block was already declared at %s; a model has at most one.", m.List.DeclRange.String())))
+				continue
+			}
+			listSeen = true
+			m.List = *list
 		}
 	}
 	if len(fieldBlocks) == 0 {
@@ -575,6 +586,49 @@ func decodeModelBlock(block *hcl.Block) (*Model, hcl.Diagnostics) {
 	diags = append(diags, d...)
 	m.Fields = fields
 	return m, diags
+}
+
+var listSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "default_limit"},
+		{Name: "max_limit"},
+	},
+}
+
+// decodeListBlock decodes a model's `list` block: 1 ≤ default_limit ≤
+// max_limit ≤ MaxListLimit (either may be left out).
+func decodeListBlock(block *hcl.Block) (*List, hcl.Diagnostics) {
+	l := &List{DeclRange: block.DefRange}
+	content, diags := bodyContent(block.Body, listSchema)
+	def, max := content.Attributes["default_limit"], content.Attributes["max_limit"]
+	for _, a := range []struct {
+		attr *hcl.Attribute
+		dst  *int
+	}{{def, &l.DefaultLimit}, {max, &l.MaxLimit}} {
+		if a.attr == nil {
+			continue
+		}
+		n, ok, d := decodeCount(a.attr)
+		diags = append(diags, d...)
+		if !ok {
+			continue
+		}
+		if n < 1 || n > MaxListLimit {
+			diags = append(diags, errorDiag(a.attr.Expr.Range(), "Value out of range",
+				fmt.Sprintf("The value of %q must be between 1 and %d.", a.attr.Name, MaxListLimit)))
+			continue
+		}
+		*a.dst = n
+	}
+	if l.DefaultLimit > 0 && l.MaxLimit > 0 && l.DefaultLimit > l.MaxLimit {
+		diags = append(diags, errorDiag(max.Expr.Range(), "Default limit above maximum",
+			fmt.Sprintf("default_limit (%d) must not exceed max_limit (%d).", l.DefaultLimit, l.MaxLimit)))
+	}
+	if l.DefaultLimit > 0 && l.MaxLimit == 0 && l.DefaultLimit > 100 {
+		diags = append(diags, errorDiag(def.Expr.Range(), "Default limit above maximum",
+			fmt.Sprintf("default_limit (%d) exceeds the default max_limit (100); set max_limit as well.", l.DefaultLimit)))
+	}
+	return l, diags
 }
 
 var accessSchema = &hcl.BodySchema{

@@ -94,9 +94,23 @@ type Model struct {
 	RenamedFrom      string
 	Fields           []*Field // declaration order
 	Access           Access
+	List             List
 	DeclRange        hcl.Range
 	renamedFromRange hcl.Range // of the renamed_from value
 }
+
+// List is a model's `list` block: the page size of its list endpoint when
+// a query sets no limit, and the largest a query may ask for (larger
+// limits are clamped). Zero means the runtime's default (20 and 100).
+type List struct {
+	DefaultLimit int
+	MaxLimit     int
+	DeclRange    hcl.Range
+}
+
+// MaxListLimit bounds a model's max_limit: one page is built in one
+// statement and held in memory.
+const MaxListLimit = 1000
 
 // Field is a `field` block (or an array's `items` block, whose Name is "").
 type Field struct {

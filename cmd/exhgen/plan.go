@@ -11,9 +11,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,6 +26,7 @@ import (
 	"github.com/exhgen/exhgen/generator/plan"
 	"github.com/exhgen/exhgen/generator/plan/render"
 	"github.com/exhgen/exhgen/runtime/db"
+	"github.com/exhgen/exhgen/runtime/snapshot"
 )
 
 // exitCode is an error that only sets the exit status (the output was
@@ -81,9 +84,11 @@ func hashFiles(files []generator.File) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// computePlan generates in memory, compares the spec with the snapshot,
-// and, when pool is not nil, lists the pending migrations, runs the data
-// checks and the drift check, and fingerprints the database.
+// computePlan generates in memory and compares the spec with the base:
+// with a database (pool not nil), the snapshot its last apply recorded;
+// otherwise migrations/schema.json. With a database it also lists the
+// pending migrations, runs the data checks and the drift checks, and
+// fingerprints the database.
 func computePlan(cmd *cobra.Command, specDir, outDir string, pool *pgxpool.Pool) (*planRun, error) {
 	ctx := cmd.Context()
 	p, out, err := generationOf(cmd, specDir, outDir)
@@ -94,14 +99,41 @@ func computePlan(cmd *cobra.Command, specDir, outDir string, pool *pgxpool.Pool)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := generator.ReadSnapshot(prevData)
+	file, err := generator.ReadSnapshot(prevData)
 	if err != nil {
 		return nil, err
 	}
-	changes, problems := plan.Compare(prev.State(), plan.FromSpec(p))
-	pl := &plan.Plan{FormatVersion: plan.FormatVersion, Changes: changes, Problems: problems}
+	pl := &plan.Plan{FormatVersion: plan.FormatVersion}
 	run := &planRun{plan: pl, out: out, migs: allMigrations(out), prev: prevData}
 	run.binding = Binding{Snapshot: hashBytes(prevData), Spec: hashFiles(out.Project)}
+	base := file
+	pl.Base = &plan.Base{Source: plan.BaseFile, SHA256: hashBytes(prevData)}
+	var rec *snapshot.Record
+	var applied []string
+	if pool == nil {
+		pl.Base.Note = "Offline: set DATABASE_URL to compare with the snapshot applied to the database instead."
+	} else {
+		if rec, err = snapshot.Latest(ctx, pool); err != nil {
+			return nil, err
+		}
+		if applied, err = live.Applied(ctx, pool); err != nil {
+			return nil, err
+		}
+		switch {
+		case rec != nil:
+			if base, err = generator.ReadSnapshot(rec.Snapshot); err != nil {
+				return nil, fmt.Errorf("the database's applied snapshot: %w", err)
+			}
+			pl.Base = &plan.Base{Source: plan.BaseDatabase, SHA256: rec.SHA256,
+				AppliedAt: rec.AppliedAt.UTC().Format(time.RFC3339), AppliedBy: rec.AppliedBy}
+		case !slices.ContainsFunc(applied, isProject):
+			base = generator.Snapshot{}
+			pl.Base = &plan.Base{Source: plan.BaseNone}
+		default:
+			pl.Base.Note = "The database holds project migrations but no applied snapshot (applied before exhgen recorded\n  snapshots, or by the backend at startup): compared with migrations/schema.json instead.\n  The next apply records one."
+		}
+	}
+	pl.Changes, pl.Problems = plan.Compare(base.State(), plan.FromSpec(p))
 	isNew := map[string]bool{}
 	for _, f := range out.Project {
 		if name, ok := strings.CutPrefix(f.Path, generator.MigrationsDir+"/"); ok {
@@ -130,13 +162,47 @@ func computePlan(cmd *cobra.Command, specDir, outDir string, pool *pgxpool.Pool)
 	if err := live.RunChecks(ctx, pool, pl); err != nil {
 		return nil, err
 	}
-	projectPending := slices.ContainsFunc(pending, func(m db.Migration) bool { return strings.HasPrefix(m.Name, "project/") && !isNew[m.Name] })
-	if !projectPending {
-		// Pending migrations written earlier would make the database
-		// legitimately differ from the snapshot.
-		if pl.Drift, err = live.Drift(ctx, pool, prev.Schema()); err != nil {
+	// Migrations the database has that the repository does not, and ones
+	// applied since the last recorded apply.
+	known := map[string]bool{}
+	for _, m := range run.migs {
+		known[m.Name] = true
+	}
+	var unrecorded []string
+	for _, name := range applied {
+		if isProject(name) && !known[name] {
+			pl.Drift = append(pl.Drift, plan.Drift{Address: "migration." + name,
+				Message: "applied to the database, absent from the migrations directory: the database was applied from another (newer?) checkout"})
+		}
+		if rec != nil && !slices.Contains(rec.Migrations, name) {
+			unrecorded = append(unrecorded, name)
+			pl.Drift = append(pl.Drift, plan.Drift{Address: "migration." + name,
+				Message: "applied after the last recorded apply (by the backend at startup, or by an apply that failed part-way): the changes shown may be partly applied already"})
+		}
+	}
+	// The live tables against the snapshot they should match: the
+	// database's own when every applied migration is recorded with it;
+	// otherwise schema.json, when no migration written earlier is pending
+	// (those would make the database legitimately differ).
+	projectPending := slices.ContainsFunc(pending, func(m db.Migration) bool { return isProject(m.Name) && !isNew[m.Name] })
+	var want *generator.Schema
+	switch {
+	case rec != nil && len(unrecorded) == 0:
+		s := base.Schema()
+		want = &s
+	case rec == nil && !projectPending:
+		s := file.Schema()
+		want = &s
+	}
+	if want != nil {
+		drift, err := live.Drift(ctx, pool, *want)
+		if err != nil {
 			return nil, err
 		}
+		pl.Drift = append(pl.Drift, drift...)
+	}
+	if rec != nil && prevData != nil && hashBytes(prevData) != rec.SHA256 {
+		pl.SnapshotFile = snapshotDifferences(base.State(), file.State())
 	}
 	if run.binding.Database, err = live.Fingerprint(ctx, pool); err != nil {
 		return nil, err
@@ -144,10 +210,44 @@ func computePlan(cmd *cobra.Command, specDir, outDir string, pool *pgxpool.Pool)
 	return run, nil
 }
 
-// destructive reports whether applying the plan loses or may reject data:
-// a destructive change, or a pending migration marked destructive.
+func isProject(name string) bool { return strings.HasPrefix(name, "project/") }
+
+// snapshotDifferences lists the blocks in which the spec state of
+// schema.json differs from the database's applied one.
+func snapshotDifferences(applied, file plan.State) []plan.Drift {
+	changes, _ := plan.Compare(applied, file)
+	var out []plan.Drift
+	for _, top := range changes {
+		top.Walk(func(c *plan.Change) {
+			if p := c.Parent(); p != nil && p.Action != plan.Update || !c.Own() {
+				return
+			}
+			msg := "in migrations/schema.json, not in the database's applied snapshot"
+			switch c.Action {
+			case plan.Delete:
+				msg = "in the database's applied snapshot, not in migrations/schema.json"
+			case plan.Update, plan.Replace:
+				var names []string
+				for _, a := range c.Attrs {
+					names = append(names, a.Name)
+				}
+				msg = "differs"
+				if len(names) > 0 {
+					msg += " in " + strings.Join(names, ", ")
+				}
+			}
+			out = append(out, plan.Drift{Address: c.Address, Message: msg})
+		})
+	}
+	return out
+}
+
+// destructive reports whether applying the plan loses or may reject data,
+// or takes permissions from stored users: a destructive change, role
+// holders found by the data checks, or a pending migration marked
+// destructive.
 func destructive(p *plan.Plan) bool {
-	return p.Destructive() || slices.ContainsFunc(p.Migrations, func(m plan.Migration) bool {
+	return p.Destructive() || p.Summarize().Holders > 0 || slices.ContainsFunc(p.Migrations, func(m plan.Migration) bool {
 		return strings.Contains(m.SQL, "-- DESTRUCTIVE")
 	})
 }
@@ -169,10 +269,12 @@ func planCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "plan DIR",
 		Short: "Show what applying the spec would change: API, schema and data (checked against DATABASE_URL when set)",
-		Long: `plan compares the spec with the applied snapshot (migrations/schema.json) and shows
+		Long: `plan compares the spec with the snapshot the database's last apply recorded (with
+DATABASE_URL; offline, or for a database without one, migrations/schema.json) and shows
 each change, whether it destroys data or breaks API clients, the migrations apply would
 run and, when DATABASE_URL is set, how many stored documents each tightened field would
-reject and whether the database drifted from the snapshot. Nothing is written.
+reject or which users hold a removed role, whether the database drifted from its snapshot,
+and how migrations/schema.json differs from it. Nothing is written.
 
 Exit status: 0 success, 1 error; with -detailed-exitcode 0 no changes, 1 error, 2 changes.`,
 		Args: specDirArg,
@@ -288,14 +390,17 @@ the failing step.`,
 					return exitCode(1)
 				}
 			}
-			if run.plan.Empty() {
+			// A database without an applied snapshot gets one even when
+			// nothing else is to be done.
+			unrecorded := run.plan.Base != nil && run.plan.Base.Source == plan.BaseFile
+			if run.plan.Empty() && !unrecorded {
 				if len(args) == 2 {
 					fmt.Fprintln(w, "No changes. The spec, the schema snapshot and the database match.")
 				}
 				return writeGeneration(io.Discard, specDir, outDir, run.out)
 			}
 			if destructive(run.plan) && !allowDestructive {
-				return errors.New("the plan destroys or may reject stored data (the changes marked destructive); review it and apply again with -allow-destructive. Nothing was applied")
+				return errors.New("the plan destroys or may reject stored data, or takes roles or permissions from stored users (the changes marked destructive, the role holders found); review it and apply again with -allow-destructive. Nothing was applied")
 			}
 			if v := run.plan.Summarize().Violations; v > 0 {
 				return fmt.Errorf("%d stored documents violate the new schema (see the data checks): fix the data or the spec first. Nothing was applied", v)
@@ -359,6 +464,9 @@ func applyPlan(ctx context.Context, w io.Writer, specDir, outDir string, pool *p
 			}
 			return nil
 		},
+		After: func(ctx context.Context, conn *pgx.Conn, applied []string) error {
+			return recordSnapshot(ctx, conn, run, applied)
+		},
 	})
 	for _, name := range applied {
 		fmt.Fprintf(w, "applied %s\n", name)
@@ -385,7 +493,40 @@ func applyPlan(ctx context.Context, w io.Writer, specDir, outDir string, pool *p
 	}
 	s := run.plan.Summarize()
 	fmt.Fprintf(w, "Apply complete! Changes: %d added, %d changed, %d destroyed; %d migrations applied.\n", s.Add, s.Change, s.Destroy, len(applied))
+	fmt.Fprintf(w, "Recorded the applied snapshot in the database (%s): the next plan compares with it.\n", snapshot.Table)
 	return nil
+}
+
+// recordSnapshot records in the database the snapshot it now matches:
+// the one apply wrote, or the one already in the spec directory.
+func recordSnapshot(ctx context.Context, conn *pgx.Conn, run *planRun, applied []string) error {
+	data := run.prev
+	for _, f := range run.out.Project {
+		if f.Path == generator.SnapshotFile {
+			data = f.Data
+		}
+	}
+	if data == nil {
+		return nil
+	}
+	if err := snapshot.Save(ctx, conn, snapshot.Record{Snapshot: data, Applied: applied, AppliedAt: time.Now().UTC(), AppliedBy: appliedBy()}); err != nil {
+		return fmt.Errorf("the migrations were applied, but %w; apply again to record it", err)
+	}
+	return nil
+}
+
+// appliedBy names who applies: $EXHGEN_APPLIED_BY (set it in CI, e.g. to
+// the pipeline's id), else user@host.
+func appliedBy() string {
+	if s := strings.TrimSpace(os.Getenv("EXHGEN_APPLIED_BY")); s != "" {
+		return s
+	}
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return name + "@" + host
 }
 
 // restoreSpecDir removes the migrations the plan wrote and puts the

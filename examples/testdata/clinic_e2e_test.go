@@ -10,11 +10,14 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/exhgen/exhgen/runtime/rql"
 
 	"clinic/api"
 )
@@ -46,7 +49,7 @@ func newClient(t *testing.T) (*api.Client, *bearer) {
 		t.Fatal("EXH_E2E_URL is not set: run this through examples/e2e_test.go")
 	}
 	sec := &bearer{}
-	c, err := api.NewClient(url, sec)
+	c, err := api.NewClient(url, sec, api.WithClient(rql.Client{HTTP: http.DefaultClient}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,12 +139,32 @@ func TestPhase1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create second: %v", err)
 	}
-	list, err := c.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{Limit: api.NewOptInt32(10)})
+	list, err := c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "limit(10)"))
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
-	if list.Page.Total != 2 || len(list.Data) != 2 || list.Data[0].ID != second.ID {
-		t.Fatalf("list: want 2 documents newest first, got total %d: %+v", list.Page.Total, list.Data)
+	if list.Page.Total.Value != 2 || len(list.Data) != 2 || list.Data[0].ID != second.ID || list.Page.Limit != 10 {
+		t.Fatalf("list: want 2 documents newest first, got %+v: %+v", list.Page, list.Data)
+	}
+
+	// RQL: a filter, a sort, skipCount; a malformed query is a 400 with a
+	// stable code; an update guarded by a query the document fails is a 412.
+	list, err = c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "gt(systolic,140)&eq(device.serial,BP-0042)&sort(-taken_at)&skipCount()"))
+	if err != nil || len(list.Data) != 1 || list.Data[0].ID != second.ID || list.Page.Total.Set {
+		t.Fatalf("rql list: %+v, %v", list, err)
+	}
+	_, err = c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "gt(systolic,140"))
+	if e := apiError(t, err); e.StatusCode != http.StatusBadRequest || e.Response.Code != "rql_syntax" {
+		t.Fatalf("malformed rql: %d %+v", e.StatusCode, e.Response)
+	}
+	_, err = c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "eq(systolc,1)"))
+	if e := apiError(t, err); e.StatusCode != http.StatusBadRequest || e.Response.Code != "rql_unknown_field" || !strings.Contains(e.Response.Message, "systolic") {
+		t.Fatalf("unknown rql field: %d %+v", e.StatusCode, e.Response)
+	}
+	_, err = c.UpdateMeasurement(rql.WithRawQuery(ctx, "lt(systolic,100)"), &api.MeasurementPatch{Note: api.NewOptNilString("x")},
+		api.UpdateMeasurementParams{ID: second.ID})
+	if e := apiError(t, err); e.StatusCode != http.StatusPreconditionFailed || e.Response.Code != "rql_no_match" {
+		t.Fatalf("guarded update: %d %+v", e.StatusCode, e.Response)
 	}
 
 	// Update with the current version, then a stale one gets 412.
@@ -193,8 +216,8 @@ func TestPhase1(t *testing.T) {
 	if e := apiError(t, err); e.StatusCode != http.StatusNotFound {
 		t.Fatalf("other user's get: want 404, got %d", e.StatusCode)
 	}
-	ol, err := otherC.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{})
-	if err != nil || ol.Page.Total != 0 || len(ol.Data) != 0 {
+	ol, err := otherC.ListMeasurementDocuments(ctx)
+	if err != nil || ol.Page.Total.Value != 0 || len(ol.Data) != 0 {
 		t.Fatalf("other user's list: %+v, %v", ol, err)
 	}
 
@@ -252,8 +275,8 @@ func TestPhase2(t *testing.T) {
 	if got.Version != 3 || got.Data.Note.Or("") != "after coffee" || got.Data.Systolic != 128 {
 		t.Fatalf("after restart: %+v", got)
 	}
-	list, err := c.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{})
-	if err != nil || list.Page.Total != 1 {
+	list, err := c.ListMeasurementDocuments(ctx)
+	if err != nil || list.Page.Total.Value != 1 {
 		t.Fatalf("after restart list: %+v, %v", list, err)
 	}
 	if err := c.DeleteMeasurement(ctx, api.DeleteMeasurementParams{ID: st.Kept, IfMatch: api.NewOptString("1")}); err == nil {
@@ -348,7 +371,7 @@ func clinics(t *testing.T, ctx context.Context, pc *api.Client, patientID, kept 
 	if got, err := staff.GetMeasurement(ctx, api.GetMeasurementParams{ID: kept}); err != nil || len(got.GroupIds) != 1 {
 		t.Fatalf("staff reads an earlier reading (synced at enlistment): %+v, %v", got, err)
 	}
-	if l, err := staff.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{}); err != nil || l.Page.Total != 2 {
+	if l, err := staff.ListMeasurementDocuments(ctx); err != nil || l.Page.Total.Value != 2 {
 		t.Fatalf("staff list: %+v, %v", l, err)
 	}
 	if _, err := staff.UpdateMeasurement(ctx, &api.MeasurementPatch{Note: api.NewOptNilString("reviewed: fine")},
@@ -363,7 +386,7 @@ func clinics(t *testing.T, ctx context.Context, pc *api.Client, patientID, kept 
 	for name, c := range map[string]*api.Client{"other clinic's staff": otherStaff, "stranger": stranger, "family doctor": gp} {
 		_, err = c.GetMeasurement(ctx, api.GetMeasurementParams{ID: r.ID})
 		wantStatus(t, name+" get", err, http.StatusNotFound)
-		if l, err := c.ListMeasurementDocuments(ctx, api.ListMeasurementDocumentsParams{}); err != nil || l.Page.Total != 0 {
+		if l, err := c.ListMeasurementDocuments(ctx); err != nil || l.Page.Total.Value != 0 {
 			t.Fatalf("%s list: %+v, %v", name, l, err)
 		}
 	}

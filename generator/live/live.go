@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,7 @@ import (
 	"github.com/exhgen/exhgen/generator"
 	"github.com/exhgen/exhgen/generator/plan"
 	"github.com/exhgen/exhgen/runtime/db"
+	"github.com/exhgen/exhgen/runtime/snapshot"
 )
 
 // Querier is what the checks need of a connection, pool or transaction.
@@ -44,6 +46,9 @@ var typeRes = map[string]string{
 // arguments; goRe is set for a pattern, which is checked in Go (the
 // spec's patterns are RE2, not PostgreSQL's dialect).
 func condition(k *plan.Check) (where string, args []any, goRe *regexp.Regexp, err error) {
+	if k.Path != "" {
+		return nestedCondition(k)
+	}
 	col := quote(k.Field)
 	num, _ := k.Value.(float64)
 	switch k.Kind {
@@ -90,6 +95,79 @@ func condition(k *plan.Check) (where string, args []any, goRe *regexp.Regexp, er
 	return "", nil, nil, fmt.Errorf("no data check for %s", k.Kind)
 }
 
+// jsonTypes match the JSON values v a spec type accepts.
+var jsonTypes = map[string]string{
+	"integer": "jsonb_typeof(v) = 'number' AND v::numeric = trunc(v::numeric)",
+	"number":  "jsonb_typeof(v) = 'number'",
+	"boolean": "jsonb_typeof(v) = 'boolean'",
+	"object":  "jsonb_typeof(v) = 'object'",
+	"array":   "jsonb_typeof(v) = 'array'",
+	"string":  "jsonb_typeof(v) = 'string'",
+}
+
+// nestedCondition is condition for a field nested in an object or array
+// column: the documents having a value at the check's SQL/JSON path that
+// violates it ($1 is the path). A required field is looked up in the
+// objects holding it, so a document without the enclosing object does
+// not count. Patterns are matched in Go on the string values.
+func nestedCondition(k *plan.Check) (where string, args []any, goRe *regexp.Regexp, err error) {
+	col := quote(k.Field)
+	exists := func(cond string) string {
+		return "EXISTS (SELECT 1 FROM jsonb_path_query(" + col + ", $1::jsonpath) v WHERE " + cond + ")"
+	}
+	num, _ := k.Value.(float64)
+	switch k.Kind {
+	case plan.CheckNewRequired, plan.CheckRequired:
+		i := strings.LastIndex(k.Path, ".")
+		if i < 0 || !strings.HasPrefix(k.Path[i:], `."`) {
+			return "", nil, nil, fmt.Errorf("no data check for %s at %s", k.Kind, k.Path)
+		}
+		key, err := strconv.Unquote(k.Path[i+1:])
+		if err != nil {
+			return "", nil, nil, fmt.Errorf("path %s: %w", k.Path, err)
+		}
+		return exists("jsonb_typeof(v) = 'object' AND coalesce(v -> $2, 'null') = 'null'"), []any{k.Path[:i], key}, nil, nil
+	case plan.CheckEnum:
+		var vals []string
+		list, _ := k.Value.([]any)
+		for _, v := range list {
+			vals = append(vals, fmt.Sprint(v))
+		}
+		return exists("jsonb_typeof(v) = 'string' AND NOT (v #>> '{}') = ANY($2)"), []any{k.Path, vals}, nil, nil
+	case plan.CheckMinimum:
+		return exists("jsonb_typeof(v) = 'number' AND v::numeric < $2::numeric"), []any{k.Path, num}, nil, nil
+	case plan.CheckMaximum:
+		return exists("jsonb_typeof(v) = 'number' AND v::numeric > $2::numeric"), []any{k.Path, num}, nil, nil
+	case plan.CheckMinLength:
+		return exists("jsonb_typeof(v) = 'string' AND char_length(v #>> '{}') < $2"), []any{k.Path, int64(num)}, nil, nil
+	case plan.CheckMaxLength:
+		return exists("jsonb_typeof(v) = 'string' AND char_length(v #>> '{}') > $2"), []any{k.Path, int64(num)}, nil, nil
+	case plan.CheckMinItems:
+		return exists("jsonb_typeof(v) = 'array' AND jsonb_array_length(v) < $2"), []any{k.Path, int64(num)}, nil, nil
+	case plan.CheckMaxItems:
+		return exists("jsonb_typeof(v) = 'array' AND jsonb_array_length(v) > $2"), []any{k.Path, int64(num)}, nil, nil
+	case plan.CheckPattern:
+		re, err := regexp.Compile(fmt.Sprint(k.Value))
+		if err != nil {
+			return "", nil, nil, fmt.Errorf("pattern: %w", err)
+		}
+		return "", []any{k.Path}, re, nil
+	case plan.CheckType:
+		to := fmt.Sprint(k.Value)
+		ok := jsonTypes[to]
+		if ok == "" {
+			ok = jsonTypes["string"]
+		}
+		args := []any{k.Path}
+		if re := typeRes[to]; re != "" {
+			ok += " AND (v #>> '{}') ~ $2"
+			args = append(args, re)
+		}
+		return exists("jsonb_typeof(v) <> 'null' AND NOT (" + ok + ")"), args, nil, nil
+	}
+	return "", nil, nil, fmt.Errorf("no data check for %s", k.Kind)
+}
+
 // RunChecks runs every data check of p against q and records the results
 // in the checks. A check that cannot run records its error; RunChecks only
 // fails when the database does.
@@ -97,7 +175,7 @@ func RunChecks(ctx context.Context, q Querier, p *plan.Plan) error {
 	for _, k := range p.Checks() {
 		if err := runCheck(ctx, q, k); err != nil {
 			if ctx.Err() != nil || db.IsUnavailable(err) {
-				return fmt.Errorf("data check on %s.%s: %w", k.Model, k.Field, err)
+				return fmt.Errorf("data check %q: %w", k.Describe(), err)
 			}
 			k.Error = err.Error()
 		}
@@ -107,7 +185,37 @@ func RunChecks(ctx context.Context, q Querier, p *plan.Plan) error {
 	return nil
 }
 
+// holders counts the users (group staff memberships) holding k's role.
+func holders(ctx context.Context, q Querier, k *plan.Check) error {
+	table, order := "users", "created_at, id"
+	if k.GroupRole {
+		table, order = "group_staff", "created_at, user_id, group_id"
+	}
+	id := "id::text"
+	if k.GroupRole {
+		id = "user_id::text"
+	}
+	k.Violations, k.Examples = 0, nil
+	var exists bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	from := " FROM " + table + " WHERE roles @> ARRAY[$1]::text[]"
+	if err := q.QueryRow(ctx, "SELECT count(*)"+from, k.Role).Scan(&k.Violations); err != nil || k.Violations == 0 {
+		return err
+	}
+	rows, err := q.Query(ctx, "SELECT "+id+from+" ORDER BY "+order+fmt.Sprintf(" LIMIT %d", maxExamples), k.Role)
+	if err != nil {
+		return err
+	}
+	k.Examples, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	return err
+}
+
 func runCheck(ctx context.Context, q Querier, k *plan.Check) error {
+	if k.Holders() {
+		return holders(ctx, q, k)
+	}
 	table := generator.TableName(k.Model)
 	var exists bool
 	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", quote(table)).Scan(&exists); err != nil {
@@ -119,6 +227,26 @@ func runCheck(ctx context.Context, q Querier, k *plan.Check) error {
 	}
 	where, args, re, err := condition(k)
 	if err != nil {
+		return err
+	}
+	if re != nil && k.Path != "" {
+		// Every string value at the path, matched in Go; a document counts
+		// once.
+		rows, err := q.Query(ctx, "SELECT d.id::text, v #>> '{}' FROM "+quote(table)+" d, jsonb_path_query(d."+quote(k.Field)+", $1::jsonpath) v WHERE jsonb_typeof(v) = 'string' ORDER BY d.created_at, d.id", args...)
+		if err != nil {
+			return err
+		}
+		var id, v, last string
+		_, err = pgx.ForEachRow(rows, []any{&id, &v}, func() error {
+			if id != last && !re.MatchString(v) {
+				last = id
+				k.Violations++
+				if len(k.Examples) < maxExamples {
+					k.Examples = append(k.Examples, id)
+				}
+			}
+			return nil
+		})
 		return err
 	}
 	from := " FROM " + quote(table) + " WHERE " + where
@@ -304,8 +432,26 @@ func Drift(ctx context.Context, q Querier, schema generator.Schema) ([]plan.Drif
 	return out, nil
 }
 
+// Applied returns the names of the migrations recorded as applied, sorted.
+func Applied(ctx context.Context, q Querier) ([]string, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", db.MigrationsTable).Scan(&exists); err != nil || !exists {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, "SELECT name FROM "+db.MigrationsTable+" ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("applied migrations: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("applied migrations: %w", err)
+	}
+	return names, nil
+}
+
 // Fingerprint hashes the database state a plan depends on: the recorded
-// migrations with their checksums and the live schema of the data_*
+// migrations with their checksums, the latest applied snapshot and the
+// live schema of the data_*
 // tables. Any migration applied, or any column, constraint or index
 // changed, changes it.
 func Fingerprint(ctx context.Context, q Querier) (string, error) {
@@ -326,6 +472,13 @@ func Fingerprint(ctx context.Context, q Querier) (string, error) {
 		}); err != nil {
 			return "", fmt.Errorf("fingerprint: %w", err)
 		}
+	}
+	rec, err := snapshot.Latest(ctx, q)
+	if err != nil {
+		return "", fmt.Errorf("fingerprint: %w", err)
+	}
+	if rec != nil {
+		fmt.Fprintf(h, "snapshot %d %s\n", rec.ID, rec.SHA256)
 	}
 	live, err := readSchema(ctx, q)
 	if err != nil {

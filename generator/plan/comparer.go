@@ -78,13 +78,24 @@ type roleComparer struct{}
 
 func (roleComparer) Judge(c *Change) {
 	kind := humanType(c.Type)
+	group := c.Type == "group_role"
 	switch c.Action {
 	case Delete:
 		c.reason("Removes the %s %q: users holding it lose its permissions.", kind, c.Name)
+		c.Checks = append(c.Checks, &Check{Kind: CheckRoleHolders, Role: c.Name, GroupRole: group})
 	case Update:
 		if a := c.Attr("permissions"); a != nil {
 			if gone := missing(a.Before, a.After); len(gone) > 0 {
 				c.reason("Holders of the %s %q lose %s.", kind, c.Name, strings.Join(gone, ", "))
+				var lost []any
+				before, _ := a.Before.([]any)
+				after, _ := a.After.([]any)
+				for _, p := range before {
+					if !slices.Contains(after, p) {
+						lost = append(lost, p)
+					}
+				}
+				c.Checks = append(c.Checks, &Check{Kind: CheckPermissionHolders, Role: prevName(c), GroupRole: group, Value: lost})
 			}
 			if added := missing(a.After, a.Before); len(added) > 0 {
 				c.reason("Holders of the %s %q gain %s.", kind, c.Name, strings.Join(added, ", "))

@@ -17,6 +17,14 @@ type Check struct {
 	Value any       `json:"value,omitempty"`
 	// From is the field's old type, for a type check.
 	From string `json:"from,omitempty"`
+	// Path is, for a field nested in an object or array column, the SQL/JSON
+	// path of its values inside the column Field ("$.\"serial\"",
+	// "$[*].\"pressure\""), with the names of the applied state.
+	Path string `json:"path,omitempty"`
+	// Role is, for a holders check, the role (GroupRole: the group role)
+	// removed or losing the permissions in Value.
+	Role      string `json:"role,omitempty"`
+	GroupRole bool   `json:"group_role,omitempty"`
 
 	// Results, when the check ran against a database.
 	Ran        bool     `json:"ran"`
@@ -40,11 +48,46 @@ const (
 	CheckMinItems    CheckKind = "min_items"
 	CheckMaxItems    CheckKind = "max_items"
 	CheckType        CheckKind = "type" // values the new type cannot hold
+
+	// Holders checks count the users (or group staff memberships) holding
+	// a role the plan removes or takes permissions from. They do not make
+	// apply fail, but holders found make it need -allow-destructive.
+	CheckRoleHolders       CheckKind = "role_holders"
+	CheckPermissionHolders CheckKind = "permission_holders"
 )
+
+// Holders reports whether the check counts role holders rather than
+// documents violating the new schema.
+func (k *Check) Holders() bool {
+	return k.Kind == CheckRoleHolders || k.Kind == CheckPermissionHolders
+}
+
+// Name is the field the check is about as people write it:
+// "arm", "device.serial", "samples[].pressure".
+func (k *Check) Name() string {
+	if k.Path == "" {
+		return k.Field
+	}
+	return k.Field + strings.NewReplacer("$", "", `"`, "", "[*]", "[]").Replace(k.Path)
+}
 
 // Describe says what the check counts, for people: "rows without arm".
 func (k *Check) Describe() string {
-	f, v := k.Field, formatValue(k.Value)
+	f, v := k.Name(), formatValue(k.Value)
+	if k.Holders() {
+		who, kind := "users", "role"
+		if k.GroupRole {
+			who, kind = "group staff memberships", "group role"
+		}
+		if k.Kind == CheckRoleHolders {
+			return fmt.Sprintf("%s with the %s %q, which is removed", who, kind, k.Role)
+		}
+		return fmt.Sprintf("%s with the %s %q, which loses %s", who, kind, k.Role, strings.Join(quoteAll(toStrings(k.Value)), ", "))
+	}
+	if k.Path != "" && (k.Kind == CheckNewRequired || k.Kind == CheckRequired) {
+		parent := f[:max(strings.LastIndexByte(f, '.'), 0)]
+		return fmt.Sprintf("%s documents with %s but without the required %s", k.Model, parent, f)
+	}
 	switch k.Kind {
 	case CheckNewRequired:
 		return fmt.Sprintf("%s documents stored so far, all without the new required %s", k.Model, f)
@@ -77,6 +120,15 @@ func an(word string) string {
 		return "n"
 	}
 	return ""
+}
+
+func toStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
 }
 
 // formatValue renders an attribute value as HCL would write it.
@@ -112,6 +164,32 @@ func storageOf(c *Change) *Change {
 	return nil
 }
 
+// nestedPath returns the model field (column) a nested field c lives in
+// and the SQL/JSON path of c's values inside it, with applied-state names;
+// top is nil when c is not inside a model's field.
+func nestedPath(c *Change) (top *Change, path string) {
+	var segs []string
+	for n := c; n != nil; n = n.parent {
+		if storageOf(n) != nil {
+			return n, "$" + strings.Join(segs, "")
+		}
+		switch n.Type {
+		case "items":
+			segs = append([]string{"[*]"}, segs...)
+		case "field":
+			segs = append([]string{"." + jsonPathKey(prevName(n))}, segs...)
+		default:
+			return nil, ""
+		}
+	}
+	return nil, ""
+}
+
+// jsonPathKey quotes a member name for an SQL/JSON path.
+func jsonPathKey(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
 // prevName is a block's name in the applied state.
 func prevName(c *Change) string {
 	if c.PrevName != "" {
@@ -135,7 +213,11 @@ func (fieldComparer) Judge(c *Change) {
 			from = ""
 		}
 		if model == nil {
-			c.reason("Documents stored before are not checked against the new %s of the nested %s.", strings.ReplaceAll(string(kind), "_", " "), name)
+			top, path := nestedPath(c)
+			if top == nil {
+				return
+			}
+			c.Checks = append(c.Checks, &Check{Kind: kind, Model: prevName(top.parent), Field: prevName(top), Path: path, Value: v, From: from})
 			return
 		}
 		c.Checks = append(c.Checks, &Check{Kind: kind, Model: prevName(model), Field: prevName(c), Value: v, From: from})

@@ -16,6 +16,33 @@ type Plan struct {
 	// (DATABASE_URL): only then did data checks and the drift check run.
 	Database bool    `json:"database"`
 	Drift    []Drift `json:"drift,omitempty"`
+	// Base is what the spec was compared with (nil in plans made by
+	// Compare alone).
+	Base *Base `json:"base,omitempty"`
+	// SnapshotFile lists how migrations/schema.json (the last generated
+	// state) differs from the database's applied snapshot: expected when
+	// the database is behind the repository (production behind staging),
+	// a warning when it is ahead.
+	SnapshotFile []Drift `json:"snapshot_file_differences,omitempty"`
+}
+
+// Base sources.
+const (
+	BaseDatabase = "database" // the snapshot the last apply recorded in the database
+	BaseFile     = "file"     // migrations/schema.json
+	BaseNone     = "none"     // nothing applied to the database yet
+)
+
+// Base says what a plan compared the spec with.
+type Base struct {
+	Source string `json:"source"`
+	// SHA256 is the hash of the base snapshot; AppliedAt and AppliedBy
+	// say which apply recorded it (database only).
+	SHA256    string `json:"sha256,omitempty"`
+	AppliedAt string `json:"applied_at,omitempty"` // RFC 3339
+	AppliedBy string `json:"applied_by,omitempty"`
+	// Note says why this base was chosen when it is not the obvious one.
+	Note string `json:"note,omitempty"`
 }
 
 // Migration is one SQL migration of the plan.
@@ -46,6 +73,10 @@ type Summary struct {
 	// Violations is the number of stored documents the data checks found
 	// violating a change.
 	Violations int64 `json:"violations"`
+	// Holders is the number of users (and group staff memberships) the
+	// holders checks found holding a role the plan removes or takes
+	// permissions from.
+	Holders int64 `json:"role_holders"`
 }
 
 // Summarize counts the changes.
@@ -76,7 +107,11 @@ func (p *Plan) Summarize() Summary {
 				s.Destructive++
 			}
 			for _, k := range c.Checks {
-				s.Violations += k.Violations
+				if k.Holders() {
+					s.Holders += k.Violations
+				} else {
+					s.Violations += k.Violations
+				}
 			}
 		})
 	}

@@ -27,6 +27,15 @@ const (
 	CodeInvalidCredentials = "invalid_credentials"
 	CodeEmailTaken         = "email_taken"
 	CodeRegistrationClosed = "registration_closed"
+
+	// Query language (runtime/rql): 400, except CodeQueryNoMatch (412).
+	CodeQuerySyntax       = "rql_syntax"        // malformed query; the message gives the position
+	CodeQueryEmpty        = "rql_empty"         // a query is required but none was given
+	CodeQueryUnknownField = "rql_unknown_field" // a path names no field; the message suggests the nearest
+	CodeQueryInvalidValue = "rql_invalid_value" // a value does not fit its field or operator
+	CodeQueryUnsupported  = "rql_unsupported"   // the operator does not apply to the field
+	CodeQueryTooComplex   = "rql_too_complex"   // a cap on terms, depth, values, sort keys, … (IN-4)
+	CodeQueryNoMatch      = "rql_no_match"      // a guarded update: the document does not match the query
 )
 
 // Codes of FieldError details. Stable: clients switch on them. Validation

@@ -30,7 +30,9 @@ import (
 	"github.com/exhgen/exhgen/runtime/oauth"
 	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/server"
+	"github.com/exhgen/exhgen/runtime/snapshot"
 	"github.com/exhgen/exhgen/runtime/user"
 )
 
@@ -61,7 +63,7 @@ type Deps struct {
 // core/0001 identity (user, auth), 0002 audit and outbox, 0003–0009 users,
 // 0010–0019 groups and access, 0020–0029 OAuth (0020 oauth, 0021 mfa).
 func CoreMigrations() []db.Migration {
-	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), group.Migrations(), oauth.Migrations(), mfa.Migrations())
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations(), group.Migrations(), oauth.Migrations(), mfa.Migrations(), snapshot.Migrations())
 	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
 	return migs
 }
@@ -277,7 +279,9 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 			return fail(err)
 		}
 		if generated != nil {
-			mux.Handle("/data/", server.BearerChallenge(generated))
+			// The generated operations read their RQL query (lists) or
+			// guard (updates) from the raw query string in the context.
+			mux.Handle("/data/", server.BearerChallenge(rql.Middleware(generated)))
 		}
 	}
 	mux.HandleFunc("/", server.NotFound)

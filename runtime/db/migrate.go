@@ -134,6 +134,10 @@ type Options struct {
 	// Check runs under the advisory lock, before anything is applied,
 	// with the migrations that are pending; an error stops the run.
 	Check func(ctx context.Context, conn *pgx.Conn, pending []Migration) error
+	// After runs under the advisory lock once every pending migration was
+	// applied (also when none was pending), with their names; an error is
+	// returned as is, the migrations staying applied.
+	After func(ctx context.Context, conn *pgx.Conn, applied []string) error
 }
 
 // MigrateError is a migration that failed: Name says which, Statement the
@@ -258,6 +262,11 @@ func MigrateWith(ctx context.Context, pool *pgxpool.Pool, migs []Migration, opts
 			applied = append(applied, g.Name)
 		}
 		i += len(group)
+	}
+	if opts.After != nil {
+		if err := opts.After(ctx, conn.Conn(), applied); err != nil {
+			return applied, err
+		}
 	}
 	return applied, nil
 }

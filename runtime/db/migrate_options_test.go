@@ -99,3 +99,33 @@ func TestMigrateWithAtomicAndCheck(t *testing.T) {
 		t.Fatalf("recorded = %v after Check refused", got)
 	}
 }
+
+// After runs under the lock once everything applied, with the names, also
+// when nothing was pending; it does not run after a failure.
+func TestMigrateAfter(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := t.Context()
+	var calls [][]string
+	after := func(_ context.Context, conn *pgx.Conn, applied []string) error {
+		var locked bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())").Scan(&locked); err != nil || !locked {
+			t.Errorf("After without the advisory lock (%v)", err)
+		}
+		calls = append(calls, applied)
+		return nil
+	}
+	migs := []db.Migration{{Name: "project/0001_init.sql", SQL: "CREATE TABLE t (a int);"}}
+	for range 2 {
+		if _, err := db.MigrateWith(ctx, pool, migs, db.Options{After: after}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := append(migs, db.Migration{Name: "project/0002_bad.sql", SQL: "SELECT 1/0;"})
+	if _, err := db.MigrateWith(ctx, pool, bad, db.Options{After: after}); err == nil {
+		t.Fatal("a failing migration did not fail")
+	}
+	if len(calls) != 2 || strings.Join(calls[0], ",") != "project/0001_init.sql" || len(calls[1]) != 0 {
+		t.Errorf("After calls = %q", calls)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/rql"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -53,10 +54,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	var l list
-	if err := e.svc.List(ctx, "measurement", Page{}, &l); err != nil {
+	if err := e.svc.List(ctx, "measurement", "", &l); err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if l.Page.Total != 1 || l.Page.Limit != DefaultLimit || l.Page.Offset != 0 || len(l.Data) != 1 || l.Data[0].ID != created.ID {
+	if l.Page.Total != 1 || l.Page.Limit != rql.DefaultLimit || l.Page.Offset != 0 || len(l.Data) != 1 || l.Data[0].ID != created.ID {
 		t.Fatalf("List: %+v", l)
 	}
 
@@ -147,7 +148,7 @@ func TestIN1_ValidationNamesTheField(t *testing.T) {
 		})
 	}
 	var l list
-	if err := e.svc.List(ctx, "measurement", Page{}, &l); err != nil || l.Page.Total != 0 {
+	if err := e.svc.List(ctx, "measurement", "", &l); err != nil || l.Page.Total != 0 {
 		t.Fatalf("invalid documents were stored: %v %+v", err, l)
 	}
 }
@@ -328,17 +329,17 @@ func TestAC2_OtherUsersDocumentIsNotFound(t *testing.T) {
 	wantStatus(t, e.svc.Get(mctx, "measurement", uuid.New(), &doc{}), http.StatusNotFound, apierr.CodeNotFound)
 
 	var l list
-	if err := e.svc.List(mctx, "measurement", Page{}, &l); err != nil {
+	if err := e.svc.List(mctx, "measurement", "", &l); err != nil {
 		t.Fatalf("List: %v", err)
 	}
 	if len(l.Data) != 0 || l.Page.Total != 0 {
 		t.Fatalf("other user's documents listed: %+v", l)
 	}
 	mine := e.create(mctx, validBody)
-	if err := e.svc.List(mctx, "measurement", Page{}, &l); err != nil || l.Page.Total != 1 || len(l.Data) != 1 || l.Data[0].ID != mine.ID {
+	if err := e.svc.List(mctx, "measurement", "", &l); err != nil || l.Page.Total != 1 || len(l.Data) != 1 || l.Data[0].ID != mine.ID {
 		t.Fatalf("List: %v %+v", err, l)
 	}
-	if err := e.svc.List(actx, "measurement", Page{}, &l); err != nil || l.Page.Total != 2 {
+	if err := e.svc.List(actx, "measurement", "", &l); err != nil || l.Page.Total != 2 {
 		t.Fatalf("owner's List: %v %+v", err, l)
 	}
 	var out doc
@@ -366,7 +367,7 @@ func TestAC2_LinkedUserAccess(t *testing.T) {
 	}
 	wantStatus(t, e.svc.Delete(bctx, "measurement", d.ID, ""), http.StatusNotFound, apierr.CodeNotFound)
 	var l list
-	if err := e.svc.List(bctx, "measurement", Page{}, &l); err != nil || l.Page.Total != 1 {
+	if err := e.svc.List(bctx, "measurement", "", &l); err != nil || l.Page.Total != 1 {
 		t.Fatalf("linked user List: %v %+v", err, l)
 	}
 }
@@ -397,7 +398,7 @@ func TestAC2_PermissionRuleGrantsRead(t *testing.T) {
 			ctx := as(t.Context(), user(tt.perms...))
 			err := e.svc.Get(ctx, "measurement", d.ID, &doc{})
 			var l list
-			if lerr := e.svc.List(ctx, "measurement", Page{}, &l); lerr != nil {
+			if lerr := e.svc.List(ctx, "measurement", "", &l); lerr != nil {
 				t.Fatalf("List: %v", lerr)
 			}
 			if tt.ok {
@@ -473,7 +474,7 @@ func TestAC1_UnknownRuleDenies(t *testing.T) {
 	wantStatus(t, e.svc.Update(ctx, "measurement", d.ID, "", rawJSON(`{"systolic":99}`), &doc{}), http.StatusNotFound, apierr.CodeNotFound)
 	wantStatus(t, e.svc.Delete(ctx, "measurement", d.ID, ""), http.StatusNotFound, apierr.CodeNotFound)
 	var l list
-	if err := e.svc.List(ctx, "measurement", Page{}, &l); err != nil || l.Page.Total != 0 || len(l.Data) != 0 {
+	if err := e.svc.List(ctx, "measurement", "", &l); err != nil || l.Page.Total != 0 || len(l.Data) != 0 {
 		t.Fatalf("List: %v %+v", err, l)
 	}
 
@@ -510,14 +511,14 @@ func TestCallerAndModel(t *testing.T) {
 	id := uuid.New()
 	wantStatus(t, e.svc.Create(anon, "measurement", rawJSON(validBody), &doc{}), http.StatusUnauthorized, apierr.CodeUnauthorized)
 	wantStatus(t, e.svc.Get(anon, "measurement", id, &doc{}), http.StatusUnauthorized, apierr.CodeUnauthorized)
-	wantStatus(t, e.svc.List(anon, "measurement", Page{}, &list{}), http.StatusUnauthorized, apierr.CodeUnauthorized)
+	wantStatus(t, e.svc.List(anon, "measurement", "", &list{}), http.StatusUnauthorized, apierr.CodeUnauthorized)
 	wantStatus(t, e.svc.Update(anon, "measurement", id, "", rawJSON(`{}`), &doc{}), http.StatusUnauthorized, apierr.CodeUnauthorized)
 	wantStatus(t, e.svc.Delete(anon, "measurement", id, ""), http.StatusUnauthorized, apierr.CodeUnauthorized)
 
 	ctx := as(t.Context(), user())
 	wantStatus(t, e.svc.Create(ctx, "nope", rawJSON(validBody), &doc{}), http.StatusNotFound, apierr.CodeNotFound)
 	wantStatus(t, e.svc.Get(ctx, "nope", id, &doc{}), http.StatusNotFound, apierr.CodeNotFound)
-	wantStatus(t, e.svc.List(ctx, "nope", Page{}, &list{}), http.StatusNotFound, apierr.CodeNotFound)
+	wantStatus(t, e.svc.List(ctx, "nope", "", &list{}), http.StatusNotFound, apierr.CodeNotFound)
 	wantStatus(t, e.svc.Update(ctx, "nope", id, "", rawJSON(`{}`), &doc{}), http.StatusNotFound, apierr.CodeNotFound)
 	wantStatus(t, e.svc.Delete(ctx, "nope", id, ""), http.StatusNotFound, apierr.CodeNotFound)
 }
@@ -533,7 +534,7 @@ func TestListPaging(t *testing.T) {
 	}
 	slices.Reverse(ids) // newest first
 	var l list
-	if err := e.svc.List(ctx, "measurement", Page{}, &l); err != nil {
+	if err := e.svc.List(ctx, "measurement", "", &l); err != nil {
 		t.Fatal(err)
 	}
 	if l.Page.Total != 25 || l.Page.Limit != 20 || len(l.Data) != 20 {
@@ -544,17 +545,28 @@ func TestListPaging(t *testing.T) {
 			t.Fatalf("order: item %d is %s, want %s", i, d.ID, ids[i])
 		}
 	}
-	if err := e.svc.List(ctx, "measurement", Page{Limit: 10, Offset: 20}, &l); err != nil {
+	if err := e.svc.List(ctx, "measurement", "limit(10,20)", &l); err != nil {
 		t.Fatal(err)
 	}
 	if l.Page.Total != 25 || l.Page.Limit != 10 || l.Page.Offset != 20 || len(l.Data) != 5 || l.Data[4].ID != ids[24] {
 		t.Fatalf("last page: %+v (%d items)", l.Page, len(l.Data))
 	}
-	if err := e.svc.List(ctx, "measurement", Page{Limit: 100, Offset: 1000}, &l); err != nil || len(l.Data) != 0 || l.Page.Total != 25 {
+	if err := e.svc.List(ctx, "measurement", "limit(100,1000)", &l); err != nil || len(l.Data) != 0 || l.Page.Total != 25 {
 		t.Fatalf("past the end: %v %+v", err, l)
 	}
-	for _, p := range []Page{{Limit: 101}, {Limit: -1}, {Offset: -1}} {
-		wantStatus(t, e.svc.List(ctx, "measurement", p, &l), http.StatusBadRequest, apierr.CodeValidation)
+	// The limit is clamped to the model's maximum (100 by default).
+	if err := e.svc.List(ctx, "measurement", "limit(101)", &l); err != nil || l.Page.Limit != 100 || len(l.Data) != 25 {
+		t.Fatalf("clamped: %v %+v", err, l.Page)
+	}
+	for q, code := range map[string]string{
+		"limit(0)":       apierr.CodeQueryInvalidValue,
+		"limit(-1)":      apierr.CodeQueryInvalidValue,
+		"limit(1,-1)":    apierr.CodeQueryInvalidValue,
+		"limit=10":       apierr.CodeQuerySyntax,
+		"eq(systolc,1)":  apierr.CodeQueryUnknownField,
+		"eq(systolic,x)": apierr.CodeQueryInvalidValue,
+	} {
+		wantStatus(t, e.svc.List(ctx, "measurement", q, &l), http.StatusBadRequest, code)
 	}
 }
 

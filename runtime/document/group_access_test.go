@@ -87,7 +87,7 @@ func TestAC2_LinkedGroupRules(t *testing.T) {
 			var got doc
 			err := e.svc.Get(c, "measurement", d.ID, &got)
 			var l list
-			if lerr := e.svc.List(c, "measurement", Page{}, &l); lerr != nil {
+			if lerr := e.svc.List(c, "measurement", "", &l); lerr != nil {
 				t.Fatal(lerr)
 			}
 			if tt.read {
@@ -179,7 +179,7 @@ func TestAC3_MassAssignment(t *testing.T) {
 		wantStatus(t, err, http.StatusBadRequest, apierr.CodeValidation)
 	}
 	var l list
-	if err := e.svc.List(as(ctx, owner), "measurement", Page{}, &l); err != nil || l.Page.Total != 1 {
+	if err := e.svc.List(as(ctx, owner), "measurement", "", &l); err != nil || l.Page.Total != 1 {
 		t.Fatalf("list: %+v %v", l, err)
 	}
 	if got := l.Data[0]; got.Version != 1 || got.CreatorID != owner.UserID || len(got.GroupIDs) != 0 || got.Status != InitialStatus {

@@ -20,6 +20,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
 	"github.com/exhgen/exhgen/runtime/group"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/rql"
 	usermig "github.com/exhgen/exhgen/runtime/user"
 )
 
@@ -234,6 +235,10 @@ func apiErr(t *testing.T, err error) *apierr.Error {
 	t.Helper()
 	if err == nil {
 		t.Fatal("got no error")
+	}
+	var qe *rql.Error
+	if errors.As(err, &qe) {
+		return qe.Public()
 	}
 	var ae *apierr.Error
 	if !errors.As(err, &ae) {

@@ -23,24 +23,12 @@ import (
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/strictjson"
-)
-
-// Paging limits of List.
-const (
-	DefaultLimit = 20
-	MaxLimit     = 100
 )
 
 // InitialStatus is the status of a new document.
 const InitialStatus = "active"
-
-// Page selects a window of a list, newest documents first. A zero Limit
-// means DefaultLimit.
-type Page struct {
-	Limit  int
-	Offset int
-}
 
 // Option configures a Service.
 type Option func(*Service)
@@ -79,6 +67,8 @@ type model struct {
 	columns  []column
 	byColumn map[string]string // column name → field name
 	integers []string          // top-level integer fields
+	required []string          // required top-level fields
+	query    *rql.Schema       // what list queries and guards resolve against
 	defaults []fieldDefault
 	access   accessRules
 	sql      statements
@@ -163,6 +153,9 @@ func compileModel(pm *project.Model, df *dateFormats, logger *slog.Logger) (*mod
 		if f.Type == project.Integer {
 			m.integers = append(m.integers, f.Name)
 		}
+		if f.Required {
+			m.required = append(m.required, f.Name)
+		}
 		if len(f.Default) > 0 {
 			v, err := strictjson.Parse(f.Default)
 			if err != nil {
@@ -197,6 +190,9 @@ func compileModel(pm *project.Model, df *dateFormats, logger *slog.Logger) (*mod
 		return nil, fmt.Errorf("model %q: unknown group sync mode %q", pm.Name, pm.Access.GroupSync)
 	}
 	m.sql = buildStatements(pm.Table, m.columns, InitialStatus, m.synced)
+	if m.query, err = rql.FromModel(pm); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -362,10 +358,13 @@ func (s *Service) Get(ctx context.Context, modelName string, id uuid.UUID, out j
 	return decodeOut(out, res)
 }
 
-// List reads a page of the documents the caller may read, newest first;
-// out receives {"data":[…],"page":{"limit","offset","total"}} where total
-// counts only readable documents.
-func (s *Service) List(ctx context.Context, modelName string, page Page, out json.Unmarshaler) error {
+// List reads a page of the documents the caller may read that match
+// query, a raw RQL query string (package rql: filter, select, sort,
+// limit(n,offset) clamped to the model's maximum, skipCount()); without a
+// sort, newest first. out receives {"data":[…],"page":{"limit","offset",
+// "total"}} where total counts only matching readable documents and is
+// left out with skipCount(). A malformed query is a 400 with an rql code.
+func (s *Service) List(ctx context.Context, modelName, query string, out json.Unmarshaler) error {
 	p, err := caller(ctx)
 	if err != nil {
 		return err
@@ -374,29 +373,7 @@ func (s *Service) List(ctx context.Context, modelName string, page Page, out jso
 	if err != nil {
 		return err
 	}
-	limit, offset := page.Limit, page.Offset
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	if limit < 0 || limit > MaxLimit {
-		return apierr.Validation("The page limit is out of range.",
-			apierr.FieldError{Field: "limit", Code: "range", Message: fmt.Sprintf("The limit must be between 1 and %d.", MaxLimit)})
-	}
-	if offset < 0 {
-		return apierr.Validation("The page offset is out of range.",
-			apierr.FieldError{Field: "offset", Code: "range", Message: "The offset must not be negative."})
-	}
-	// The access condition is ANDed into the statement's WHERE clause;
-	// further conditions compose the same way, their values added to a.
-	a := newParams(limit, offset)
-	cond, ok := accessCond(p, a, m.access.read)
-	var res []byte
-	if !ok {
-		res = fmt.Appendf(nil, `{"data":[],"page":{"limit":%d,"offset":%d,"total":0}}`, limit, offset)
-	} else if err := db.QueryRow(ctx, s.pool, m.sql.list.with(cond), a.args...).Scan(&res); err != nil {
-		return s.dbError(ctx, m, "list", err)
-	}
-	return decodeOut(out, res)
+	return s.list(ctx, p, m, query, out)
 }
 
 // Update applies a JSON merge patch (RFC 7396) to a document's data,
@@ -405,7 +382,10 @@ func (s *Service) List(ctx context.Context, modelName string, page Page, out jso
 // current document, with its version and updated_at unchanged. ifMatch,
 // when not empty, is the version the caller last read: a stale one gives
 // 412 (AUD-5), no-op or not. A document the caller may not both read and
-// update is reported as missing (AC-2): the response would show it.
+// update is reported as missing (AC-2): the response would show it. When
+// the request's query string (rql.RawQuery(ctx)) holds an RQL condition,
+// the patch applies only if the locked document matches it; otherwise 412
+// rql_no_match (a malformed condition is a 400 before anything is read).
 func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, ifMatch string, patch json.Marshaler, out json.Unmarshaler) error {
 	p, m, want, check, err := s.prepareWrite(ctx, modelName, ifMatch)
 	if err != nil {
@@ -417,6 +397,10 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 		return s.deny(ctx, m, p, "update", id, apierr.ErrNotFound)
 	}
 	patchDoc, _, err := decodeObject(patch)
+	if err != nil {
+		return err
+	}
+	guardSQL, guardArgs, err := m.parseGuard(ctx)
 	if err != nil {
 		return err
 	}
@@ -433,6 +417,9 @@ func (s *Service) Update(ctx context.Context, modelName string, id uuid.UUID, if
 		}
 		if check && cur.version != want {
 			return apierr.ErrPreconditionFailed
+		}
+		if err := checkGuard(ctx, tx, guardSQL, guardArgs, id); err != nil {
+			return err
 		}
 		data, err := strictjson.Parse(cur.data)
 		if err != nil {

@@ -139,8 +139,6 @@ type statements struct {
 	insert string
 	// get: $1 id; guarded by read.
 	get tmpl
-	// list: $1 limit, $2 offset; guarded by read.
-	list tmpl
 	// lock: $1 id → version, creator_id, user_ids, group_ids, data
 	// (text); FOR UPDATE; guarded by the action's rules and read.
 	lock tmpl
@@ -206,11 +204,6 @@ func buildStatements(table string, cols []column, initialStatus string, groupSyn
 		t, strings.Join(insertCols, ", "), strings.Join(insertVals, ", "), inputCol, inputAlias, doc)
 	st.get = tmpl(fmt.Sprintf("SELECT %s::text FROM %s WHERE id = $1::uuid AND %s", doc, t, accessMarker))
 	st.getAny = fmt.Sprintf("SELECT %s::text FROM %s WHERE id = $1::uuid", doc, t)
-	st.list = tmpl(fmt.Sprintf("SELECT json_build_object("+
-		"'data', coalesce((SELECT json_agg(page.doc ORDER BY page.created_at DESC, page.id DESC) FROM "+
-		"(SELECT %s AS doc, created_at, id FROM %s WHERE %s ORDER BY created_at DESC, id DESC LIMIT $1::bigint OFFSET $2::bigint) AS page), '[]'::json), "+
-		"'page', json_build_object('limit', $1::bigint, 'offset', $2::bigint, 'total', (SELECT count(*) FROM %s WHERE %s)))::text",
-		doc, t, accessMarker, t, accessMarker))
 	st.lock = tmpl(fmt.Sprintf("SELECT version, creator_id, user_ids, group_ids, %s::text FROM %s WHERE id = $1::uuid AND %s FOR UPDATE", dataExpr(cols), t, accessMarker))
 	// A data-modifying CTE: the outer query sees the table as it was before
 	// the update, so the second branch returns the unchanged row when the

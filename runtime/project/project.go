@@ -104,9 +104,19 @@ type Model struct {
 	Table  string  `json:"table"` // unquoted SQL table name
 	Fields []Field `json:"fields"`
 	Access Access  `json:"access"`
+	// List holds the paging limits of the model's list endpoint (zero:
+	// the runtime's defaults).
+	List List `json:"list"`
 	// Schema is the JSON Schema (draft 2020-12) every write of the
 	// document's data is validated against.
 	Schema json.RawMessage `json:"schema"`
+}
+
+// List is a model's list settings: the page size when a query sets no
+// limit, and the largest a query may ask for (larger ones are clamped).
+type List struct {
+	DefaultLimit int `json:"default_limit,omitempty"`
+	MaxLimit     int `json:"max_limit,omitempty"`
 }
 
 // Field types.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/db"
+	"github.com/exhgen/exhgen/runtime/rql"
 )
 
 // CodeNotImplemented answers operations an ogen handler does not implement.
@@ -67,6 +68,7 @@ func PublicError(err error) *apierr.Error {
 		maxErr    *http.MaxBytesError
 		ctErr     *validate.InvalidContentTypeError
 		ae        *apierr.Error
+		queryErr  *rql.Error
 	)
 	hasAE := errors.As(err, &ae)
 	// A verdict (4xx) or a deliberate 5xx stands; an internal error whose
@@ -108,6 +110,8 @@ func PublicError(err error) *apierr.Error {
 		return withCause(errNotImpl, err)
 	case unavailable:
 		return withCause(errUnavailable, err)
+	case errors.As(err, &queryErr):
+		return queryErr.Public()
 	case hasAE:
 		return ae
 	case errors.As(err, &ogenErr):

@@ -16,6 +16,7 @@ import (
 	"github.com/ogen-go/ogen/validate"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/rql"
 )
 
 const okDevice = `"device":{"serial":"abc"}`
@@ -312,7 +313,13 @@ func TestIN5_PublicError(t *testing.T) {
 		"statement timeout": {err: fmt.Errorf("query: %w", sqlStateError("57014")), status: 503, code: apierr.CodeUnavailable},
 		"other sql error":   {err: fmt.Errorf("query: %w", sqlStateError("42P01")), status: 500, code: apierr.CodeInternal},
 		"plain":             {err: errors.New("boom"), status: 500, code: apierr.CodeInternal},
-		"nil":               {err: nil, status: 500, code: apierr.CodeInternal},
+		"query syntax": {err: fmt.Errorf("list: %w", queryError("eq(a")), status: 400, code: apierr.CodeQuerySyntax,
+			details: "[{query rql_syntax}]"},
+		"query field": {err: queryError("eq(nope,1)"), status: 400, code: apierr.CodeQueryUnknownField,
+			details: "[{query:nope rql_unknown_field}]"},
+		"query empty":    {err: rql.ErrEmptyQuery, status: 400, code: apierr.CodeQueryEmpty, details: "[{query rql_empty}]"},
+		"query no match": {err: rql.ErrNoMatch, status: 412, code: apierr.CodeQueryNoMatch, details: "[{query rql_no_match}]"},
+		"nil":            {err: nil, status: 500, code: apierr.CodeInternal},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -333,6 +340,21 @@ func TestIN5_PublicError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// queryError is the error parsing and compiling raw over a one-field
+// schema gives.
+func queryError(raw string) error {
+	q, err := rql.Parse(raw)
+	if err != nil {
+		return err
+	}
+	s := &rql.Schema{Fields: []rql.Field{{Name: "a", Type: rql.Integer, Column: "a", SQLType: "bigint"}}, DefaultLimit: 1, MaxLimit: 1}
+	if err := s.Init(); err != nil {
+		panic(err)
+	}
+	_, err = s.Compile(q, 1)
+	return err
 }
 
 type sqlStateError string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/app"
 	"github.com/exhgen/exhgen/runtime/document"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/server"
 
 	"clinic/api"
@@ -67,10 +68,11 @@ func (h *handler) GetMeasurement(ctx context.Context, params api.GetMeasurementP
 	return out, nil
 }
 
-func (h *handler) ListMeasurementDocuments(ctx context.Context, params api.ListMeasurementDocumentsParams) (*api.MeasurementList, error) {
+// ListMeasurementDocuments passes on the raw query string, which the runtime keeps in the
+// request context: ogen cannot parse RQL.
+func (h *handler) ListMeasurementDocuments(ctx context.Context) (*api.MeasurementList, error) {
 	out := new(api.MeasurementList)
-	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
-	if err := h.docs.List(ctx, "measurement", page, out); err != nil {
+	if err := h.docs.List(ctx, "measurement", rql.RawQuery(ctx), out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -136,10 +138,11 @@ func (h *handler) GetPatientProfile(ctx context.Context, params api.GetPatientPr
 	return out, nil
 }
 
-func (h *handler) ListPatientProfileDocuments(ctx context.Context, params api.ListPatientProfileDocumentsParams) (*api.PatientProfileList, error) {
+// ListPatientProfileDocuments passes on the raw query string, which the runtime keeps in the
+// request context: ogen cannot parse RQL.
+func (h *handler) ListPatientProfileDocuments(ctx context.Context) (*api.PatientProfileList, error) {
 	out := new(api.PatientProfileList)
-	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
-	if err := h.docs.List(ctx, "patient_profile", page, out); err != nil {
+	if err := h.docs.List(ctx, "patient_profile", rql.RawQuery(ctx), out); err != nil {
 		return nil, err
 	}
 	return out, nil

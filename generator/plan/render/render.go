@@ -71,7 +71,29 @@ var legend = []struct {
 	{plan.Replace, "destroy and then create replacement"},
 }
 
+func (r *renderer) base(b *plan.Base) {
+	switch b.Source {
+	case plan.BaseDatabase:
+		r.printf("Base: the snapshot applied to the database at %s by %s (sha256 %.12s).\n", b.AppliedAt, b.AppliedBy, b.SHA256)
+	case plan.BaseNone:
+		r.printf("Base: nothing applied to the database yet.\n")
+	default:
+		if b.SHA256 == "" {
+			r.printf("Base: none; migrations/schema.json does not exist yet.\n")
+			break
+		}
+		r.printf("Base: migrations/schema.json, the last generated state (sha256 %.12s).\n", b.SHA256)
+	}
+	if b.Note != "" {
+		r.printf("  %s\n", b.Note)
+	}
+	r.printf("\n")
+}
+
 func (r *renderer) plan(p *plan.Plan, opts Options) {
+	if p.Base != nil {
+		r.base(p.Base)
+	}
 	if len(p.Problems) > 0 {
 		for _, pr := range p.Problems {
 			r.printf("Error: %s\n  %s\n\n", pr.Address, pr.Message)
@@ -84,7 +106,18 @@ func (r *renderer) plan(p *plan.Plan, opts Options) {
 		}
 		r.printf("\n")
 	}
+	if len(p.SnapshotFile) > 0 {
+		r.printf("Snapshot file: migrations/schema.json differs from the database's applied snapshot\n(the database is behind the repository, or was applied from another checkout):\n")
+		for _, d := range p.SnapshotFile {
+			r.printf("  ~ %s: %s\n", d.Address, d.Message)
+		}
+		r.printf("\n")
+	}
 	if p.Empty() {
+		if p.Base != nil && !p.Database {
+			r.printf("No changes. The spec matches migrations/schema.json; no database was consulted.\n")
+			return
+		}
 		r.printf("No changes. The spec, the schema snapshot and the database match.\n")
 		return
 	}
@@ -123,6 +156,9 @@ func (r *renderer) plan(p *plan.Plan, opts Options) {
 	}
 	if s.Destructive > 0 {
 		r.printf("Data: %d %s destructive; apply needs -allow-destructive.\n", s.Destructive, plural(s.Destructive, "change is", "changes are"))
+	}
+	if s.Holders > 0 {
+		r.printf("Users: %d stored %s roles this plan removes or takes permissions from; apply needs -allow-destructive.\n", s.Holders, plural(int(s.Holders), "user holds", "users hold"))
 	}
 	if s.Violations > 0 {
 		r.printf("Data checks: %d stored %s would violate the new schema; apply would fail.\n", s.Violations, plural(int(s.Violations), "document", "documents"))

@@ -119,6 +119,12 @@ func TestGolden(t *testing.T) {
 		{name: "auth_settings", edits: []string{`access_token_ttl = "15m"`, `access_token_ttl = "10m"`, `registration     = "open"`, `registration     = "invite"`}},
 		{name: "role_add", edits: []string{`group_role "staff"`, "role \"auditor\" {\n  permissions = [\"data:*:read\"]\n}\n\ngroup_role \"staff\""}},
 		{name: "role_remove", edits: []string{"role \"clinician\" {\n  permissions = [\"users:read\", \"data:measurement:read\"]\n}\n", ""}},
+		{name: "role_remove_held", edits: []string{"role \"clinician\" {\n  permissions = [\"users:read\", \"data:measurement:read\"]\n}\n", ""},
+			checked: func(p *plan.Plan) {
+				for _, k := range p.Checks() {
+					k.Ran, k.Violations, k.Examples = true, 3, []string{"0190c3a1-0000-7000-8000-00000000000a", "0190c3a1-0000-7000-8000-00000000000b", "0190c3a1-0000-7000-8000-00000000000c"}
+				}
+			}},
 		{name: "role_permissions", edits: []string{`["users:read", "data:measurement:read"]`, `["users:read", "data:profile:read"]`}},
 		{name: "group_role_permissions", edits: []string{`permissions = ["data:measurement:read"]`, `permissions = ["data:measurement:read", "data:measurement:update"]`}},
 		{name: "model_add", edits: []string{`model "profile" {`, "model \"device\" {\n  field \"serial\" {\n    type     = \"string\"\n    required = true\n  }\n}\n\nmodel \"profile\" {"}},
@@ -153,9 +159,27 @@ func TestGolden(t *testing.T) {
 		{name: "field_length_pattern", edits: []string{"max_length = 500", "max_length = 200", "  field \"code\" {\n    type = \"string\"", "  field \"code\" {\n    type    = \"string\"\n    pattern = \"^[A-Z]{3}$\""}},
 		{name: "field_index", edits: []string{"  field \"taken_at\" {\n    type = \"datetime\"", "  field \"taken_at\" {\n    type    = \"datetime\"\n    indexed = true"}},
 		{name: "field_nested", edits: []string{"    field \"serial\" {\n      type = \"string\"\n    }", "    field \"serial\" {\n      type       = \"string\"\n      max_length = 64\n    }\n    field \"model\" {\n      type = \"string\"\n    }"}},
+		{name: "field_nested_required", edits: []string{"    field \"serial\" {\n      type = \"string\"\n    }", "    field \"serial\" {\n      type = \"string\"\n    }\n    field \"firmware\" {\n      type     = \"string\"\n      required = true\n    }"},
+			checked: func(p *plan.Plan) {
+				for _, k := range p.Checks() {
+					k.Ran, k.Violations, k.Examples = true, 2, []string{"0190c3a1-0000-7000-8000-000000000002", "0190c3a1-0000-7000-8000-000000000004"}
+				}
+			}},
 		{name: "field_items", edits: []string{"    items {\n      type = \"string\"\n    }", "    items {\n      type = \"string\"\n      enum = [\"a\", \"b\"]\n    }"}},
 		{name: "access_rules", edits: []string{`read = ["creator", "linked_users"]`, `read = ["creator", "linked_group_staff"]`}},
 		{name: "access_default_spelled_out", edits: []string{`read = ["creator", "linked_users"]`, "read   = [\"creator\", \"linked_users\"]\n    create = [\"all_users\"]"}},
+		{name: "base_database_behind", edits: []string{`  field "note" {`, "  field \"cuff\" {\n    type = \"string\"\n  }\n  field \"note\" {"},
+			checked: func(p *plan.Plan) {
+				p.Base = &plan.Base{Source: plan.BaseDatabase, SHA256: "8f1c3121d7f9a0b1c2d3e4f5", AppliedAt: "2026-11-20T09:00:00Z", AppliedBy: "ci-pipeline-7"}
+				p.SnapshotFile = []plan.Drift{{Address: "model.measurement.field.cuff", Message: "in migrations/schema.json, not in the database's applied snapshot"}}
+				p.Drift = []plan.Drift{{Address: "migration.project/0004_manual.sql", Message: "applied after the last recorded apply"}}
+				p.Migrations = []plan.Migration{{Name: "project/0002_change.sql", SQL: "ALTER TABLE \"data_measurement\" ADD COLUMN \"cuff\" text;\n"}}
+			}},
+		{name: "base_file_offline", edits: []string{`  field "note" {`, "  field \"cuff\" {\n    type = \"string\"\n  }\n  field \"note\" {"},
+			checked: func(p *plan.Plan) {
+				p.Database = false
+				p.Base = &plan.Base{Source: plan.BaseFile, SHA256: "8f1c3121d7f9a0b1c2d3e4f5", Note: "Offline: set DATABASE_URL to compare with the snapshot applied to the database instead."}
+			}},
 		{name: "rename_unknown_source", edits: []string{"  field \"arm\" {\n", "  field \"side\" {\n    renamed_from = \"amr\"\n"}},
 	}
 	before := load(t, base)

@@ -300,10 +300,24 @@ type Invoker interface {
 	ListGroups(ctx context.Context, params ListGroupsParams, options ...RequestOption) (*GroupList, error)
 	// ListMeasurementDocuments invokes listMeasurementDocuments operation.
 	//
-	// Lists the measurement documents the caller may read, newest first.
+	// Lists the measurement documents the caller may read that match the query, newest first unless
+	// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+	// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+	// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+	// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+	// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+	// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+	// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+	// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+	// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+	// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+	// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+	// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+	// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+	// `rql_too_complex`.
 	//
 	// GET /data/measurement/documents
-	ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams, options ...RequestOption) (*MeasurementList, error)
+	ListMeasurementDocuments(ctx context.Context, options ...RequestOption) (*MeasurementList, error)
 	// ListOAuthGrants invokes listOAuthGrants operation.
 	//
 	// Every live authorization (token family) of the caller, newest first.
@@ -312,10 +326,24 @@ type Invoker interface {
 	ListOAuthGrants(ctx context.Context, options ...RequestOption) (*GrantList, error)
 	// ListPatientProfileDocuments invokes listPatientProfileDocuments operation.
 	//
-	// Lists the patient profile documents the caller may read, newest first.
+	// Lists the patient profile documents the caller may read that match the query, newest first unless
+	// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+	// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+	// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+	// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+	// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+	// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+	// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+	// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+	// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+	// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+	// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+	// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+	// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+	// `rql_too_complex`.
 	//
 	// GET /data/patient_profile/documents
-	ListPatientProfileDocuments(ctx context.Context, params ListPatientProfileDocumentsParams, options ...RequestOption) (*PatientProfileList, error)
+	ListPatientProfileDocuments(ctx context.Context, options ...RequestOption) (*PatientProfileList, error)
 	// ListUsers invokes listUsers operation.
 	//
 	// Users, oldest first, a page at a time. Needs `users:read`.
@@ -513,14 +541,18 @@ type Invoker interface {
 	// UpdateMeasurement invokes updateMeasurement operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-	// the document has changed since that version.
+	// the document has changed since that version. A query string holding an RQL condition (as for the
+	// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+	// else 412 `rql_no_match`.
 	//
 	// PATCH /data/measurement/documents/{id}
 	UpdateMeasurement(ctx context.Context, request *MeasurementPatch, params UpdateMeasurementParams, options ...RequestOption) (*Measurement, error)
 	// UpdatePatientProfile invokes updatePatientProfile operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-	// the document has changed since that version.
+	// the document has changed since that version. A query string holding an RQL condition (as for the
+	// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+	// else 412 `rql_no_match`.
 	//
 	// PATCH /data/patient_profile/documents/{id}
 	UpdatePatientProfile(ctx context.Context, request *PatientProfilePatch, params UpdatePatientProfileParams, options ...RequestOption) (*PatientProfile, error)
@@ -4013,15 +4045,29 @@ func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams, re
 
 // ListMeasurementDocuments invokes listMeasurementDocuments operation.
 //
-// Lists the measurement documents the caller may read, newest first.
+// Lists the measurement documents the caller may read that match the query, newest first unless
+// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+// `rql_too_complex`.
 //
 // GET /data/measurement/documents
-func (c *Client) ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams, options ...RequestOption) (*MeasurementList, error) {
-	res, err := c.sendListMeasurementDocuments(ctx, params, options...)
+func (c *Client) ListMeasurementDocuments(ctx context.Context, options ...RequestOption) (*MeasurementList, error) {
+	res, err := c.sendListMeasurementDocuments(ctx, options...)
 	return res, err
 }
 
-func (c *Client) sendListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams, requestOptions ...RequestOption) (res *MeasurementList, err error) {
+func (c *Client) sendListMeasurementDocuments(ctx context.Context, requestOptions ...RequestOption) (res *MeasurementList, err error) {
 
 	var reqCfg requestConfig
 	reqCfg.setDefaults(c.baseClient)
@@ -4037,43 +4083,6 @@ func (c *Client) sendListMeasurementDocuments(ctx context.Context, params ListMe
 	var pathParts [1]string
 	pathParts[0] = "/data/measurement/documents"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
@@ -4238,15 +4247,29 @@ func (c *Client) sendListOAuthGrants(ctx context.Context, requestOptions ...Requ
 
 // ListPatientProfileDocuments invokes listPatientProfileDocuments operation.
 //
-// Lists the patient profile documents the caller may read, newest first.
+// Lists the patient profile documents the caller may read that match the query, newest first unless
+// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+// `rql_too_complex`.
 //
 // GET /data/patient_profile/documents
-func (c *Client) ListPatientProfileDocuments(ctx context.Context, params ListPatientProfileDocumentsParams, options ...RequestOption) (*PatientProfileList, error) {
-	res, err := c.sendListPatientProfileDocuments(ctx, params, options...)
+func (c *Client) ListPatientProfileDocuments(ctx context.Context, options ...RequestOption) (*PatientProfileList, error) {
+	res, err := c.sendListPatientProfileDocuments(ctx, options...)
 	return res, err
 }
 
-func (c *Client) sendListPatientProfileDocuments(ctx context.Context, params ListPatientProfileDocumentsParams, requestOptions ...RequestOption) (res *PatientProfileList, err error) {
+func (c *Client) sendListPatientProfileDocuments(ctx context.Context, requestOptions ...RequestOption) (res *PatientProfileList, err error) {
 
 	var reqCfg requestConfig
 	reqCfg.setDefaults(c.baseClient)
@@ -4262,43 +4285,6 @@ func (c *Client) sendListPatientProfileDocuments(ctx context.Context, params Lis
 	var pathParts [1]string
 	pathParts[0] = "/data/patient_profile/documents"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
@@ -7207,7 +7193,9 @@ func (c *Client) sendUpdateGroup(ctx context.Context, request *GroupPatch, param
 // UpdateMeasurement invokes updateMeasurement operation.
 //
 // Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-// the document has changed since that version.
+// the document has changed since that version. A query string holding an RQL condition (as for the
+// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+// else 412 `rql_no_match`.
 //
 // PATCH /data/measurement/documents/{id}
 func (c *Client) UpdateMeasurement(ctx context.Context, request *MeasurementPatch, params UpdateMeasurementParams, options ...RequestOption) (*Measurement, error) {
@@ -7339,7 +7327,9 @@ func (c *Client) sendUpdateMeasurement(ctx context.Context, request *Measurement
 // UpdatePatientProfile invokes updatePatientProfile operation.
 //
 // Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-// the document has changed since that version.
+// the document has changed since that version. A query string holding an RQL condition (as for the
+// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+// else 412 `rql_no_match`.
 //
 // PATCH /data/patient_profile/documents/{id}
 func (c *Client) UpdatePatientProfile(ctx context.Context, request *PatientProfilePatch, params UpdatePatientProfileParams, options ...RequestOption) (*PatientProfile, error) {

@@ -4408,7 +4408,21 @@ func (s *Server) handleListGroupsRequest(args [0]string, argsEscaped bool, w htt
 
 // handleListMeasurementDocumentsRequest handles listMeasurementDocuments operation.
 //
-// Lists the measurement documents the caller may read, newest first.
+// Lists the measurement documents the caller may read that match the query, newest first unless
+// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+// `rql_too_complex`.
 //
 // GET /data/measurement/documents
 func (s *Server) handleListMeasurementDocumentsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
@@ -4469,16 +4483,6 @@ func (s *Server) handleListMeasurementDocumentsRequest(args [0]string, argsEscap
 			return
 		}
 	}
-	params, err := decodeListMeasurementDocumentsParams(args, argsEscaped, r)
-	if err != nil {
-		err = &ogenerrors.DecodeParamsError{
-			OperationContext: opErrContext,
-			Err:              err,
-		}
-		defer recordError("DecodeParams", err)
-		s.cfg.ErrorHandler(ctx, w, r, err)
-		return
-	}
 
 	var rawBody []byte
 
@@ -4491,22 +4495,13 @@ func (s *Server) handleListMeasurementDocumentsRequest(args [0]string, argsEscap
 			OperationID:      "listMeasurementDocuments",
 			Body:             nil,
 			RawBody:          rawBody,
-			Params: middleware.Parameters{
-				{
-					Name: "limit",
-					In:   "query",
-				}: params.Limit,
-				{
-					Name: "offset",
-					In:   "query",
-				}: params.Offset,
-			},
-			Raw: r,
+			Params:           middleware.Parameters{},
+			Raw:              r,
 		}
 
 		type (
 			Request  = struct{}
-			Params   = ListMeasurementDocumentsParams
+			Params   = struct{}
 			Response = *MeasurementList
 		)
 		response, err = middleware.HookMiddleware[
@@ -4516,14 +4511,14 @@ func (s *Server) handleListMeasurementDocumentsRequest(args [0]string, argsEscap
 		](
 			m,
 			mreq,
-			unpackListMeasurementDocumentsParams,
+			nil,
 			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.ListMeasurementDocuments(ctx, params)
+				response, err = s.h.ListMeasurementDocuments(ctx)
 				return response, err
 			},
 		)
 	} else {
-		response, err = s.h.ListMeasurementDocuments(ctx, params)
+		response, err = s.h.ListMeasurementDocuments(ctx)
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
@@ -4679,7 +4674,21 @@ func (s *Server) handleListOAuthGrantsRequest(args [0]string, argsEscaped bool, 
 
 // handleListPatientProfileDocumentsRequest handles listPatientProfileDocuments operation.
 //
-// Lists the patient profile documents the caller may read, newest first.
+// Lists the patient profile documents the caller may read that match the query, newest first unless
+// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+// `rql_too_complex`.
 //
 // GET /data/patient_profile/documents
 func (s *Server) handleListPatientProfileDocumentsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
@@ -4740,16 +4749,6 @@ func (s *Server) handleListPatientProfileDocumentsRequest(args [0]string, argsEs
 			return
 		}
 	}
-	params, err := decodeListPatientProfileDocumentsParams(args, argsEscaped, r)
-	if err != nil {
-		err = &ogenerrors.DecodeParamsError{
-			OperationContext: opErrContext,
-			Err:              err,
-		}
-		defer recordError("DecodeParams", err)
-		s.cfg.ErrorHandler(ctx, w, r, err)
-		return
-	}
 
 	var rawBody []byte
 
@@ -4762,22 +4761,13 @@ func (s *Server) handleListPatientProfileDocumentsRequest(args [0]string, argsEs
 			OperationID:      "listPatientProfileDocuments",
 			Body:             nil,
 			RawBody:          rawBody,
-			Params: middleware.Parameters{
-				{
-					Name: "limit",
-					In:   "query",
-				}: params.Limit,
-				{
-					Name: "offset",
-					In:   "query",
-				}: params.Offset,
-			},
-			Raw: r,
+			Params:           middleware.Parameters{},
+			Raw:              r,
 		}
 
 		type (
 			Request  = struct{}
-			Params   = ListPatientProfileDocumentsParams
+			Params   = struct{}
 			Response = *PatientProfileList
 		)
 		response, err = middleware.HookMiddleware[
@@ -4787,14 +4777,14 @@ func (s *Server) handleListPatientProfileDocumentsRequest(args [0]string, argsEs
 		](
 			m,
 			mreq,
-			unpackListPatientProfileDocumentsParams,
+			nil,
 			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.ListPatientProfileDocuments(ctx, params)
+				response, err = s.h.ListPatientProfileDocuments(ctx)
 				return response, err
 			},
 		)
 	} else {
-		response, err = s.h.ListPatientProfileDocuments(ctx, params)
+		response, err = s.h.ListPatientProfileDocuments(ctx)
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
@@ -8284,7 +8274,9 @@ func (s *Server) handleUpdateGroupRequest(args [1]string, argsEscaped bool, w ht
 // handleUpdateMeasurementRequest handles updateMeasurement operation.
 //
 // Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-// the document has changed since that version.
+// the document has changed since that version. A query string holding an RQL condition (as for the
+// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+// else 412 `rql_no_match`.
 //
 // PATCH /data/measurement/documents/{id}
 func (s *Server) handleUpdateMeasurementRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
@@ -8445,7 +8437,9 @@ func (s *Server) handleUpdateMeasurementRequest(args [1]string, argsEscaped bool
 // handleUpdatePatientProfileRequest handles updatePatientProfile operation.
 //
 // Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-// the document has changed since that version.
+// the document has changed since that version. A query string holding an RQL condition (as for the
+// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+// else 412 `rql_no_match`.
 //
 // PATCH /data/patient_profile/documents/{id}
 func (s *Server) handleUpdatePatientProfileRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {

@@ -3767,12 +3767,12 @@ func (o OptUUID) Or(d uuid.UUID) uuid.UUID {
 // Where a page of results sits in the whole result set.
 // Ref: #/components/schemas/Page
 type Page struct {
-	// The page size used.
+	// The page size used: limit(n) clamped to the model's maximum, or its default.
 	Limit int32 `json:"limit"`
 	// The number of results skipped.
 	Offset int32 `json:"offset"`
-	// The number of results the caller may read in all.
-	Total int64 `json:"total"`
+	// The number of matching results the caller may read in all; absent with skipCount().
+	Total OptInt64 `json:"total"`
 }
 
 // GetLimit returns the value of Limit.
@@ -3786,7 +3786,7 @@ func (s *Page) GetOffset() int32 {
 }
 
 // GetTotal returns the value of Total.
-func (s *Page) GetTotal() int64 {
+func (s *Page) GetTotal() OptInt64 {
 	return s.Total
 }
 
@@ -3801,7 +3801,7 @@ func (s *Page) SetOffset(val int32) {
 }
 
 // SetTotal sets the value of Total.
-func (s *Page) SetTotal(val int64) {
+func (s *Page) SetTotal(val OptInt64) {
 	s.Total = val
 }
 

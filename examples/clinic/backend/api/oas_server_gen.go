@@ -227,10 +227,24 @@ type Handler interface {
 	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
 	// ListMeasurementDocuments implements listMeasurementDocuments operation.
 	//
-	// Lists the measurement documents the caller may read, newest first.
+	// Lists the measurement documents the caller may read that match the query, newest first unless
+	// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+	// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+	// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+	// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+	// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+	// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+	// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+	// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+	// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+	// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+	// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+	// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+	// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+	// `rql_too_complex`.
 	//
 	// GET /data/measurement/documents
-	ListMeasurementDocuments(ctx context.Context, params ListMeasurementDocumentsParams) (*MeasurementList, error)
+	ListMeasurementDocuments(ctx context.Context) (*MeasurementList, error)
 	// ListOAuthGrants implements listOAuthGrants operation.
 	//
 	// Every live authorization (token family) of the caller, newest first.
@@ -239,10 +253,24 @@ type Handler interface {
 	ListOAuthGrants(ctx context.Context) (*GrantList, error)
 	// ListPatientProfileDocuments implements listPatientProfileDocuments operation.
 	//
-	// Lists the patient profile documents the caller may read, newest first.
+	// Lists the patient profile documents the caller may read that match the query, newest first unless
+	// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
+	// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
+	// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
+	// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
+	// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
+	// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
+	// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
+	// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
+	// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
+	// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
+	// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
+	// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+	// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+	// `rql_too_complex`.
 	//
 	// GET /data/patient_profile/documents
-	ListPatientProfileDocuments(ctx context.Context, params ListPatientProfileDocumentsParams) (*PatientProfileList, error)
+	ListPatientProfileDocuments(ctx context.Context) (*PatientProfileList, error)
 	// ListUsers implements listUsers operation.
 	//
 	// Users, oldest first, a page at a time. Needs `users:read`.
@@ -440,14 +468,18 @@ type Handler interface {
 	// UpdateMeasurement implements updateMeasurement operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-	// the document has changed since that version.
+	// the document has changed since that version. A query string holding an RQL condition (as for the
+	// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+	// else 412 `rql_no_match`.
 	//
 	// PATCH /data/measurement/documents/{id}
 	UpdateMeasurement(ctx context.Context, req *MeasurementPatch, params UpdateMeasurementParams) (*Measurement, error)
 	// UpdatePatientProfile implements updatePatientProfile operation.
 	//
 	// Applies a JSON merge patch to the document's fields. With `If-Match`, the update fails with 412 when
-	// the document has changed since that version.
+	// the document has changed since that version. A query string holding an RQL condition (as for the
+	// list operation, e.g. `?eq(status,new)`) guards the update: it applies only if the document matches,
+	// else 412 `rql_no_match`.
 	//
 	// PATCH /data/patient_profile/documents/{id}
 	UpdatePatientProfile(ctx context.Context, req *PatientProfilePatch, params UpdatePatientProfileParams) (*PatientProfile, error)

@@ -33,7 +33,12 @@ export async function recordReading(baseUrl: string, email: string, password: st
   if (!patched.data) {
     throw new Error(`update failed: ${patched.error?.code}`);
   }
-  const list = await api.GET("/data/measurement/documents", { headers, params: { query: { limit: 10 } } });
+  // The list's query string is RQL (see x-rql in the OpenAPI document),
+  // which openapi-fetch passes through a query serializer as is.
+  const list = await api.GET("/data/measurement/documents", {
+    headers,
+    querySerializer: () => "and(gt(systolic,140),eq(device.serial,BP-0042))&sort(-taken_at)&limit(10)",
+  });
   console.log(`${list.data?.page.total ?? 0} readings`);
   return patched.data;
 }

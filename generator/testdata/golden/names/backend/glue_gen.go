@@ -8,6 +8,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/app"
 	"github.com/exhgen/exhgen/runtime/document"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/server"
 
 	"names/api"
@@ -67,10 +68,11 @@ func (h *handler) GetUrl(ctx context.Context, params api.GetUrlParams) (*api.Url
 	return out, nil
 }
 
-func (h *handler) ListUrlDocuments(ctx context.Context, params api.ListUrlDocumentsParams) (*api.UrlList, error) {
+// ListUrlDocuments passes on the raw query string, which the runtime keeps in the
+// request context: ogen cannot parse RQL.
+func (h *handler) ListUrlDocuments(ctx context.Context) (*api.UrlList, error) {
 	out := new(api.UrlList)
-	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
-	if err := h.docs.List(ctx, "url", page, out); err != nil {
+	if err := h.docs.List(ctx, "url", rql.RawQuery(ctx), out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -136,10 +138,11 @@ func (h *handler) GetPatientIdCard(ctx context.Context, params api.GetPatientIdC
 	return out, nil
 }
 
-func (h *handler) ListPatientIdCardDocuments(ctx context.Context, params api.ListPatientIdCardDocumentsParams) (*api.PatientIdCardList, error) {
+// ListPatientIdCardDocuments passes on the raw query string, which the runtime keeps in the
+// request context: ogen cannot parse RQL.
+func (h *handler) ListPatientIdCardDocuments(ctx context.Context) (*api.PatientIdCardList, error) {
 	out := new(api.PatientIdCardList)
-	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
-	if err := h.docs.List(ctx, "patient_id_card", page, out); err != nil {
+	if err := h.docs.List(ctx, "patient_id_card", rql.RawQuery(ctx), out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/app"
 	"github.com/exhgen/exhgen/runtime/document"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/server"
 
 	"tiny/api"
@@ -67,10 +68,11 @@ func (h *handler) GetNote(ctx context.Context, params api.GetNoteParams) (*api.N
 	return out, nil
 }
 
-func (h *handler) ListNoteDocuments(ctx context.Context, params api.ListNoteDocumentsParams) (*api.NoteList, error) {
+// ListNoteDocuments passes on the raw query string, which the runtime keeps in the
+// request context: ogen cannot parse RQL.
+func (h *handler) ListNoteDocuments(ctx context.Context) (*api.NoteList, error) {
 	out := new(api.NoteList)
-	page := document.Page{Limit: int(params.Limit.Or(0)), Offset: int(params.Offset.Or(0))}
-	if err := h.docs.List(ctx, "note", page, out); err != nil {
+	if err := h.docs.List(ctx, "note", rql.RawQuery(ctx), out); err != nil {
 		return nil, err
 	}
 	return out, nil
