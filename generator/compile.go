@@ -36,6 +36,10 @@ func Compile(p *spec.Project) (*project.Project, error) {
 	if out.Auth.Registration == "" {
 		out.Auth.Registration = "open"
 	}
+	out.Auth.UserDeletion = p.Auth.UserDeletion
+	if pp := p.Auth.Password; pp != nil {
+		out.Auth.Password = project.PasswordPolicy{MinLength: pp.MinLength, MaxLength: pp.MaxLength}
+	}
 	for _, a := range p.Applications {
 		ca := project.Application{
 			Name:         a.Name,

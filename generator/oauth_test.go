@@ -127,14 +127,9 @@ sso_provider "hospital" {
 			t.Fatal(err)
 		}
 		var doc struct {
-			Paths map[string]map[string]struct {
-				Parameters []struct {
-					Name   string `json:"name"`
-					Schema struct {
-						Enum []string `json:"enum"`
-					} `json:"schema"`
-				} `json:"parameters"`
-			} `json:"paths"`
+			// A path item holds operations and may hold path-level
+			// "parameters" (an array): decode operations on demand.
+			Paths map[string]map[string]json.RawMessage `json:"paths"`
 			Components struct {
 				Schemas map[string]any `json:"schemas"`
 			} `json:"components"`
@@ -152,7 +147,17 @@ sso_provider "hospital" {
 			t.Fatalf("sso_provider declared %v: callback published %v, SSOIdentity %v", withSSO, has, schema)
 		}
 		if withSSO {
-			if enum := op["get"].Parameters[0].Schema.Enum; len(enum) != 1 || enum[0] != "hospital" {
+			var get struct {
+				Parameters []struct {
+					Schema struct {
+						Enum []string `json:"enum"`
+					} `json:"schema"`
+				} `json:"parameters"`
+			}
+			if err := json.Unmarshal(op["get"], &get); err != nil || len(get.Parameters) == 0 {
+				t.Fatalf("callback operation: %s, %v", op["get"], err)
+			}
+			if enum := get.Parameters[0].Schema.Enum; len(enum) != 1 || enum[0] != "hospital" {
 				t.Errorf("provider enum %v", enum)
 			}
 		}

@@ -288,8 +288,75 @@ var authSchema = &hcl.BodySchema{
 		{Name: "access_token_ttl"},
 		{Name: "refresh_token_ttl"},
 		{Name: "registration"},
+		{Name: "user_deletion"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "mfa"}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "password"},
+		{Type: "mfa"},
+	},
+}
+
+// User deletion modes of the auth block.
+const (
+	UserDeletionDelete    = "delete"
+	UserDeletionAnonymise = "anonymise"
+)
+
+// UserDeletionModes lists every valid user_deletion value.
+var UserDeletionModes = []string{UserDeletionDelete, UserDeletionAnonymise}
+
+// Password policy bounds (SECURITY.md AUTH-4, NIST SP 800-63B-4): at least
+// 15 code points (8 only where MFA is mandatory, which the spec cannot
+// declare yet), at least 64 accepted, never more than 128.
+const (
+	minPasswordMinLength = 15
+	maxPasswordMinLength = 64
+	minPasswordMaxLength = 64
+	maxPasswordMaxLength = 128
+)
+
+var passwordSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "min_length"},
+		{Name: "max_length"},
+	},
+}
+
+// decodePasswordBlock decodes the auth block's `password` block.
+func decodePasswordBlock(block *hcl.Block) (PasswordPolicy, hcl.Diagnostics) {
+	var pp PasswordPolicy
+	content, diags := bodyContent(block.Body, passwordSchema)
+	if a := content.Attributes["min_length"]; a != nil {
+		n, ok, d := decodeCount(a)
+		diags = append(diags, d...)
+		switch {
+		case !ok:
+		case n < minPasswordMinLength || n > maxPasswordMinLength:
+			diags = append(diags, errorDiag(a.Expr.Range(), "Value out of range",
+				fmt.Sprintf("min_length is %d; it must be between %d and %d (NIST SP 800-63B-4 asks for at least %d characters where a password is the only factor).",
+					n, minPasswordMinLength, maxPasswordMinLength, minPasswordMinLength)))
+		default:
+			pp.MinLength = n
+		}
+	}
+	if a := content.Attributes["max_length"]; a != nil {
+		n, ok, d := decodeCount(a)
+		diags = append(diags, d...)
+		switch {
+		case !ok:
+		case n < minPasswordMaxLength || n > maxPasswordMaxLength:
+			diags = append(diags, errorDiag(a.Expr.Range(), "Value out of range",
+				fmt.Sprintf("max_length is %d; it must be between %d and %d: passwords of at least 64 characters must be accepted.",
+					n, minPasswordMaxLength, maxPasswordMaxLength)))
+		case pp.MinLength > n:
+			diags = append(diags, errorDiag(a.Expr.Range(), "Value out of range",
+				fmt.Sprintf("max_length is %d, less than min_length (%d).", n, pp.MinLength)))
+		default:
+			pp.MaxLength = n
+		}
+	}
+	pp.DeclRange = block.DefRange
+	return pp, diags
 }
 
 // decodeAuthBlock decodes an `auth` block, filling in defaults.
@@ -341,6 +408,33 @@ func decodeAuthBlock(block *hcl.Block) (*Auth, hcl.Diagnostics) {
 					unknownDetail(s, "a registration mode", RegistrationModes)))
 			}
 		}
+	}
+	if a := attrs["user_deletion"]; a != nil {
+		s, ok, d := decodeString(a)
+		diags = append(diags, d...)
+		if ok {
+			if slices.Contains(UserDeletionModes, s) {
+				auth.UserDeletion = s
+			} else {
+				diags = append(diags, errorDiag(a.Expr.Range(), "Unknown user deletion mode",
+					unknownDetail(s, "a user deletion mode", UserDeletionModes)))
+			}
+		}
+	}
+	seenPassword := false
+	for _, b := range content.Blocks {
+		if b.Type != "password" {
+			continue
+		}
+		pp, d := decodePasswordBlock(b)
+		diags = append(diags, d...)
+		if seenPassword {
+			diags = append(diags, errorDiag(b.DefRange, "Duplicate password block",
+				fmt.Sprintf("A password block was already declared at %s; an auth block has at most one.", auth.Password.DeclRange.String())))
+			continue
+		}
+		seenPassword = true
+		auth.Password = &pp
 	}
 	return auth, diags
 }

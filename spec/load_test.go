@@ -210,6 +210,17 @@ func TestDecode(t *testing.T) {
 			checkEqual(t, "refresh", p.Auth.RefreshTokenTTL, "36h0m0s")
 			checkEqual(t, "registration", p.Auth.Registration, "open")
 		}},
+		{"password policy and user deletion", head + `auth {
+  user_deletion = "delete"
+  password {
+    min_length = 20
+    max_length = 64
+  }
+}`, func(t *testing.T, p *Project) {
+			checkEqual(t, "user_deletion", p.Auth.UserDeletion, "delete")
+			checkEqual(t, "min_length", p.Auth.Password.MinLength, 20)
+			checkEqual(t, "max_length", p.Auth.Password.MaxLength, 64)
+		}},
 		{"go duration refresh", head + `auth {
   refresh_token_ttl = "90m"
 }`, func(t *testing.T, p *Project) {

@@ -41,11 +41,23 @@ type Auth struct {
 	AccessTokenTTL  string // Go duration string as time.Duration.String writes it, e.g. "15m0s"; default "15m0s"
 	RefreshTokenTTL string // likewise; "30d" in the spec is "720h0m0s"; default "720h0m0s"
 	Registration    string // open | invite | closed; default "open"
+	// UserDeletion is what deleting a user does: "delete" or "anonymise";
+	// "" leaves the runtime's default (anonymise).
+	UserDeletion string
+	Password     *PasswordPolicy // nil without a password block
 	// MFARequiredForRoles are the roles whose holders must use a second
 	// factor (the auth block's mfa block).
 	MFARequiredForRoles []string
 	mfaRanges           []hcl.Range
 	DeclRange           hcl.Range
+}
+
+// PasswordPolicy is the auth block's `password` block. Zero lengths leave
+// the runtime's NIST default (15 to 128 code points).
+type PasswordPolicy struct {
+	MinLength int
+	MaxLength int
+	DeclRange hcl.Range
 }
 
 // Role is a `role` or `group_role` block.

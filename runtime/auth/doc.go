@@ -17,5 +17,12 @@
 // the tokens it signed.
 //
 // Authenticate resolves a token to a Principal with the roles stored for
-// the user now, so role changes apply without waiting for tokens to expire.
+// the user now, so role changes apply without waiting for tokens to expire,
+// and refuses a token whose login session (sid) was revoked or has expired.
+//
+// The password policy (PasswordPolicy, AUTH-4, AUTH-5) also refuses the
+// 197,545 breached or common passwords of an embedded offline list and
+// passwords resembling the user's email address. RateLimiter is the per-IP
+// limit on authentication attempts (AUTH-6). Wildcard permissions never
+// cover ProtectedResources such as roles (AC-5).
 package auth

@@ -45,4 +45,11 @@ func (m *expiring[K, V]) set(k K, v V, until, now time.Time) {
 	m.entries[k] = expiringEntry[V]{value: v, until: until}
 }
 
-func (m *expiring[K, V]) delete(k K) { delete(m.entries, k) }
+// deleteFunc deletes the entries whose key satisfies del.
+func (m *expiring[K, V]) deleteFunc(del func(K) bool) {
+	for k := range m.entries {
+		if del(k) {
+			delete(m.entries, k)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
@@ -277,36 +276,4 @@ func checkParams(p Params) error {
 		return fmt.Errorf("argon2id parameters %+v outside bounds", p)
 	}
 	return nil
-}
-
-// Field error codes of the password policy.
-const (
-	CodePasswordTooShort = "too_short"
-	CodePasswordTooLong  = "too_long"
-	CodePasswordInvalid  = "invalid"
-)
-
-// CheckPassword applies the password policy (AUTH-4, NIST SP 800-63B-4): at
-// least MinPasswordLen and at most MaxPasswordLen Unicode code points after
-// NFKC normalisation, any characters, no composition rules. A violation is
-// an apierr validation error naming the field "/password".
-func CheckPassword(password string) error {
-	if !utf8.ValidString(password) {
-		return passwordError(CodePasswordInvalid, "The password must be valid UTF-8 text.")
-	}
-	n := utf8.RuneCountInString(norm.NFKC.String(password))
-	switch {
-	case n < MinPasswordLen:
-		return passwordError(CodePasswordTooShort,
-			fmt.Sprintf("The password must be at least %d characters long.", MinPasswordLen))
-	case n > MaxPasswordLen:
-		return passwordError(CodePasswordTooLong,
-			fmt.Sprintf("The password must be at most %d characters long.", MaxPasswordLen))
-	}
-	return nil
-}
-
-func passwordError(code, msg string) *apierr.Error {
-	return apierr.Validation("The password does not meet the password policy.",
-		apierr.FieldError{Field: "/password", Code: code, Message: msg})
 }

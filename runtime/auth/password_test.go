@@ -216,7 +216,8 @@ func TestAUTH4_PasswordPolicy(t *testing.T) {
 		code     string // "" = accepted
 	}{
 		{"14 chars", strings.Repeat("a", 14), CodePasswordTooShort},
-		{"15 chars", strings.Repeat("a", 15), ""},
+		{"15 chars", "tangerine rhomb", ""},
+		{"15 chars but breached", strings.Repeat("a", 15), CodePasswordBreached},
 		{"15 chars with spaces only", strings.Repeat(" ", 15), ""},
 		{"14 multibyte chars", strings.Repeat("é", 14), CodePasswordTooShort},
 		{"64 emoji", strings.Repeat("\U0001F600", 64), ""},

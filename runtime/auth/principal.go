@@ -14,7 +14,10 @@ import (
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	UserID uuid.UUID
-	Email  string
+	// SessionID is the login session the token belongs to (uuid.Nil when
+	// it names none).
+	SessionID uuid.UUID
+	Email     string
 	// Roles are the user's global roles as currently stored (not as they
 	// were when the token was issued).
 	Roles []string

@@ -43,6 +43,10 @@ type AccessClaims struct {
 	Scope    string `json:"scope,omitempty"`
 	GrantID  string `json:"sid,omitempty"`
 	AuthTime int64  `json:"auth_time,omitempty"`
+	// SessionID is the login session (runtime/user) a token issued by Issue
+	// belongs to. Revoking the session revokes the token at once (AUTH-8).
+	// (sid is the OAuth2 grant, checked by WithRevocationCheck.)
+	SessionID string `json:"session_id,omitempty"`
 }
 
 // Tokens issues and verifies JWT access tokens signed with ES256 keys from
@@ -180,6 +184,9 @@ func (t *Tokens) Issue(ctx context.Context, p *Principal) (token string, expires
 		IssuedAt:  jwt.NewNumericDate(now),
 		ID:        uuid.NewString(),
 	}}
+	if p.SessionID != uuid.Nil {
+		claims.SessionID = p.SessionID.String()
+	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = key.kid
 	tok.Header["typ"] = TypAccessToken
@@ -238,6 +245,11 @@ func (t *Tokens) Verify(ctx context.Context, token string) (*AccessClaims, error
 	if _, err := uuid.Parse(claims.Subject); err != nil {
 		return nil, unauthorized(errors.New("sub is not a user id"))
 	}
+	if claims.SessionID != "" {
+		if _, err := uuid.Parse(claims.SessionID); err != nil {
+			return nil, unauthorized(errors.New("session_id is not a session id"))
+		}
+	}
 	t.verified.put(token, &claims, now)
 	return &claims, nil
 }
@@ -255,6 +267,7 @@ func isAccessTokenTyp(typ string) bool {
 // that no longer exists is refused.
 func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Context, error) {
 	id, ok := preauthenticated(ctx, token)
+	var sid uuid.UUID // the login session; none for pre-authenticated (OAuth1) requests
 	if !ok {
 		claims, err := t.Verify(ctx, token)
 		if err != nil {
@@ -264,18 +277,27 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 			return ctx, err
 		}
 		id = uuid.MustParse(claims.Subject)
+		if claims.SessionID != "" {
+			sid = uuid.MustParse(claims.SessionID) // checked by Verify
+		}
 	}
 	var err error
-	p := &Principal{UserID: id}
+	key := userKey{user: id, session: sid}
+	p := &Principal{UserID: id, SessionID: sid}
 	now := t.clock()
 	var entry userEntry
-	if u, ok := t.users.get(id, now); ok {
+	if u, ok := t.users.get(key, now); ok {
 		entry = u
 	} else {
 		// Noted before the read: if ForgetUser runs after it, what is read
 		// may predate the change and must not be cached.
 		gen := t.users.generation()
-		err = db.QueryRow(ctx, t.pool, `SELECT email, roles FROM users WHERE id = $1`, id).Scan(&entry.email, &entry.roles)
+		err = db.QueryRow(ctx, t.pool, `
+			SELECT u.email, u.roles, s.id IS NOT NULL
+			FROM users u
+			LEFT JOIN auth_sessions s ON s.id = $2 AND s.user_id = u.id
+			     AND s.revoked_at IS NULL AND s.expires_at > $3
+			WHERE u.id = $1 AND u.deleted_at IS NULL`, id, sid, now).Scan(&entry.email, &entry.roles, &entry.sessionOK)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ctx, unauthorized(errors.New("user no longer exists"))
 		}
@@ -295,7 +317,10 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 			}
 			return ctx, apierr.Wrap(err, http.StatusInternalServerError, apierr.CodeInternal, apierr.ErrInternal.Message)
 		}
-		t.users.putEntry(id, entry, now, gen)
+		t.users.putEntry(key, entry, now, gen)
+	}
+	if sid != uuid.Nil && !entry.sessionOK {
+		return ctx, unauthorized(errors.New("session revoked or expired"))
 	}
 	p.Email, p.Roles, p.PatientGroups = entry.email, entry.roles, entry.patients
 	if len(entry.staff) > 0 {
@@ -309,8 +334,8 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 }
 
 // ForgetUser drops what Authenticate remembers of a user, so a change to
-// the user's roles or group memberships, or the user's deletion, applies at the next request on
-// this replica (other replicas see it within the user cache TTL). Call it
+// the user's roles or group memberships, the revocation of a session, or
+// the user's deletion, applies at the next request on this replica (other replicas see it within the user cache TTL). Call it
 // after the change has committed. An Authenticate that read the user before
 // the commit does not put the old state back into the cache.
 func (t *Tokens) ForgetUser(id uuid.UUID) { t.users.forget(id) }

@@ -24,10 +24,14 @@ const DefaultUserCacheTTL = time.Second
 // one more read.
 type userCache struct {
 	mu      sync.Mutex
-	entries expiring[uuid.UUID, userEntry]
+	entries expiring[userKey, userEntry]
 	gen     uint64 // incremented by every forget
 	ttl     time.Duration
 }
+
+// userKey is a user and the login session a token names (uuid.Nil for
+// tokens without one).
+type userKey struct{ user, session uuid.UUID }
 
 type userEntry struct {
 	email string
@@ -35,13 +39,16 @@ type userEntry struct {
 	// memberships: group → group role names (staff), and patient groups.
 	staff    map[uuid.UUID][]string
 	patients []uuid.UUID
+	// sessionOK: the session exists, is the user's, and is neither revoked
+	// nor expired (false when the token names no session).
+	sessionOK bool
 }
 
 func newUserCache(max int, ttl time.Duration) *userCache {
-	return &userCache{entries: newExpiring[uuid.UUID, userEntry](max), ttl: ttl}
+	return &userCache{entries: newExpiring[userKey, userEntry](max), ttl: ttl}
 }
 
-func (c *userCache) get(id uuid.UUID, now time.Time) (userEntry, bool) {
+func (c *userCache) get(id userKey, now time.Time) (userEntry, bool) {
 	if c.ttl <= 0 {
 		return userEntry{}, false
 	}
@@ -57,14 +64,9 @@ func (c *userCache) generation() uint64 {
 	return c.gen
 }
 
-// put remembers a user's state read from the database after generation
-// returned gen; it does nothing if forget was called since.
-func (c *userCache) put(id uuid.UUID, email string, roles []string, now time.Time, gen uint64) {
-	c.putEntry(id, userEntry{email: email, roles: roles}, now, gen)
-}
-
-// putEntry is put with the whole entry, memberships included.
-func (c *userCache) putEntry(id uuid.UUID, e userEntry, now time.Time, gen uint64) {
+// putEntry remembers a user's state read from the database after
+// generation returned gen; it does nothing if forget was called since.
+func (c *userCache) putEntry(id userKey, e userEntry, now time.Time, gen uint64) {
 	if c.ttl <= 0 {
 		return
 	}
@@ -76,11 +78,11 @@ func (c *userCache) putEntry(id uuid.UUID, e userEntry, now time.Time, gen uint6
 	c.entries.set(id, e, now.Add(c.ttl), now)
 }
 
-// forget drops what is cached of a user and keeps reads that started
-// before from being cached.
+// forget drops what is cached of a user (every session) and keeps reads
+// that started before from being cached.
 func (c *userCache) forget(id uuid.UUID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.entries.delete(id)
+	c.entries.deleteFunc(func(k userKey) bool { return k.user == id })
 }

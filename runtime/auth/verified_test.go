@@ -49,25 +49,25 @@ func TestUserCache(t *testing.T) {
 	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 	id := uuid.New()
 	off := newUserCache(10, 0)
-	off.put(id, "a@example.com", nil, now, off.generation())
-	if _, ok := off.get(id, now); ok {
+	off.putEntry(key(id), userEntry{email: "a@example.com", roles: nil}, now, off.generation())
+	if _, ok := off.get(key(id), now); ok {
 		t.Fatal("a cache with TTL 0 remembered a user")
 	}
 	c := newUserCache(2, time.Second)
-	c.put(id, "a@example.com", []string{"clinician"}, now, c.generation())
-	if e, ok := c.get(id, now.Add(999*time.Millisecond)); !ok || e.email != "a@example.com" {
+	c.putEntry(key(id), userEntry{email: "a@example.com", roles: []string{"clinician"}}, now, c.generation())
+	if e, ok := c.get(key(id), now.Add(999*time.Millisecond)); !ok || e.email != "a@example.com" {
 		t.Fatal("a user is not remembered within the TTL")
 	}
-	if _, ok := c.get(id, now.Add(time.Second)); ok {
+	if _, ok := c.get(key(id), now.Add(time.Second)); ok {
 		t.Fatal("a user is remembered past the TTL")
 	}
-	c.put(id, "a@example.com", nil, now, c.generation())
+	c.putEntry(key(id), userEntry{email: "a@example.com", roles: nil}, now, c.generation())
 	c.forget(id)
-	if _, ok := c.get(id, now); ok {
+	if _, ok := c.get(key(id), now); ok {
 		t.Fatal("a forgotten user is remembered")
 	}
 	for range 5 {
-		c.put(uuid.New(), "x@example.com", nil, now, c.generation())
+		c.putEntry(key(uuid.New()), userEntry{email: "x@example.com"}, now, c.generation())
 	}
 	if len(c.entries.entries) > 2 {
 		t.Fatalf("cache holds %d entries, bound is 2", len(c.entries.entries))

@@ -20,6 +20,7 @@ import (
 	"github.com/ogen-go/ogen/ogenerrors"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/app"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
@@ -58,11 +59,13 @@ func (b *bearer) BearerAuth(context.Context, oas.OperationName) (oas.BearerAuth,
 func newEnv(t *testing.T, registration string, sec *bearer) *env {
 	t.Helper()
 	pool := dbtest.New(t)
-	if _, err := db.Migrate(t.Context(), pool, user.Migrations()); err != nil {
+	if _, err := db.Migrate(t.Context(), pool, app.CoreMigrations()); err != nil {
 		t.Fatal(err)
 	}
 	p := &project.Project{Name: "clinic", Languages: []string{"en", "nl"}, Auth: project.Auth{Registration: registration},
-		Roles: []project.Role{{Name: "clinician", Permissions: []string{"users:read"}}}}
+		Roles: []project.Role{{Name: "clinician", Permissions: []string{"users:read"}},
+			{Name: "admin", Permissions: []string{user.PermRead, user.PermUpdate, user.PermDelete, user.PermRolesGrant, user.PermRolesRevoke,
+				user.PermInvite}}}}
 	tokens := auth.NewTokens(pool, issuer, 15*time.Minute, nil, auth.WithRoles(p.Roles))
 	quiet := slog.New(slog.DiscardHandler)
 	users := user.NewService(pool, p, tokens, quiet,

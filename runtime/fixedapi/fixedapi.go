@@ -25,8 +25,7 @@ func Fragment() []byte {
 }
 
 // NewHandler returns the HTTP handler of the fixed identity endpoints
-// (/auth/register, /auth/login, /auth/jwks.json, /.well-known/jwks.json,
-// /users/me). Errors are written as the shared Error schema; mount it
+// (/auth/..., /.well-known/jwks.json, /users/...). Errors are written as the shared Error schema; mount it
 // inside server.Server so requests carry an id and a logger.
 func NewHandler(users *user.Service, tokens *auth.Tokens, opts ...HandlerOption) (http.Handler, error) {
 	h := &handler{users: users, tokens: tokens}
@@ -41,7 +40,7 @@ func NewHandler(users *user.Service, tokens *auth.Tokens, opts ...HandlerOption)
 	if err != nil {
 		return nil, fmt.Errorf("fixed api server: %w", err)
 	}
-	return server.BearerChallenge(srv), nil
+	return server.BearerChallenge(withResponseHeader(srv)), nil
 }
 
 // HandlerOption configures the handler of NewHandler.
@@ -57,12 +56,14 @@ var _ oas.Handler = (*handler)(nil)
 
 func (h *handler) RegisterUser(ctx context.Context, req *oas.RegisterRequest) (*oas.User, error) {
 	u, err := h.users.Register(ctx, user.Registration{
-		Email:     req.Email,
-		Password:  req.Password,
-		FirstName: req.FirstName.Or(""),
-		LastName:  req.LastName.Or(""),
-		Language:  req.Language.Or(""),
-		TimeZone:  req.TimeZone.Or(""),
+		Email:      req.Email,
+		Password:   req.Password,
+		FirstName:  req.FirstName.Or(""),
+		LastName:   req.LastName.Or(""),
+		Phone:      req.Phone.Or(""),
+		Language:   req.Language.Or(""),
+		TimeZone:   req.TimeZone.Or(""),
+		Invitation: req.InvitationToken.Or(""),
 	})
 	if err != nil {
 		return nil, err
@@ -112,6 +113,7 @@ func (h *handler) GetCurrentUser(ctx context.Context) (*oas.User, error) {
 // the token failed for another reason (the database is down, say), which
 // auth.Tokens.Authenticate reports as a 5xx.
 func (h *handler) NewError(ctx context.Context, err error) *oas.ErrorStatusCode {
+	setRetryAfter(ctx, err)
 	status, body := server.Public(ctx, err)
 	out := oas.Error{Code: body.Code, Message: body.Message}
 	if body.RequestID != "" {
@@ -129,7 +131,7 @@ func toUser(u *user.User) *oas.User {
 		roles = []string{}
 	}
 	return &oas.User{
-		ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone,
 		Language: u.Language, TimeZone: u.TimeZone, Roles: roles,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}

@@ -110,9 +110,22 @@ type Auth struct {
 	AccessTokenTTL  Duration `json:"access_token_ttl"`
 	RefreshTokenTTL Duration `json:"refresh_token_ttl"`
 	Registration    string   `json:"registration"` // open | invite | closed
+	// Password is the password policy; zero fields take the NIST SP
+	// 800-63B-4 defaults (15 to 128 code points).
+	Password PasswordPolicy `json:"password,omitzero"`
+	// UserDeletion is what deleting a user does: "delete" removes the row,
+	// "anonymise" (the default, when empty) keeps it without personal data.
+	UserDeletion string `json:"user_deletion,omitempty"`
 	// MFARequiredForRoles lists the global roles whose holders must use a
 	// second factor (omitted when none).
 	MFARequiredForRoles []string `json:"mfa_required_for_roles,omitempty"`
+}
+
+// PasswordPolicy bounds password lengths in Unicode code points; 0 means
+// the default.
+type PasswordPolicy struct {
+	MinLength int `json:"min_length,omitempty"`
+	MaxLength int `json:"max_length,omitempty"`
 }
 
 // Role is a global or group role.

@@ -7,22 +7,25 @@ import (
 	"log/slog"
 	"net/http"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/server"
 )
 
 // Registration modes (project.Auth.Registration).
@@ -32,10 +35,17 @@ const (
 	RegistrationClosed = "closed"
 )
 
+// User deletion modes (project.Auth.UserDeletion).
+const (
+	DeletionDelete    = "delete"
+	DeletionAnonymise = "anonymise" // the default
+)
+
 // Limits on profile fields, in Unicode code points.
 const (
 	MaxEmailLen    = 254
 	MaxNameLen     = 200
+	MaxPhoneLen    = 32
 	MaxTimeZoneLen = 64
 	DefaultTZ      = "UTC"
 )
@@ -47,17 +57,32 @@ const (
 	CodeUnsupported = "unsupported"
 )
 
-// User is a user's public profile.
+// Permissions guarding the admin operations (runtime/permission's
+// catalogue). Role changes use a resource of their own ("roles"), which
+// wildcard grants never cover (permission.Match; AC-5).
+const (
+	PermRead            = "users:read"
+	PermUpdate          = "users:update"
+	PermDelete          = "users:delete"
+	PermRolesGrant      = "users:roles:create"
+	PermRolesRevoke     = "users:roles:delete"
+	PermInvite          = "users:create"
+	PermResetLoginLimit = "users:update"
+)
+
+// User is a user's profile as clients see it.
 type User struct {
-	ID        uuid.UUID
-	Email     string
-	FirstName string
-	LastName  string
-	Language  string
-	TimeZone  string
-	Roles     []string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID            uuid.UUID
+	Email         string
+	EmailVerified bool
+	FirstName     string
+	LastName      string
+	Phone         string
+	Language      string
+	TimeZone      string
+	Roles         []string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Registration is a self-service sign-up. Optional fields may be empty.
@@ -66,8 +91,12 @@ type Registration struct {
 	Password  string
 	FirstName string
 	LastName  string
+	Phone     string
 	Language  string // default: the project's first language
 	TimeZone  string // IANA name; default UTC
+	// Invitation is the token of an invitation; required when the
+	// project's registration mode is "invite".
+	Invitation string
 }
 
 // Credentials are an email address and password.
@@ -83,16 +112,52 @@ type AccessToken struct {
 	ExpiresIn   time.Duration
 }
 
-// Service manages users: registration, login and profiles.
+// Lockout is the per-account throttling of failed logins (AUTH-6): after
+// Threshold consecutive failures within Window, each further failure
+// locks the account for Step times the number of failures past the
+// threshold (plus one), at most MaxWait. A success resets the count.
+type Lockout struct {
+	Threshold int
+	Window    time.Duration
+	Step      time.Duration
+	MaxWait   time.Duration
+}
+
+// DefaultLockout is Keycloak's brute-force policy, turned on: 30 failures
+// in 12 h, waits growing by 60 s up to 15 min.
+func DefaultLockout() Lockout {
+	return Lockout{Threshold: 30, Window: 12 * time.Hour, Step: time.Minute, MaxWait: 15 * time.Minute}
+}
+
+// Lifetimes and limits of the secrets mailed to users.
+const (
+	VerifyTokenTTL = 24 * time.Hour
+	ResetTokenTTL  = time.Hour
+	InviteTTL      = 7 * 24 * time.Hour
+	PINTTL         = 15 * time.Minute
+	PINDigits      = 6
+	MaxPINAttempts = 5
+	// SessionTTL is the absolute lifetime of a login session (AUTH-8).
+	SessionTTL = 12 * time.Hour
+)
+
+// Service manages users: registration, login, profiles, roles.
 type Service struct {
-	pool    *pgxpool.Pool
-	project *project.Project
-	tokens  *auth.Tokens
-	logger  *slog.Logger
-	clock   func() time.Time
-	hasher  *auth.Hasher
-	decoy   string
-	roles   map[string]bool
+	pool     *pgxpool.Pool
+	project  *project.Project
+	tokens   *auth.Tokens
+	logger   *slog.Logger
+	clock    func() time.Time
+	hasher   *auth.Hasher
+	decoy    string
+	roles    auth.RolePermissions
+	policy   auth.PasswordPolicy
+	lockout  Lockout
+	ipLimit  *auth.RateLimiter
+	deletion string
+
+	keyMu     sync.Mutex
+	secretKey []byte // HMAC key of user_secrets; loaded on first use
 }
 
 // Option configures a Service.
@@ -104,19 +169,39 @@ func WithClock(clock func() time.Time) Option { return func(s *Service) { s.cloc
 // WithHasher sets the password hasher (default auth.DefaultHasher()).
 func WithHasher(h *auth.Hasher) Option { return func(s *Service) { s.hasher = h } }
 
+// WithLockout sets the failed-login lockout policy (default DefaultLockout).
+func WithLockout(l Lockout) Option { return func(s *Service) { s.lockout = l } }
+
+// WithIPLimit sets the per-client-IP limit on authentication attempts
+// (default auth.DefaultIPLimit a minute); nil turns it off.
+func WithIPLimit(l *auth.RateLimiter) Option { return func(s *Service) { s.ipLimit = l } }
+
+// WithSecretKey sets the 32-byte HMAC key single-use tokens and PINs are
+// stored under. By default a random key is created in the database on
+// first use; one kept outside the database also protects PINs from a
+// leaked database dump.
+func WithSecretKey(key []byte) Option {
+	return func(s *Service) { s.secretKey = slices.Clone(key) }
+}
+
 // NewService returns a user service for project p. The database must have
-// Migrations applied.
+// the core migrations applied (user, audit, outbox).
 func NewService(pool *pgxpool.Pool, p *project.Project, tokens *auth.Tokens, logger *slog.Logger, opts ...Option) *Service {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	s := &Service{pool: pool, project: p, tokens: tokens, logger: logger, clock: time.Now,
-		hasher: auth.DefaultHasher(), roles: map[string]bool{}}
+		hasher: auth.DefaultHasher(), roles: auth.NewRolePermissions(p.Roles),
+		policy:   auth.PasswordPolicy{MinLength: p.Auth.Password.MinLength, MaxLength: p.Auth.Password.MaxLength},
+		lockout:  DefaultLockout(),
+		deletion: p.Auth.UserDeletion,
+	}
+	if s.deletion == "" {
+		s.deletion = DeletionAnonymise
+	}
+	s.ipLimit = auth.NewRateLimiter(auth.DefaultIPLimit, auth.DefaultIPLimitWindow, func() time.Time { return s.clock() })
 	for _, o := range opts {
 		o(s)
-	}
-	for _, r := range p.Roles {
-		s.roles[r.Name] = true
 	}
 	s.decoy = s.hasher.Decoy()
 	return s
@@ -130,6 +215,24 @@ var (
 		"An account with this email address already exists.")
 	ErrInvalidCredentials = apierr.New(http.StatusUnauthorized, apierr.CodeInvalidCredentials,
 		"The email address or password is incorrect.")
+	ErrInvalidInvitation = apierr.New(http.StatusForbidden, CodeInvalidInvitation,
+		"The invitation is invalid, used or expired.")
+	ErrInvalidSecret = apierr.New(http.StatusBadRequest, CodeInvalidSecret,
+		"The code or link is invalid, used or expired.")
+	ErrSelfRoleChange = apierr.New(http.StatusForbidden, CodeSelfRoleChange,
+		"You cannot change your own roles.")
+	ErrRoleBeyondRights = apierr.New(http.StatusForbidden, CodeRoleBeyondRights,
+		"You cannot grant or revoke a role with permissions you do not hold yourself.")
+	ErrUnknownRole = apierr.New(http.StatusBadRequest, CodeUnknownRole, "The role is not defined by the project.")
+)
+
+// Stable public codes of the user service (besides apierr's).
+const (
+	CodeInvalidInvitation = "invalid_invitation"
+	CodeInvalidSecret     = "invalid_code"
+	CodeSelfRoleChange    = "self_role_change"
+	CodeRoleBeyondRights  = "role_beyond_rights"
+	CodeUnknownRole       = "unknown_role"
 )
 
 // EmailKey returns the identifier an email address is unique and looked up
@@ -138,199 +241,79 @@ func EmailKey(email string) string {
 	return norm.NFC.String(strings.ToLower(strings.TrimSpace(email)))
 }
 
-// Register creates a user with no roles when the project's registration is
-// open. Invalid fields give one 400 naming all of them; a taken email
-// address gives 409 email_taken.
-func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
-	if s.project.Auth.Registration != RegistrationOpen {
-		return nil, ErrRegistrationClosed
-	}
-	u := &User{
-		Email:     norm.NFC.String(strings.TrimSpace(r.Email)),
-		FirstName: strings.TrimSpace(r.FirstName),
-		LastName:  strings.TrimSpace(r.LastName),
-		Language:  r.Language,
-		TimeZone:  r.TimeZone,
-		Roles:     []string{},
-	}
-	var details []apierr.FieldError
-	if d := checkEmail(u.Email); d != nil {
-		details = append(details, *d)
-	}
-	if err := auth.CheckPassword(r.Password); err != nil {
-		var ae *apierr.Error
-		if errors.As(err, &ae) {
-			details = append(details, ae.Details...)
-		}
-	}
-	details = append(details, checkName("/first_name", u.FirstName)...)
-	details = append(details, checkName("/last_name", u.LastName)...)
-	if u.Language == "" {
-		u.Language = s.defaultLanguage()
-	} else if !slices.Contains(s.project.Languages, u.Language) {
-		details = append(details, apierr.FieldError{Field: "/language", Code: CodeUnsupported,
-			Message: "The language must be one of " + strings.Join(s.project.Languages, ", ") + "."})
-	}
-	if u.TimeZone == "" {
-		u.TimeZone = DefaultTZ
-	} else if !validTimeZone(u.TimeZone) {
-		details = append(details, apierr.FieldError{Field: "/time_zone", Code: CodeInvalid,
-			Message: "The time zone must be an IANA time zone name such as Europe/Amsterdam."})
-	}
-	if len(details) > 0 {
-		return nil, apierr.Validation("The registration is invalid.", details...)
-	}
+// now returns the clock's time in UTC at the database's precision.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
-	hash, err := s.hasher.Hash(ctx, r.Password)
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	u.ID = uuid.New()
-	u.CreatedAt = s.clock().UTC().Truncate(time.Microsecond)
-	u.UpdatedAt = u.CreatedAt
-	_, err = db.Exec(ctx, s.pool, `
-		INSERT INTO users (id, email, email_key, password_hash, first_name, last_name,
-		                   language, time_zone, roles, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		u.ID, u.Email, EmailKey(u.Email), hash, u.FirstName, u.LastName,
-		u.Language, u.TimeZone, u.Roles, u.CreatedAt, u.UpdatedAt)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "users_email_key_unique" {
-		return nil, ErrEmailTaken
-	}
-	if err != nil {
-		return nil, fmt.Errorf("register: insert user: %w", err)
-	}
-	s.logger.InfoContext(ctx, "user registered", "user_id", u.ID)
-	return u, nil
-}
-
-// Login checks credentials and issues an access token. An unknown email
-// address and a wrong password give the same 401 invalid_credentials, and
-// both cost one password hash (AUTH-7). A hash made with outdated
-// parameters is replaced by a fresh one (AUTH-2).
-func (s *Service) Login(ctx context.Context, c Credentials) (*AccessToken, error) {
-	var (
-		id    uuid.UUID
-		email string
-		hash  *string
-		roles []string
-	)
-	err := db.QueryRow(ctx, s.pool, `SELECT id, email, password_hash, roles FROM users WHERE email_key = $1`,
-		EmailKey(c.Email)).Scan(&id, &email, &hash, &roles)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && hash == nil) {
-		return nil, s.burn(ctx, c.Password)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("login: load user: %w", err)
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, *hash, c.Password)
-	if errors.Is(err, auth.ErrInvalidHash) {
-		s.logger.ErrorContext(ctx, "stored password hash is invalid", "user_id", id, "error", err)
-		return nil, s.burn(ctx, c.Password)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("login: %w", err)
-	}
-	if !ok {
-		return nil, ErrInvalidCredentials
-	}
-	if rehash {
-		s.rehash(ctx, id, *hash, c.Password)
-	}
-	token, expiresIn, err := s.tokens.Issue(ctx, &auth.Principal{UserID: id, Email: email, Roles: roles})
-	if err != nil {
-		return nil, fmt.Errorf("login: %w", err)
-	}
-	return &AccessToken{AccessToken: token, TokenType: "Bearer", ExpiresIn: expiresIn}, nil
-}
-
-// burn verifies password against the decoy hash, so a failed login costs
-// the same whatever the reason, and returns ErrInvalidCredentials.
-func (s *Service) burn(ctx context.Context, password string) error {
-	if _, _, err := s.hasher.Verify(ctx, s.decoy, password); err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	return ErrInvalidCredentials
-}
-
-// rehash replaces old with a hash made with the current parameters. It is
-// best effort: the login succeeds anyway.
-func (s *Service) rehash(ctx context.Context, id uuid.UUID, old, password string) {
-	fresh, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		s.logger.WarnContext(ctx, "rehash password", "user_id", id, "error", err)
-		return
-	}
-	_, err = db.Exec(ctx, s.pool, `
-		UPDATE users SET password_hash = $1, updated_at = $2
-		WHERE id = $3 AND password_hash = $4`,
-		fresh, s.clock().UTC().Truncate(time.Microsecond), id, old)
-	if err != nil {
-		s.logger.WarnContext(ctx, "store rehashed password", "user_id", id, "error", err)
-	}
-}
-
-// Me returns the profile of the authenticated caller.
-func (s *Service) Me(ctx context.Context) (*User, error) {
+// caller returns the authenticated principal or 401.
+func caller(ctx context.Context) (*auth.Principal, error) {
 	p, ok := auth.PrincipalFrom(ctx)
 	if !ok {
 		return nil, apierr.ErrUnauthorized
 	}
-	u, err := s.Get(ctx, p.UserID)
-	if errors.Is(err, apierr.ErrNotFound) {
-		return nil, apierr.ErrUnauthorized
-	}
-	return u, err
+	return p, nil
 }
 
-// Get returns a user by id, or apierr.ErrNotFound.
-func (s *Service) Get(ctx context.Context, id uuid.UUID) (*User, error) {
-	u := &User{}
-	err := db.QueryRow(ctx, s.pool, `
-		SELECT id, email, first_name, last_name, language, time_zone, roles, created_at, updated_at
-		FROM users WHERE id = $1`, id).Scan(
-		&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Language, &u.TimeZone, &u.Roles,
-		&u.CreatedAt, &u.UpdatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, apierr.ErrNotFound
-	}
+// require returns the caller if it holds permission, else 401 or 403 (and
+// writes an access.denied audit row).
+func (s *Service) require(ctx context.Context, permission string) (*auth.Principal, error) {
+	p, err := caller(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("get user: %w", err)
+		return nil, err
 	}
-	return u, nil
+	if !p.Can(permission) {
+		s.auditAlone(ctx, audit.Entry{ActorID: &p.UserID, Action: "access.denied", Resource: "user",
+			Outcome: audit.Denied, Reason: apierr.CodeForbidden, Details: map[string]any{"permission": permission}})
+		return nil, apierr.ErrForbidden
+	}
+	return p, nil
 }
 
-// SetRoles replaces a user's global roles. Every role must be defined by
-// the project. Tokens already issued carry the change at their next use on
-// this replica, and within auth.DefaultUserCacheTTL on the others.
-func (s *Service) SetRoles(ctx context.Context, id uuid.UUID, roles []string) error {
-	roles = slices.Clone(roles)
-	slices.Sort(roles)
-	roles = slices.Compact(roles)
-	var details []apierr.FieldError
-	for i, r := range roles {
-		if !s.roles[r] {
-			details = append(details, apierr.FieldError{Field: fmt.Sprintf("/roles/%d", i), Code: CodeUnsupported,
-				Message: fmt.Sprintf("The role %q is not defined.", r)})
-		}
+// auditAlone writes e in a transaction of its own, for outcomes that
+// change nothing else (a denied request). A failure is logged: the request
+// already fails.
+func (s *Service) auditAlone(ctx context.Context, e audit.Entry) {
+	e.At = s.now()
+	if err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error { return audit.Write(ctx, tx, e) }); err != nil {
+		s.logger.ErrorContext(ctx, "write audit row", "action", e.Action, "error", err)
 	}
-	if len(details) > 0 {
-		return apierr.Validation("The roles are invalid.", details...)
+}
+
+// writeAudit writes e through tx with the service's clock.
+func (s *Service) writeAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
+	e.At = s.now()
+	return audit.Write(ctx, tx, e)
+}
+
+// limitIP counts an authentication attempt from the request's client IP
+// and refuses it beyond the per-IP limit (AUTH-6).
+func (s *Service) limitIP(ctx context.Context) error {
+	ip := server.ClientIP(ctx)
+	if s.ipLimit == nil || ip == "" {
+		return nil
 	}
-	if roles == nil {
-		roles = []string{}
+	if ok, wait := s.ipLimit.Allow(ip); !ok {
+		return tooManyRequests(wait)
 	}
-	tag, err := db.Exec(ctx, s.pool, `UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3`,
-		roles, s.clock().UTC().Truncate(time.Microsecond), id)
-	if err != nil {
-		return fmt.Errorf("set roles: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return apierr.ErrNotFound
-	}
-	s.tokens.ForgetUser(id)
 	return nil
+}
+
+// RetryAfter is the cause of a 429: how long the client should wait.
+type RetryAfter struct{ Wait time.Duration }
+
+func (r *RetryAfter) Error() string { return fmt.Sprintf("retry after %s", r.Wait) }
+
+// RetryAfterOf returns the wait a 429 from this package asks for.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var r *RetryAfter
+	if errors.As(err, &r) {
+		return r.Wait, true
+	}
+	return 0, false
+}
+
+func tooManyRequests(wait time.Duration) error {
+	return apierr.Wrap(&RetryAfter{Wait: wait.Round(time.Second)}, http.StatusTooManyRequests,
+		apierr.CodeTooManyRequests, "Too many attempts. Try again later.")
 }
 
 func (s *Service) defaultLanguage() string {
@@ -338,6 +321,49 @@ func (s *Service) defaultLanguage() string {
 		return s.project.Languages[0]
 	}
 	return "en"
+}
+
+// Profile holds the profile fields a user (or an admin) may change. Nil
+// fields stay as they are. Server-owned fields (id, email, roles,
+// timestamps, failed logins) are not part of it (AC-5).
+type Profile struct {
+	FirstName *string
+	LastName  *string
+	Phone     *string
+	Language  *string
+	TimeZone  *string
+}
+
+// check normalises and validates the set fields of p.
+func (s *Service) checkProfile(p *Profile) []apierr.FieldError {
+	var details []apierr.FieldError
+	trim := func(v *string) {
+		if v != nil {
+			*v = strings.TrimSpace(*v)
+		}
+	}
+	trim(p.FirstName)
+	trim(p.LastName)
+	trim(p.Phone)
+	if p.FirstName != nil {
+		details = append(details, checkName("/first_name", *p.FirstName)...)
+	}
+	if p.LastName != nil {
+		details = append(details, checkName("/last_name", *p.LastName)...)
+	}
+	if p.Phone != nil && !validPhone(*p.Phone) {
+		details = append(details, apierr.FieldError{Field: "/phone", Code: CodeInvalid,
+			Message: "The phone number may hold digits, spaces, + - ( ) and at most 32 characters."})
+	}
+	if p.Language != nil && !slices.Contains(s.project.Languages, *p.Language) {
+		details = append(details, apierr.FieldError{Field: "/language", Code: CodeUnsupported,
+			Message: "The language must be one of " + strings.Join(s.project.Languages, ", ") + "."})
+	}
+	if p.TimeZone != nil && !validTimeZone(*p.TimeZone) {
+		details = append(details, apierr.FieldError{Field: "/time_zone", Code: CodeInvalid,
+			Message: "The time zone must be an IANA time zone name such as Europe/Amsterdam."})
+	}
+	return details
 }
 
 // checkEmail accepts a bare addr-spec (RFC 5322, as net/mail parses it) of
@@ -364,6 +390,10 @@ func checkName(field, name string) []apierr.FieldError {
 	}
 	return nil
 }
+
+var phoneRe = regexp.MustCompile(`^[0-9+() -]{0,32}$`)
+
+func validPhone(p string) bool { return phoneRe.MatchString(p) }
 
 func validTimeZone(tz string) bool {
 	if len(tz) > MaxTimeZoneLen || tz == "Local" {

@@ -3,9 +3,11 @@ package user_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,9 +15,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
+	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/db/dbtest"
+	"github.com/exhgen/exhgen/runtime/outbox"
 	"github.com/exhgen/exhgen/runtime/project"
 	"github.com/exhgen/exhgen/runtime/user"
 )
@@ -26,34 +30,68 @@ const strongPassword = "correct horse battery staple"
 
 var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
+// coreMigrations are the runtime's core migrations this package needs
+// (as runtime/app assembles them), in name order.
+func coreMigrations() []db.Migration {
+	migs := slices.Concat(user.Migrations(), audit.Migrations(), outbox.Migrations())
+	slices.SortStableFunc(migs, func(a, b db.Migration) int { return strings.Compare(a.Name, b.Name) })
+	return migs
+}
+
 func testProject(registration string) *project.Project {
 	return &project.Project{
 		Name: "clinic", Languages: []string{"nl", "en"},
-		Auth:  project.Auth{Registration: registration},
-		Roles: []project.Role{{Name: "clinician", Permissions: []string{"users:read"}}},
+		Auth: project.Auth{Registration: registration},
+		Roles: []project.Role{
+			{Name: "clinician", Permissions: []string{"users:read"}},
+			{Name: "admin", Permissions: []string{user.PermRead, user.PermUpdate, user.PermDelete,
+				user.PermRolesGrant, user.PermRolesRevoke, user.PermInvite, "data:*:*"}},
+			{Name: "owner", Permissions: []string{"*:*:*", "*:*", user.PermRolesGrant, user.PermRolesRevoke}},
+			// Wildcards only: never covers users:roles:update (AC-5).
+			{Name: "wildcard", Permissions: []string{"*:*:*", "users:*:*", "users:*", "*"}},
+		},
 	}
 }
 
 type fixture struct {
-	pool   *pgxpool.Pool
-	tokens *auth.Tokens
-	users  *user.Service
-	now    time.Time
+	pool    *pgxpool.Pool
+	tokens  *auth.Tokens
+	users   *user.Service
+	project *project.Project
+
+	mu  sync.Mutex
+	now time.Time
 }
 
-func newFixture(t testing.TB, registration string) *fixture {
+func newFixture(t testing.TB, registration string, opts ...user.Option) *fixture {
+	t.Helper()
+	return newFixtureFor(t, testProject(registration), opts...)
+}
+
+func newFixtureFor(t testing.TB, p *project.Project, opts ...user.Option) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
-	if _, err := db.Migrate(context.Background(), pool, user.Migrations()); err != nil {
+	if _, err := db.Migrate(context.Background(), pool, coreMigrations()); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{pool: pool, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
-	p := testProject(registration)
-	f.tokens = auth.NewTokens(pool, "https://api.example.test", 15*time.Minute, clock, auth.WithRoles(p.Roles))
-	f.users = user.NewService(pool, p, f.tokens, nil,
-		user.WithClock(clock), user.WithHasher(auth.NewHasher(testParams, 4)))
+	f := &fixture{pool: pool, project: p, now: time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)}
+	f.tokens = auth.NewTokens(pool, "https://api.example.test", 15*time.Minute, f.clock, auth.WithRoles(p.Roles))
+	opts = append([]user.Option{user.WithClock(f.clock), user.WithHasher(auth.NewHasher(testParams, 4))}, opts...)
+	f.users = user.NewService(pool, p, f.tokens, slog.New(slog.DiscardHandler), opts...)
 	return f
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// advance moves the fixture's clock forward.
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
 }
 
 func (f *fixture) register(t *testing.T, email string) *user.User {
@@ -106,14 +144,14 @@ func TestRegister(t *testing.T) {
 	}
 	if u.ID == uuid.Nil || u.Email != "Alice@Example.COM" || u.FirstName != "Alice" || u.LastName != "Liddell" ||
 		u.Language != "nl" || u.TimeZone != "UTC" || len(u.Roles) != 0 ||
-		!u.CreatedAt.Equal(f.now) || !u.UpdatedAt.Equal(f.now) {
+		!u.CreatedAt.Equal(f.clock()) || !u.UpdatedAt.Equal(f.clock()) {
 		t.Fatalf("registered user = %+v", u)
 	}
 	got, err := f.users.Get(t.Context(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Email != u.Email || got.Language != "nl" || !got.CreatedAt.Equal(f.now) || got.Roles == nil {
+	if got.Email != u.Email || got.Language != "nl" || !got.CreatedAt.Equal(f.clock()) || got.Roles == nil {
 		t.Fatalf("stored user = %+v", got)
 	}
 	var hash, key string
@@ -151,7 +189,7 @@ func TestRegisterEmailTaken(t *testing.T) {
 
 func TestRegisterClosed(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{user.RegistrationInvite, user.RegistrationClosed, ""} {
+	for _, mode := range []string{user.RegistrationClosed, ""} {
 		t.Run("mode "+mode, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, mode)
@@ -352,7 +390,7 @@ func TestEmailKey(t *testing.T) {
 //	go test ./runtime/user -run '^$' -bench AUTH7 -count 10
 func BenchmarkAUTH7_FailedLogin(b *testing.B) {
 	pool := dbtest.New(b)
-	if _, err := db.Migrate(context.Background(), pool, user.Migrations()); err != nil {
+	if _, err := db.Migrate(context.Background(), pool, coreMigrations()); err != nil {
 		b.Fatal(err)
 	}
 	p := testProject(user.RegistrationOpen)

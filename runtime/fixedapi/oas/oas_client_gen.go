@@ -22,6 +22,20 @@ func trimTrailingSlashes(u *url.URL) {
 
 // Invoker invokes operations described by OpenAPI v3 specification.
 type Invoker interface {
+	// ChangeEmail invokes changeEmail operation.
+	//
+	// Checks the current password, mails a verification link and PIN to the new address and a notice to
+	// the old one. The address changes once the new one is verified (`POST /auth/email/verify`).
+	//
+	// POST /users/me/email
+	ChangeEmail(ctx context.Context, request *ChangeEmailRequest) error
+	// ChangePassword invokes changePassword operation.
+	//
+	// Checks the current password (a wrong one answers 401 `invalid_credentials` and counts towards the
+	// lockout), sets the new one and ends every other session of the user.
+	//
+	// POST /users/me/password
+	ChangePassword(ctx context.Context, request *ChangePasswordRequest) error
 	// CreateGroup invokes createGroup operation.
 	//
 	// Creates a group. Needs `groups:create`.
@@ -34,6 +48,13 @@ type Invoker interface {
 	//
 	// DELETE /groups/{group_id}
 	DeleteGroup(ctx context.Context, params DeleteGroupParams) error
+	// DeleteUser invokes deleteUser operation.
+	//
+	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
+	// queues a `user.deleted` event. Needs `users:delete`.
+	//
+	// DELETE /users/{user_id}
+	DeleteUser(ctx context.Context, params DeleteUserParams) error
 	// EnlistGroupPatient invokes enlistGroupPatient operation.
 	//
 	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
@@ -61,12 +82,33 @@ type Invoker interface {
 	//
 	// GET /auth/jwks.json
 	GetJWKS(ctx context.Context) (*JWKS, error)
+	// GetUser invokes getUser operation.
+	//
+	// Needs `users:read` (anyone may read their own profile).
+	//
+	// GET /users/{user_id}
+	GetUser(ctx context.Context, params GetUserParams) (*User, error)
 	// GetWellKnownJWKS invokes getWellKnownJWKS operation.
 	//
 	// The same key set as `/auth/jwks.json`, at its conventional location.
 	//
 	// GET /.well-known/jwks.json
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
+	// GrantRole invokes grantRole operation.
+	//
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
+	//
+	// PUT /users/{user_id}/roles/{role}
+	GrantRole(ctx context.Context, params GrantRoleParams) (*User, error)
+	// InviteUser invokes inviteUser operation.
+	//
+	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
+	// account (the answer is the same). Needs `users:create`.
+	//
+	// POST /users/invitations
+	InviteUser(ctx context.Context, request *InvitationRequest) (*Invitation, error)
 	// ListGroupPatients invokes listGroupPatients operation.
 	//
 	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
@@ -87,19 +129,37 @@ type Invoker interface {
 	//
 	// GET /groups
 	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
+	// ListUsers invokes listUsers operation.
+	//
+	// Users, oldest first, a page at a time. Needs `users:read`.
+	//
+	// GET /users
+	ListUsers(ctx context.Context, params ListUsersParams) (*UserPage, error)
 	// Login invokes login operation.
 	//
-	// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
-	// password both answer 401 `invalid_credentials`.
+	// Exchanges an email address and password for a bearer access token of a new session. An unknown
+	// address and a wrong password both answer 401 `invalid_credentials`. After 30 consecutive failures
+	// within 12 h the account is locked for a growing wait (60 s steps, at most 15 min), and more than 60
+	// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
+	// Retry-After, even for the right password.
 	//
 	// POST /auth/login
 	Login(ctx context.Context, request *LoginRequest) (*TokenResponse, error)
+	// Logout invokes logout operation.
+	//
+	// Ends the session the bearer token belongs to; its tokens stop working at once.
+	//
+	// POST /auth/logout
+	Logout(ctx context.Context) error
 	// RegisterUser invokes registerUser operation.
 	//
-	// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
-	// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
-	// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
-	// `validation_failed` naming each field as a JSON pointer.
+	// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
+	// PIN) goes to the address. Mode `invite`: only with `invitation_token` from an invitation to the same
+	// address (else 403 `invalid_invitation`). Mode `closed`: 403 `registration_closed`. The password
+	// follows the project's policy (default 15 to 128 characters, any Unicode, no composition rules, not a
+	// known breached password, not like the email address). An email address already in use answers 409
+	// `email_taken`; invalid fields answer 400 `validation_failed` naming each field as a JSON pointer;
+	// too many attempts from one address 429 `too_many_requests` with Retry-After.
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, request *RegisterRequest) (*User, error)
@@ -110,6 +170,38 @@ type Invoker interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
+	// RequestPasswordReset invokes requestPasswordReset operation.
+	//
+	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
+	//
+	// POST /auth/password/forgot
+	RequestPasswordReset(ctx context.Context, request *EmailRequest) error
+	// ResendVerification invokes resendVerification operation.
+	//
+	// Mails a new verification link and PIN unless the address is verified already.
+	//
+	// POST /users/me/verification
+	ResendVerification(ctx context.Context) error
+	// ResetLoginAttempts invokes resetLoginAttempts operation.
+	//
+	// Clears the user's failed-login count and lock. Needs `users:update`.
+	//
+	// DELETE /users/{user_id}/login-attempts
+	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error
+	// ResetPassword invokes resetPassword operation.
+	//
+	// Sets a new password with the link token, or the email address and PIN, of a reset mail; ends every
+	// session of the user and clears the lockout. A wrong, used or expired code answers 400
+	// `invalid_code`.
+	//
+	// POST /auth/password/reset
+	ResetPassword(ctx context.Context, request *ResetPasswordRequest) error
+	// RevokeRole invokes revokeRole operation.
+	//
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
+	//
+	// DELETE /users/{user_id}/roles/{role}
+	RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error)
 	// SetGroupStaff invokes setGroupStaff operation.
 	//
 	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
@@ -125,12 +217,33 @@ type Invoker interface {
 	//
 	// DELETE /groups/{group_id}/patients/{user_id}
 	UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error
+	// UpdateCurrentUser invokes updateCurrentUser operation.
+	//
+	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
+	// (unknown fields answer 400).
+	//
+	// PATCH /users/me
+	UpdateCurrentUser(ctx context.Context, request *ProfileUpdate) (*User, error)
 	// UpdateGroup invokes updateGroup operation.
 	//
 	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
 	//
 	// PATCH /groups/{group_id}
 	UpdateGroup(ctx context.Context, request *GroupPatch, params UpdateGroupParams) (*Group, error)
+	// UpdateUser invokes updateUser operation.
+	//
+	// Changes the given profile fields. Needs `users:update`.
+	//
+	// PATCH /users/{user_id}
+	UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams) (*User, error)
+	// VerifyEmail invokes verifyEmail operation.
+	//
+	// Uses the link token, or the email address and PIN, of a verification mail. If the mail was sent for
+	// a new address (`POST /users/me/email`), the account's address becomes that one. A wrong, used or
+	// expired code answers 400 `invalid_code`; a PIN is void after 5 tries.
+	//
+	// POST /auth/email/verify
+	VerifyEmail(ctx context.Context, request *SecretRequest) error
 }
 
 // Client implements OAS client.
@@ -172,6 +285,166 @@ func (c *Client) requestURL(ctx context.Context) *url.URL {
 		return c.serverURL
 	}
 	return u
+}
+
+// ChangeEmail invokes changeEmail operation.
+//
+// Checks the current password, mails a verification link and PIN to the new address and a notice to
+// the old one. The address changes once the new one is verified (`POST /auth/email/verify`).
+//
+// POST /users/me/email
+func (c *Client) ChangeEmail(ctx context.Context, request *ChangeEmailRequest) error {
+	_, err := c.sendChangeEmail(ctx, request)
+	return err
+}
+
+func (c *Client) sendChangeEmail(ctx context.Context, request *ChangeEmailRequest) (res *ChangeEmailAccepted, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/users/me/email"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeChangeEmailRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ChangeEmailOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeChangeEmailResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ChangePassword invokes changePassword operation.
+//
+// Checks the current password (a wrong one answers 401 `invalid_credentials` and counts towards the
+// lockout), sets the new one and ends every other session of the user.
+//
+// POST /users/me/password
+func (c *Client) ChangePassword(ctx context.Context, request *ChangePasswordRequest) error {
+	_, err := c.sendChangePassword(ctx, request)
+	return err
+}
+
+func (c *Client) sendChangePassword(ctx context.Context, request *ChangePasswordRequest) (res *ChangePasswordNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/users/me/password"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeChangePasswordRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ChangePasswordOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeChangePasswordResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
 }
 
 // CreateGroup invokes createGroup operation.
@@ -340,6 +613,101 @@ func (c *Client) sendDeleteGroup(ctx context.Context, params DeleteGroupParams) 
 	}()
 
 	result, err := decodeDeleteGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// DeleteUser invokes deleteUser operation.
+//
+// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
+// queues a `user.deleted` event. Needs `users:delete`.
+//
+// DELETE /users/{user_id}
+func (c *Client) DeleteUser(ctx context.Context, params DeleteUserParams) error {
+	_, err := c.sendDeleteUser(ctx, params)
+	return err
+}
+
+func (c *Client) sendDeleteUser(ctx context.Context, params DeleteUserParams) (res *DeleteUserNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [2]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, DeleteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeDeleteUserResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -679,6 +1047,100 @@ func (c *Client) sendGetJWKS(ctx context.Context) (res *JWKS, err error) {
 	return result, nil
 }
 
+// GetUser invokes getUser operation.
+//
+// Needs `users:read` (anyone may read their own profile).
+//
+// GET /users/{user_id}
+func (c *Client) GetUser(ctx context.Context, params GetUserParams) (*User, error) {
+	res, err := c.sendGetUser(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendGetUser(ctx context.Context, params GetUserParams) (res *User, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [2]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GetUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeGetUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // GetWellKnownJWKS invokes getWellKnownJWKS operation.
 //
 // The same key set as `/auth/jwks.json`, at its conventional location.
@@ -715,6 +1177,201 @@ func (c *Client) sendGetWellKnownJWKS(ctx context.Context) (res *JWKS, err error
 	}()
 
 	result, err := decodeGetWellKnownJWKSResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// GrantRole invokes grantRole operation.
+//
+// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
+//
+// PUT /users/{user_id}/roles/{role}
+func (c *Client) GrantRole(ctx context.Context, params GrantRoleParams) (*User, error) {
+	res, err := c.sendGrantRole(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendGrantRole(ctx context.Context, params GrantRoleParams) (res *User, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [4]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/roles/"
+	{
+		// Encode "role" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "role",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Role))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PUT", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GrantRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeGrantRoleResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// InviteUser invokes inviteUser operation.
+//
+// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
+// account (the answer is the same). Needs `users:create`.
+//
+// POST /users/invitations
+func (c *Client) InviteUser(ctx context.Context, request *InvitationRequest) (*Invitation, error) {
+	res, err := c.sendInviteUser(ctx, request)
+	return res, err
+}
+
+func (c *Client) sendInviteUser(ctx context.Context, request *InvitationRequest) (res *Invitation, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/users/invitations"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeInviteUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, InviteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeInviteUserResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -1101,10 +1758,126 @@ func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams) (r
 	return result, nil
 }
 
+// ListUsers invokes listUsers operation.
+//
+// Users, oldest first, a page at a time. Needs `users:read`.
+//
+// GET /users
+func (c *Client) ListUsers(ctx context.Context, params ListUsersParams) (*UserPage, error) {
+	res, err := c.sendListUsers(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendListUsers(ctx context.Context, params ListUsersParams) (res *UserPage, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/users"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.IntToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.IntToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListUsersOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeListUsersResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // Login invokes login operation.
 //
-// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
-// password both answer 401 `invalid_credentials`.
+// Exchanges an email address and password for a bearer access token of a new session. An unknown
+// address and a wrong password both answer 401 `invalid_credentials`. After 30 consecutive failures
+// within 12 h the account is locked for a growing wait (60 s steps, at most 15 min), and more than 60
+// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
+// Retry-After, even for the right password.
 //
 // POST /auth/login
 func (c *Client) Login(ctx context.Context, request *LoginRequest) (*TokenResponse, error) {
@@ -1148,12 +1921,91 @@ func (c *Client) sendLogin(ctx context.Context, request *LoginRequest) (res *Tok
 	return result, nil
 }
 
+// Logout invokes logout operation.
+//
+// Ends the session the bearer token belongs to; its tokens stop working at once.
+//
+// POST /auth/logout
+func (c *Client) Logout(ctx context.Context) error {
+	_, err := c.sendLogout(ctx)
+	return err
+}
+
+func (c *Client) sendLogout(ctx context.Context) (res *LogoutNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/auth/logout"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, LogoutOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeLogoutResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // RegisterUser invokes registerUser operation.
 //
-// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
-// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
-// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
-// `validation_failed` naming each field as a JSON pointer.
+// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
+// PIN) goes to the address. Mode `invite`: only with `invitation_token` from an invitation to the same
+// address (else 403 `invalid_invitation`). Mode `closed`: 403 `registration_closed`. The password
+// follows the project's policy (default 15 to 128 characters, any Unicode, no composition rules, not a
+// known breached password, not like the email address). An email address already in use answers 409
+// `email_taken`; invalid fields answer 400 `validation_failed` naming each field as a JSON pointer;
+// too many attempts from one address 429 `too_many_requests` with Retry-After.
 //
 // POST /auth/register
 func (c *Client) RegisterUser(ctx context.Context, request *RegisterRequest) (*User, error) {
@@ -1304,6 +2156,384 @@ func (c *Client) sendRemoveGroupStaff(ctx context.Context, params RemoveGroupSta
 	}()
 
 	result, err := decodeRemoveGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RequestPasswordReset invokes requestPasswordReset operation.
+//
+// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
+//
+// POST /auth/password/forgot
+func (c *Client) RequestPasswordReset(ctx context.Context, request *EmailRequest) error {
+	_, err := c.sendRequestPasswordReset(ctx, request)
+	return err
+}
+
+func (c *Client) sendRequestPasswordReset(ctx context.Context, request *EmailRequest) (res *RequestPasswordResetAccepted, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/auth/password/forgot"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeRequestPasswordResetRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeRequestPasswordResetResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ResendVerification invokes resendVerification operation.
+//
+// Mails a new verification link and PIN unless the address is verified already.
+//
+// POST /users/me/verification
+func (c *Client) ResendVerification(ctx context.Context) error {
+	_, err := c.sendResendVerification(ctx)
+	return err
+}
+
+func (c *Client) sendResendVerification(ctx context.Context) (res *ResendVerificationAccepted, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/users/me/verification"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ResendVerificationOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeResendVerificationResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ResetLoginAttempts invokes resetLoginAttempts operation.
+//
+// Clears the user's failed-login count and lock. Needs `users:update`.
+//
+// DELETE /users/{user_id}/login-attempts
+func (c *Client) ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error {
+	_, err := c.sendResetLoginAttempts(ctx, params)
+	return err
+}
+
+func (c *Client) sendResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) (res *ResetLoginAttemptsNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [3]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/login-attempts"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ResetLoginAttemptsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeResetLoginAttemptsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ResetPassword invokes resetPassword operation.
+//
+// Sets a new password with the link token, or the email address and PIN, of a reset mail; ends every
+// session of the user and clears the lockout. A wrong, used or expired code answers 400
+// `invalid_code`.
+//
+// POST /auth/password/reset
+func (c *Client) ResetPassword(ctx context.Context, request *ResetPasswordRequest) error {
+	_, err := c.sendResetPassword(ctx, request)
+	return err
+}
+
+func (c *Client) sendResetPassword(ctx context.Context, request *ResetPasswordRequest) (res *ResetPasswordNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/auth/password/reset"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeResetPasswordRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeResetPasswordResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RevokeRole invokes revokeRole operation.
+//
+// Needs `users:roles:delete`; the other rules of `grantRole` apply.
+//
+// DELETE /users/{user_id}/roles/{role}
+func (c *Client) RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error) {
+	res, err := c.sendRevokeRole(ctx, params)
+	return res, err
+}
+
+func (c *Client) sendRevokeRole(ctx context.Context, params RevokeRoleParams) (res *User, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [4]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/roles/"
+	{
+		// Encode "role" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "role",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Role))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RevokeRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeRevokeRoleResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -1543,6 +2773,86 @@ func (c *Client) sendUnenlistGroupPatient(ctx context.Context, params UnenlistGr
 	return result, nil
 }
 
+// UpdateCurrentUser invokes updateCurrentUser operation.
+//
+// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
+// (unknown fields answer 400).
+//
+// PATCH /users/me
+func (c *Client) UpdateCurrentUser(ctx context.Context, request *ProfileUpdate) (*User, error) {
+	res, err := c.sendUpdateCurrentUser(ctx, request)
+	return res, err
+}
+
+func (c *Client) sendUpdateCurrentUser(ctx context.Context, request *ProfileUpdate) (res *User, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/users/me"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PATCH", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeUpdateCurrentUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UpdateCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeUpdateCurrentUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // UpdateGroup invokes updateGroup operation.
 //
 // Changes the group's name or description. Needs `groups:update`, globally or in the group.
@@ -1633,6 +2943,151 @@ func (c *Client) sendUpdateGroup(ctx context.Context, request *GroupPatch, param
 	}()
 
 	result, err := decodeUpdateGroupResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UpdateUser invokes updateUser operation.
+//
+// Changes the given profile fields. Needs `users:update`.
+//
+// PATCH /users/{user_id}
+func (c *Client) UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams) (*User, error) {
+	res, err := c.sendUpdateUser(ctx, request, params)
+	return res, err
+}
+
+func (c *Client) sendUpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams) (res *User, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [2]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PATCH", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeUpdateUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UpdateUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeUpdateUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// VerifyEmail invokes verifyEmail operation.
+//
+// Uses the link token, or the email address and PIN, of a verification mail. If the mail was sent for
+// a new address (`POST /users/me/email`), the account's address becomes that one. A wrong, used or
+// expired code answers 400 `invalid_code`; a PIN is void after 5 tries.
+//
+// POST /auth/email/verify
+func (c *Client) VerifyEmail(ctx context.Context, request *SecretRequest) error {
+	_, err := c.sendVerifyEmail(ctx, request)
+	return err
+}
+
+func (c *Client) sendVerifyEmail(ctx context.Context, request *SecretRequest) (res *VerifyEmailNoContent, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/auth/email/verify"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeVerifyEmailRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeVerifyEmailResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}

@@ -39,8 +39,84 @@ func (s *BearerAuth) SetRoles(val []string) {
 	s.Roles = val
 }
 
+// ChangeEmailAccepted is response for ChangeEmail operation.
+type ChangeEmailAccepted struct{}
+
+// Ref: #/components/schemas/ChangeEmailRequest
+type ChangeEmailRequest struct {
+	Email           string `json:"email"`
+	CurrentPassword string `json:"current_password"`
+}
+
+// GetEmail returns the value of Email.
+func (s *ChangeEmailRequest) GetEmail() string {
+	return s.Email
+}
+
+// GetCurrentPassword returns the value of CurrentPassword.
+func (s *ChangeEmailRequest) GetCurrentPassword() string {
+	return s.CurrentPassword
+}
+
+// SetEmail sets the value of Email.
+func (s *ChangeEmailRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetCurrentPassword sets the value of CurrentPassword.
+func (s *ChangeEmailRequest) SetCurrentPassword(val string) {
+	s.CurrentPassword = val
+}
+
+// ChangePasswordNoContent is response for ChangePassword operation.
+type ChangePasswordNoContent struct{}
+
+// Ref: #/components/schemas/ChangePasswordRequest
+type ChangePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// GetCurrentPassword returns the value of CurrentPassword.
+func (s *ChangePasswordRequest) GetCurrentPassword() string {
+	return s.CurrentPassword
+}
+
+// GetNewPassword returns the value of NewPassword.
+func (s *ChangePasswordRequest) GetNewPassword() string {
+	return s.NewPassword
+}
+
+// SetCurrentPassword sets the value of CurrentPassword.
+func (s *ChangePasswordRequest) SetCurrentPassword(val string) {
+	s.CurrentPassword = val
+}
+
+// SetNewPassword sets the value of NewPassword.
+func (s *ChangePasswordRequest) SetNewPassword(val string) {
+	s.NewPassword = val
+}
+
 // DeleteGroupNoContent is response for DeleteGroup operation.
 type DeleteGroupNoContent struct{}
+
+// DeleteUserNoContent is response for DeleteUser operation.
+type DeleteUserNoContent struct{}
+
+// Ref: #/components/schemas/EmailRequest
+type EmailRequest struct {
+	Email string `json:"email"`
+}
+
+// GetEmail returns the value of Email.
+func (s *EmailRequest) GetEmail() string {
+	return s.Email
+}
+
+// SetEmail sets the value of Email.
+func (s *EmailRequest) SetEmail(val string) {
+	s.Email = val
+}
 
 // Ref: #/components/schemas/EnlistRequest
 type EnlistRequest struct {
@@ -314,6 +390,59 @@ func (s *GroupPatch) SetDescription(val OptString) {
 	s.Description = val
 }
 
+// Ref: #/components/schemas/Invitation
+type Invitation struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// GetEmail returns the value of Email.
+func (s *Invitation) GetEmail() string {
+	return s.Email
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *Invitation) GetExpiresAt() time.Time {
+	return s.ExpiresAt
+}
+
+// SetEmail sets the value of Email.
+func (s *Invitation) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *Invitation) SetExpiresAt(val time.Time) {
+	s.ExpiresAt = val
+}
+
+// Ref: #/components/schemas/InvitationRequest
+type InvitationRequest struct {
+	Email string `json:"email"`
+	// The language of the mail; defaults to the project's first.
+	Language OptString `json:"language"`
+}
+
+// GetEmail returns the value of Email.
+func (s *InvitationRequest) GetEmail() string {
+	return s.Email
+}
+
+// GetLanguage returns the value of Language.
+func (s *InvitationRequest) GetLanguage() OptString {
+	return s.Language
+}
+
+// SetEmail sets the value of Email.
+func (s *InvitationRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *InvitationRequest) SetLanguage(val OptString) {
+	s.Language = val
+}
+
 // A public EC P-256 signing key (RFC 7518 §6.2).
 // Ref: #/components/schemas/JWK
 type JWK struct {
@@ -477,6 +606,9 @@ func (s *LoginRequest) SetPassword(val string) {
 	s.Password = val
 }
 
+// LogoutNoContent is response for Logout operation.
+type LogoutNoContent struct{}
+
 // A patient or staff member of a group, with the fields staff may see.
 // Ref: #/components/schemas/Member
 type Member struct {
@@ -633,6 +765,52 @@ func (o OptDateTime) Or(d time.Time) time.Time {
 	return d
 }
 
+// NewOptInt returns new OptInt with value set to v.
+func NewOptInt(v int) OptInt {
+	return OptInt{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptInt is optional int.
+type OptInt struct {
+	Value int
+	Set   bool
+}
+
+// IsSet returns true if OptInt was set.
+func (o OptInt) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptInt) Reset() {
+	var v int
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptInt) SetTo(v int) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptInt) Get() (v int, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptInt) Or(d int) int {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
 // NewOptInt32 returns new OptInt32 with value set to v.
 func NewOptInt32(v int32) OptInt32 {
 	return OptInt32{
@@ -725,6 +903,66 @@ func (o OptString) Or(d string) string {
 	return d
 }
 
+// The profile fields to change; absent ones stay as they are.
+// Ref: #/components/schemas/ProfileUpdate
+type ProfileUpdate struct {
+	FirstName OptString `json:"first_name"`
+	LastName  OptString `json:"last_name"`
+	Phone     OptString `json:"phone"`
+	Language  OptString `json:"language"`
+	TimeZone  OptString `json:"time_zone"`
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *ProfileUpdate) GetFirstName() OptString {
+	return s.FirstName
+}
+
+// GetLastName returns the value of LastName.
+func (s *ProfileUpdate) GetLastName() OptString {
+	return s.LastName
+}
+
+// GetPhone returns the value of Phone.
+func (s *ProfileUpdate) GetPhone() OptString {
+	return s.Phone
+}
+
+// GetLanguage returns the value of Language.
+func (s *ProfileUpdate) GetLanguage() OptString {
+	return s.Language
+}
+
+// GetTimeZone returns the value of TimeZone.
+func (s *ProfileUpdate) GetTimeZone() OptString {
+	return s.TimeZone
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *ProfileUpdate) SetFirstName(val OptString) {
+	s.FirstName = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *ProfileUpdate) SetLastName(val OptString) {
+	s.LastName = val
+}
+
+// SetPhone sets the value of Phone.
+func (s *ProfileUpdate) SetPhone(val OptString) {
+	s.Phone = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *ProfileUpdate) SetLanguage(val OptString) {
+	s.Language = val
+}
+
+// SetTimeZone sets the value of TimeZone.
+func (s *ProfileUpdate) SetTimeZone(val OptString) {
+	s.TimeZone = val
+}
+
 // Ref: #/components/schemas/RegisterRequest
 type RegisterRequest struct {
 	Email string `json:"email"`
@@ -736,6 +974,9 @@ type RegisterRequest struct {
 	Language OptString `json:"language"`
 	// IANA time zone name; defaults to UTC.
 	TimeZone OptString `json:"time_zone"`
+	Phone    OptString `json:"phone"`
+	// The token of an invitation; required when registration is by invitation.
+	InvitationToken OptString `json:"invitation_token"`
 }
 
 // GetEmail returns the value of Email.
@@ -768,6 +1009,16 @@ func (s *RegisterRequest) GetTimeZone() OptString {
 	return s.TimeZone
 }
 
+// GetPhone returns the value of Phone.
+func (s *RegisterRequest) GetPhone() OptString {
+	return s.Phone
+}
+
+// GetInvitationToken returns the value of InvitationToken.
+func (s *RegisterRequest) GetInvitationToken() OptString {
+	return s.InvitationToken
+}
+
 // SetEmail sets the value of Email.
 func (s *RegisterRequest) SetEmail(val string) {
 	s.Email = val
@@ -798,8 +1049,116 @@ func (s *RegisterRequest) SetTimeZone(val OptString) {
 	s.TimeZone = val
 }
 
+// SetPhone sets the value of Phone.
+func (s *RegisterRequest) SetPhone(val OptString) {
+	s.Phone = val
+}
+
+// SetInvitationToken sets the value of InvitationToken.
+func (s *RegisterRequest) SetInvitationToken(val OptString) {
+	s.InvitationToken = val
+}
+
 // RemoveGroupStaffNoContent is response for RemoveGroupStaff operation.
 type RemoveGroupStaffNoContent struct{}
+
+// RequestPasswordResetAccepted is response for RequestPasswordReset operation.
+type RequestPasswordResetAccepted struct{}
+
+// ResendVerificationAccepted is response for ResendVerification operation.
+type ResendVerificationAccepted struct{}
+
+// ResetLoginAttemptsNoContent is response for ResetLoginAttempts operation.
+type ResetLoginAttemptsNoContent struct{}
+
+// ResetPasswordNoContent is response for ResetPassword operation.
+type ResetPasswordNoContent struct{}
+
+// Ref: #/components/schemas/ResetPasswordRequest
+type ResetPasswordRequest struct {
+	Token    OptString `json:"token"`
+	Email    OptString `json:"email"`
+	Pin      OptString `json:"pin"`
+	Password string    `json:"password"`
+}
+
+// GetToken returns the value of Token.
+func (s *ResetPasswordRequest) GetToken() OptString {
+	return s.Token
+}
+
+// GetEmail returns the value of Email.
+func (s *ResetPasswordRequest) GetEmail() OptString {
+	return s.Email
+}
+
+// GetPin returns the value of Pin.
+func (s *ResetPasswordRequest) GetPin() OptString {
+	return s.Pin
+}
+
+// GetPassword returns the value of Password.
+func (s *ResetPasswordRequest) GetPassword() string {
+	return s.Password
+}
+
+// SetToken sets the value of Token.
+func (s *ResetPasswordRequest) SetToken(val OptString) {
+	s.Token = val
+}
+
+// SetEmail sets the value of Email.
+func (s *ResetPasswordRequest) SetEmail(val OptString) {
+	s.Email = val
+}
+
+// SetPin sets the value of Pin.
+func (s *ResetPasswordRequest) SetPin(val OptString) {
+	s.Pin = val
+}
+
+// SetPassword sets the value of Password.
+func (s *ResetPasswordRequest) SetPassword(val string) {
+	s.Password = val
+}
+
+// The link token of a mail, or the email address and the PIN it carried.
+// Ref: #/components/schemas/SecretRequest
+type SecretRequest struct {
+	Token OptString `json:"token"`
+	Email OptString `json:"email"`
+	Pin   OptString `json:"pin"`
+}
+
+// GetToken returns the value of Token.
+func (s *SecretRequest) GetToken() OptString {
+	return s.Token
+}
+
+// GetEmail returns the value of Email.
+func (s *SecretRequest) GetEmail() OptString {
+	return s.Email
+}
+
+// GetPin returns the value of Pin.
+func (s *SecretRequest) GetPin() OptString {
+	return s.Pin
+}
+
+// SetToken sets the value of Token.
+func (s *SecretRequest) SetToken(val OptString) {
+	s.Token = val
+}
+
+// SetEmail sets the value of Email.
+func (s *SecretRequest) SetEmail(val OptString) {
+	s.Email = val
+}
+
+// SetPin sets the value of Pin.
+func (s *SecretRequest) SetPin(val OptString) {
+	s.Pin = val
+}
 
 // Ref: #/components/schemas/StaffRequest
 type StaffRequest struct {
@@ -894,12 +1253,14 @@ type UnenlistGroupPatientNoContent struct{}
 
 // Ref: #/components/schemas/User
 type User struct {
-	ID        uuid.UUID `json:"id"`
-	Email     string    `json:"email"`
-	FirstName string    `json:"first_name"`
-	LastName  string    `json:"last_name"`
-	Language  string    `json:"language"`
-	TimeZone  string    `json:"time_zone"`
+	ID            uuid.UUID `json:"id"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	FirstName     string    `json:"first_name"`
+	LastName      string    `json:"last_name"`
+	Phone         string    `json:"phone"`
+	Language      string    `json:"language"`
+	TimeZone      string    `json:"time_zone"`
 	// The user's global roles.
 	Roles     []string  `json:"roles"`
 	CreatedAt time.Time `json:"created_at"`
@@ -916,6 +1277,11 @@ func (s *User) GetEmail() string {
 	return s.Email
 }
 
+// GetEmailVerified returns the value of EmailVerified.
+func (s *User) GetEmailVerified() bool {
+	return s.EmailVerified
+}
+
 // GetFirstName returns the value of FirstName.
 func (s *User) GetFirstName() string {
 	return s.FirstName
@@ -924,6 +1290,11 @@ func (s *User) GetFirstName() string {
 // GetLastName returns the value of LastName.
 func (s *User) GetLastName() string {
 	return s.LastName
+}
+
+// GetPhone returns the value of Phone.
+func (s *User) GetPhone() string {
+	return s.Phone
 }
 
 // GetLanguage returns the value of Language.
@@ -961,6 +1332,11 @@ func (s *User) SetEmail(val string) {
 	s.Email = val
 }
 
+// SetEmailVerified sets the value of EmailVerified.
+func (s *User) SetEmailVerified(val bool) {
+	s.EmailVerified = val
+}
+
 // SetFirstName sets the value of FirstName.
 func (s *User) SetFirstName(val string) {
 	s.FirstName = val
@@ -969,6 +1345,11 @@ func (s *User) SetFirstName(val string) {
 // SetLastName sets the value of LastName.
 func (s *User) SetLastName(val string) {
 	s.LastName = val
+}
+
+// SetPhone sets the value of Phone.
+func (s *User) SetPhone(val string) {
+	s.Phone = val
 }
 
 // SetLanguage sets the value of Language.
@@ -995,3 +1376,32 @@ func (s *User) SetCreatedAt(val time.Time) {
 func (s *User) SetUpdatedAt(val time.Time) {
 	s.UpdatedAt = val
 }
+
+// Ref: #/components/schemas/UserPage
+type UserPage struct {
+	Data []User   `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *UserPage) GetData() []User {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *UserPage) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *UserPage) SetData(val []User) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *UserPage) SetPage(val ListPage) {
+	s.Page = val
+}
+
+// VerifyEmailNoContent is response for VerifyEmail operation.
+type VerifyEmailNoContent struct{}

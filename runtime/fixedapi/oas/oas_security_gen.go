@@ -35,18 +35,31 @@ func findAuthorization(h http.Header, prefix string) (string, bool) {
 
 // operationRolesBearerAuth is a private map storing roles per operation.
 var operationRolesBearerAuth = map[string][]string{
+	ChangeEmailOperation:          []string{},
+	ChangePasswordOperation:       []string{},
 	CreateGroupOperation:          []string{},
 	DeleteGroupOperation:          []string{},
+	DeleteUserOperation:           []string{},
 	EnlistGroupPatientOperation:   []string{},
 	GetCurrentUserOperation:       []string{},
 	GetGroupOperation:             []string{},
+	GetUserOperation:              []string{},
+	GrantRoleOperation:            []string{},
+	InviteUserOperation:           []string{},
 	ListGroupPatientsOperation:    []string{},
 	ListGroupStaffOperation:       []string{},
 	ListGroupsOperation:           []string{},
+	ListUsersOperation:            []string{},
+	LogoutOperation:               []string{},
 	RemoveGroupStaffOperation:     []string{},
+	ResendVerificationOperation:   []string{},
+	ResetLoginAttemptsOperation:   []string{},
+	RevokeRoleOperation:           []string{},
 	SetGroupStaffOperation:        []string{},
 	UnenlistGroupPatientOperation: []string{},
+	UpdateCurrentUserOperation:    []string{},
 	UpdateGroupOperation:          []string{},
+	UpdateUserOperation:           []string{},
 }
 
 // GetRolesForBearerAuth returns the required roles for the given operation.

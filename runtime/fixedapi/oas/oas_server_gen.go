@@ -8,6 +8,20 @@ import (
 
 // Handler handles operations described by OpenAPI v3 specification.
 type Handler interface {
+	// ChangeEmail implements changeEmail operation.
+	//
+	// Checks the current password, mails a verification link and PIN to the new address and a notice to
+	// the old one. The address changes once the new one is verified (`POST /auth/email/verify`).
+	//
+	// POST /users/me/email
+	ChangeEmail(ctx context.Context, req *ChangeEmailRequest) error
+	// ChangePassword implements changePassword operation.
+	//
+	// Checks the current password (a wrong one answers 401 `invalid_credentials` and counts towards the
+	// lockout), sets the new one and ends every other session of the user.
+	//
+	// POST /users/me/password
+	ChangePassword(ctx context.Context, req *ChangePasswordRequest) error
 	// CreateGroup implements createGroup operation.
 	//
 	// Creates a group. Needs `groups:create`.
@@ -20,6 +34,13 @@ type Handler interface {
 	//
 	// DELETE /groups/{group_id}
 	DeleteGroup(ctx context.Context, params DeleteGroupParams) error
+	// DeleteUser implements deleteUser operation.
+	//
+	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
+	// queues a `user.deleted` event. Needs `users:delete`.
+	//
+	// DELETE /users/{user_id}
+	DeleteUser(ctx context.Context, params DeleteUserParams) error
 	// EnlistGroupPatient implements enlistGroupPatient operation.
 	//
 	// Enlists the user as a patient of the group until `expires_at` (no end when absent), or changes the
@@ -47,12 +68,33 @@ type Handler interface {
 	//
 	// GET /auth/jwks.json
 	GetJWKS(ctx context.Context) (*JWKS, error)
+	// GetUser implements getUser operation.
+	//
+	// Needs `users:read` (anyone may read their own profile).
+	//
+	// GET /users/{user_id}
+	GetUser(ctx context.Context, params GetUserParams) (*User, error)
 	// GetWellKnownJWKS implements getWellKnownJWKS operation.
 	//
 	// The same key set as `/auth/jwks.json`, at its conventional location.
 	//
 	// GET /.well-known/jwks.json
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
+	// GrantRole implements grantRole operation.
+	//
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
+	//
+	// PUT /users/{user_id}/roles/{role}
+	GrantRole(ctx context.Context, params GrantRoleParams) (*User, error)
+	// InviteUser implements inviteUser operation.
+	//
+	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
+	// account (the answer is the same). Needs `users:create`.
+	//
+	// POST /users/invitations
+	InviteUser(ctx context.Context, req *InvitationRequest) (*Invitation, error)
 	// ListGroupPatients implements listGroupPatients operation.
 	//
 	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
@@ -73,19 +115,37 @@ type Handler interface {
 	//
 	// GET /groups
 	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
+	// ListUsers implements listUsers operation.
+	//
+	// Users, oldest first, a page at a time. Needs `users:read`.
+	//
+	// GET /users
+	ListUsers(ctx context.Context, params ListUsersParams) (*UserPage, error)
 	// Login implements login operation.
 	//
-	// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
-	// password both answer 401 `invalid_credentials`.
+	// Exchanges an email address and password for a bearer access token of a new session. An unknown
+	// address and a wrong password both answer 401 `invalid_credentials`. After 30 consecutive failures
+	// within 12 h the account is locked for a growing wait (60 s steps, at most 15 min), and more than 60
+	// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
+	// Retry-After, even for the right password.
 	//
 	// POST /auth/login
 	Login(ctx context.Context, req *LoginRequest) (*TokenResponse, error)
+	// Logout implements logout operation.
+	//
+	// Ends the session the bearer token belongs to; its tokens stop working at once.
+	//
+	// POST /auth/logout
+	Logout(ctx context.Context) error
 	// RegisterUser implements registerUser operation.
 	//
-	// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
-	// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
-	// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
-	// `validation_failed` naming each field as a JSON pointer.
+	// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
+	// PIN) goes to the address. Mode `invite`: only with `invitation_token` from an invitation to the same
+	// address (else 403 `invalid_invitation`). Mode `closed`: 403 `registration_closed`. The password
+	// follows the project's policy (default 15 to 128 characters, any Unicode, no composition rules, not a
+	// known breached password, not like the email address). An email address already in use answers 409
+	// `email_taken`; invalid fields answer 400 `validation_failed` naming each field as a JSON pointer;
+	// too many attempts from one address 429 `too_many_requests` with Retry-After.
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, req *RegisterRequest) (*User, error)
@@ -96,6 +156,38 @@ type Handler interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
+	// RequestPasswordReset implements requestPasswordReset operation.
+	//
+	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
+	//
+	// POST /auth/password/forgot
+	RequestPasswordReset(ctx context.Context, req *EmailRequest) error
+	// ResendVerification implements resendVerification operation.
+	//
+	// Mails a new verification link and PIN unless the address is verified already.
+	//
+	// POST /users/me/verification
+	ResendVerification(ctx context.Context) error
+	// ResetLoginAttempts implements resetLoginAttempts operation.
+	//
+	// Clears the user's failed-login count and lock. Needs `users:update`.
+	//
+	// DELETE /users/{user_id}/login-attempts
+	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error
+	// ResetPassword implements resetPassword operation.
+	//
+	// Sets a new password with the link token, or the email address and PIN, of a reset mail; ends every
+	// session of the user and clears the lockout. A wrong, used or expired code answers 400
+	// `invalid_code`.
+	//
+	// POST /auth/password/reset
+	ResetPassword(ctx context.Context, req *ResetPasswordRequest) error
+	// RevokeRole implements revokeRole operation.
+	//
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
+	//
+	// DELETE /users/{user_id}/roles/{role}
+	RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error)
 	// SetGroupStaff implements setGroupStaff operation.
 	//
 	// Makes the user staff of the group with the given group roles, or replaces their roles. Needs
@@ -111,12 +203,33 @@ type Handler interface {
 	//
 	// DELETE /groups/{group_id}/patients/{user_id}
 	UnenlistGroupPatient(ctx context.Context, params UnenlistGroupPatientParams) error
+	// UpdateCurrentUser implements updateCurrentUser operation.
+	//
+	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
+	// (unknown fields answer 400).
+	//
+	// PATCH /users/me
+	UpdateCurrentUser(ctx context.Context, req *ProfileUpdate) (*User, error)
 	// UpdateGroup implements updateGroup operation.
 	//
 	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
 	//
 	// PATCH /groups/{group_id}
 	UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (*Group, error)
+	// UpdateUser implements updateUser operation.
+	//
+	// Changes the given profile fields. Needs `users:update`.
+	//
+	// PATCH /users/{user_id}
+	UpdateUser(ctx context.Context, req *ProfileUpdate, params UpdateUserParams) (*User, error)
+	// VerifyEmail implements verifyEmail operation.
+	//
+	// Uses the link token, or the email address and PIN, of a verification mail. If the mail was sent for
+	// a new address (`POST /users/me/email`), the account's address becomes that one. A wrong, used or
+	// expired code answers 400 `invalid_code`; a PIN is void after 5 tries.
+	//
+	// POST /auth/email/verify
+	VerifyEmail(ctx context.Context, req *SecretRequest) error
 	// NewError creates *ErrorStatusCode from error returned by handler.
 	//
 	// Used for common default response.

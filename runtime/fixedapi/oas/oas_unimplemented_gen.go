@@ -13,6 +13,26 @@ type UnimplementedHandler struct{}
 
 var _ Handler = UnimplementedHandler{}
 
+// ChangeEmail implements changeEmail operation.
+//
+// Checks the current password, mails a verification link and PIN to the new address and a notice to
+// the old one. The address changes once the new one is verified (`POST /auth/email/verify`).
+//
+// POST /users/me/email
+func (UnimplementedHandler) ChangeEmail(ctx context.Context, req *ChangeEmailRequest) error {
+	return ht.ErrNotImplemented
+}
+
+// ChangePassword implements changePassword operation.
+//
+// Checks the current password (a wrong one answers 401 `invalid_credentials` and counts towards the
+// lockout), sets the new one and ends every other session of the user.
+//
+// POST /users/me/password
+func (UnimplementedHandler) ChangePassword(ctx context.Context, req *ChangePasswordRequest) error {
+	return ht.ErrNotImplemented
+}
+
 // CreateGroup implements createGroup operation.
 //
 // Creates a group. Needs `groups:create`.
@@ -28,6 +48,16 @@ func (UnimplementedHandler) CreateGroup(ctx context.Context, req *GroupInput) (r
 //
 // DELETE /groups/{group_id}
 func (UnimplementedHandler) DeleteGroup(ctx context.Context, params DeleteGroupParams) error {
+	return ht.ErrNotImplemented
+}
+
+// DeleteUser implements deleteUser operation.
+//
+// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
+// queues a `user.deleted` event. Needs `users:delete`.
+//
+// DELETE /users/{user_id}
+func (UnimplementedHandler) DeleteUser(ctx context.Context, params DeleteUserParams) error {
 	return ht.ErrNotImplemented
 }
 
@@ -70,12 +100,42 @@ func (UnimplementedHandler) GetJWKS(ctx context.Context) (r *JWKS, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
+// GetUser implements getUser operation.
+//
+// Needs `users:read` (anyone may read their own profile).
+//
+// GET /users/{user_id}
+func (UnimplementedHandler) GetUser(ctx context.Context, params GetUserParams) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // GetWellKnownJWKS implements getWellKnownJWKS operation.
 //
 // The same key set as `/auth/jwks.json`, at its conventional location.
 //
 // GET /.well-known/jwks.json
 func (UnimplementedHandler) GetWellKnownJWKS(ctx context.Context) (r *JWKS, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// GrantRole implements grantRole operation.
+//
+// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
+//
+// PUT /users/{user_id}/roles/{role}
+func (UnimplementedHandler) GrantRole(ctx context.Context, params GrantRoleParams) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// InviteUser implements inviteUser operation.
+//
+// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
+// account (the answer is the same). Needs `users:create`.
+//
+// POST /users/invitations
+func (UnimplementedHandler) InviteUser(ctx context.Context, req *InvitationRequest) (r *Invitation, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
@@ -108,22 +168,46 @@ func (UnimplementedHandler) ListGroups(ctx context.Context, params ListGroupsPar
 	return r, ht.ErrNotImplemented
 }
 
+// ListUsers implements listUsers operation.
+//
+// Users, oldest first, a page at a time. Needs `users:read`.
+//
+// GET /users
+func (UnimplementedHandler) ListUsers(ctx context.Context, params ListUsersParams) (r *UserPage, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // Login implements login operation.
 //
-// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
-// password both answer 401 `invalid_credentials`.
+// Exchanges an email address and password for a bearer access token of a new session. An unknown
+// address and a wrong password both answer 401 `invalid_credentials`. After 30 consecutive failures
+// within 12 h the account is locked for a growing wait (60 s steps, at most 15 min), and more than 60
+// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
+// Retry-After, even for the right password.
 //
 // POST /auth/login
 func (UnimplementedHandler) Login(ctx context.Context, req *LoginRequest) (r *TokenResponse, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
+// Logout implements logout operation.
+//
+// Ends the session the bearer token belongs to; its tokens stop working at once.
+//
+// POST /auth/logout
+func (UnimplementedHandler) Logout(ctx context.Context) error {
+	return ht.ErrNotImplemented
+}
+
 // RegisterUser implements registerUser operation.
 //
-// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
-// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
-// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
-// `validation_failed` naming each field as a JSON pointer.
+// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
+// PIN) goes to the address. Mode `invite`: only with `invitation_token` from an invitation to the same
+// address (else 403 `invalid_invitation`). Mode `closed`: 403 `registration_closed`. The password
+// follows the project's policy (default 15 to 128 characters, any Unicode, no composition rules, not a
+// known breached password, not like the email address). An email address already in use answers 409
+// `email_taken`; invalid fields answer 400 `validation_failed` naming each field as a JSON pointer;
+// too many attempts from one address 429 `too_many_requests` with Retry-After.
 //
 // POST /auth/register
 func (UnimplementedHandler) RegisterUser(ctx context.Context, req *RegisterRequest) (r *User, _ error) {
@@ -138,6 +222,53 @@ func (UnimplementedHandler) RegisterUser(ctx context.Context, req *RegisterReque
 // DELETE /groups/{group_id}/staff/{user_id}
 func (UnimplementedHandler) RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error {
 	return ht.ErrNotImplemented
+}
+
+// RequestPasswordReset implements requestPasswordReset operation.
+//
+// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
+//
+// POST /auth/password/forgot
+func (UnimplementedHandler) RequestPasswordReset(ctx context.Context, req *EmailRequest) error {
+	return ht.ErrNotImplemented
+}
+
+// ResendVerification implements resendVerification operation.
+//
+// Mails a new verification link and PIN unless the address is verified already.
+//
+// POST /users/me/verification
+func (UnimplementedHandler) ResendVerification(ctx context.Context) error {
+	return ht.ErrNotImplemented
+}
+
+// ResetLoginAttempts implements resetLoginAttempts operation.
+//
+// Clears the user's failed-login count and lock. Needs `users:update`.
+//
+// DELETE /users/{user_id}/login-attempts
+func (UnimplementedHandler) ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error {
+	return ht.ErrNotImplemented
+}
+
+// ResetPassword implements resetPassword operation.
+//
+// Sets a new password with the link token, or the email address and PIN, of a reset mail; ends every
+// session of the user and clears the lockout. A wrong, used or expired code answers 400
+// `invalid_code`.
+//
+// POST /auth/password/reset
+func (UnimplementedHandler) ResetPassword(ctx context.Context, req *ResetPasswordRequest) error {
+	return ht.ErrNotImplemented
+}
+
+// RevokeRole implements revokeRole operation.
+//
+// Needs `users:roles:delete`; the other rules of `grantRole` apply.
+//
+// DELETE /users/{user_id}/roles/{role}
+func (UnimplementedHandler) RevokeRole(ctx context.Context, params RevokeRoleParams) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
 }
 
 // SetGroupStaff implements setGroupStaff operation.
@@ -161,6 +292,16 @@ func (UnimplementedHandler) UnenlistGroupPatient(ctx context.Context, params Une
 	return ht.ErrNotImplemented
 }
 
+// UpdateCurrentUser implements updateCurrentUser operation.
+//
+// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
+// (unknown fields answer 400).
+//
+// PATCH /users/me
+func (UnimplementedHandler) UpdateCurrentUser(ctx context.Context, req *ProfileUpdate) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
 // UpdateGroup implements updateGroup operation.
 //
 // Changes the group's name or description. Needs `groups:update`, globally or in the group.
@@ -168,6 +309,26 @@ func (UnimplementedHandler) UnenlistGroupPatient(ctx context.Context, params Une
 // PATCH /groups/{group_id}
 func (UnimplementedHandler) UpdateGroup(ctx context.Context, req *GroupPatch, params UpdateGroupParams) (r *Group, _ error) {
 	return r, ht.ErrNotImplemented
+}
+
+// UpdateUser implements updateUser operation.
+//
+// Changes the given profile fields. Needs `users:update`.
+//
+// PATCH /users/{user_id}
+func (UnimplementedHandler) UpdateUser(ctx context.Context, req *ProfileUpdate, params UpdateUserParams) (r *User, _ error) {
+	return r, ht.ErrNotImplemented
+}
+
+// VerifyEmail implements verifyEmail operation.
+//
+// Uses the link token, or the email address and PIN, of a verification mail. If the mail was sent for
+// a new address (`POST /users/me/email`), the account's address becomes that one. A wrong, used or
+// expired code answers 400 `invalid_code`; a PIN is void after 5 tries.
+//
+// POST /auth/email/verify
+func (UnimplementedHandler) VerifyEmail(ctx context.Context, req *SecretRequest) error {
+	return ht.ErrNotImplemented
 }
 
 // NewError creates *ErrorStatusCode from error returned by handler.

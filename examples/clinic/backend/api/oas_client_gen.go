@@ -88,6 +88,20 @@ type Invoker interface {
 	//
 	// POST /oauth/mfa/totp
 	BeginTOTPEnrollment(ctx context.Context, options ...RequestOption) (*TOTPEnrollment, error)
+	// ChangeEmail invokes changeEmail operation.
+	//
+	// Checks the current password, mails a verification link and PIN to the new address and a notice to
+	// the old one. The address changes once the new one is verified (`POST /auth/email/verify`).
+	//
+	// POST /users/me/email
+	ChangeEmail(ctx context.Context, request *ChangeEmailRequest, options ...RequestOption) error
+	// ChangePassword invokes changePassword operation.
+	//
+	// Checks the current password (a wrong one answers 401 `invalid_credentials` and counts towards the
+	// lockout), sets the new one and ends every other session of the user.
+	//
+	// POST /users/me/password
+	ChangePassword(ctx context.Context, request *ChangePasswordRequest, options ...RequestOption) error
 	// ConfirmTOTPEnrollment invokes confirmTOTPEnrollment operation.
 	//
 	// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
@@ -141,6 +155,13 @@ type Invoker interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}
 	DeletePatientProfile(ctx context.Context, params DeletePatientProfileParams, options ...RequestOption) error
+	// DeleteUser invokes deleteUser operation.
+	//
+	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
+	// queues a `user.deleted` event. Needs `users:delete`.
+	//
+	// DELETE /users/{user_id}
+	DeleteUser(ctx context.Context, params DeleteUserParams, options ...RequestOption) error
 	// DisableTOTP invokes disableTOTP operation.
 	//
 	// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
@@ -192,6 +213,12 @@ type Invoker interface {
 	//
 	// GET /data/patient_profile/documents/{id}
 	GetPatientProfile(ctx context.Context, params GetPatientProfileParams, options ...RequestOption) (*PatientProfile, error)
+	// GetUser invokes getUser operation.
+	//
+	// Needs `users:read` (anyone may read their own profile).
+	//
+	// GET /users/{user_id}
+	GetUser(ctx context.Context, params GetUserParams, options ...RequestOption) (*User, error)
 	// GetUserInfo invokes getUserInfo operation.
 	//
 	// OpenID Connect Core §5.3; needs the `openid` scope.
@@ -204,6 +231,21 @@ type Invoker interface {
 	//
 	// GET /.well-known/jwks.json
 	GetWellKnownJWKS(ctx context.Context, options ...RequestOption) (*JWKS, error)
+	// GrantRole invokes grantRole operation.
+	//
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
+	//
+	// PUT /users/{user_id}/roles/{role}
+	GrantRole(ctx context.Context, params GrantRoleParams, options ...RequestOption) (*User, error)
+	// InviteUser invokes inviteUser operation.
+	//
+	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
+	// account (the answer is the same). Needs `users:create`.
+	//
+	// POST /users/invitations
+	InviteUser(ctx context.Context, request *InvitationRequest, options ...RequestOption) (*Invitation, error)
 	// IssueOAuth1Credential invokes issueOAuth1Credential operation.
 	//
 	// Issues a consumer key and secret with a token and token secret that act as the given user, for
@@ -330,13 +372,28 @@ type Invoker interface {
 	//
 	// GET /oauth/sso/identities
 	ListSSOIdentities(ctx context.Context, options ...RequestOption) (*SSOIdentityList, error)
+	// ListUsers invokes listUsers operation.
+	//
+	// Users, oldest first, a page at a time. Needs `users:read`.
+	//
+	// GET /users
+	ListUsers(ctx context.Context, params ListUsersParams, options ...RequestOption) (*UserPage, error)
 	// Login invokes login operation.
 	//
-	// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
-	// password both answer 401 `invalid_credentials`.
+	// Exchanges an email address and password for a bearer access token of a new session. An unknown
+	// address and a wrong password both answer 401 `invalid_credentials`. After 30 consecutive failures
+	// within 12 h the account is locked for a growing wait (60 s steps, at most 15 min), and more than 60
+	// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
+	// Retry-After, even for the right password.
 	//
 	// POST /auth/login
 	Login(ctx context.Context, request *LoginRequest, options ...RequestOption) (*TokenResponse, error)
+	// Logout invokes logout operation.
+	//
+	// Ends the session the bearer token belongs to; its tokens stop working at once.
+	//
+	// POST /auth/logout
+	Logout(ctx context.Context, options ...RequestOption) error
 	// OauthAuthorize invokes oauthAuthorize operation.
 	//
 	// Validates the authorization request and answers with the login page (plain HTML, no third-party
@@ -391,10 +448,13 @@ type Invoker interface {
 	RegenerateRecoveryCodes(ctx context.Context, options ...RequestOption) (*RecoveryCodes, error)
 	// RegisterUser invokes registerUser operation.
 	//
-	// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
-	// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
-	// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
-	// `validation_failed` naming each field as a JSON pointer.
+	// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
+	// PIN) goes to the address. Mode `invite`: only with `invitation_token` from an invitation to the same
+	// address (else 403 `invalid_invitation`). Mode `closed`: 403 `registration_closed`. The password
+	// follows the project's policy (default 15 to 128 characters, any Unicode, no composition rules, not a
+	// known breached password, not like the email address). An email address already in use answers 409
+	// `email_taken`; invalid fields answer 400 `validation_failed` naming each field as a JSON pointer;
+	// too many attempts from one address 429 `too_many_requests` with Retry-After.
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, request *RegisterRequest, options ...RequestOption) (*User, error)
@@ -405,6 +465,32 @@ type Invoker interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams, options ...RequestOption) error
+	// RequestPasswordReset invokes requestPasswordReset operation.
+	//
+	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
+	//
+	// POST /auth/password/forgot
+	RequestPasswordReset(ctx context.Context, request *EmailRequest, options ...RequestOption) error
+	// ResendVerification invokes resendVerification operation.
+	//
+	// Mails a new verification link and PIN unless the address is verified already.
+	//
+	// POST /users/me/verification
+	ResendVerification(ctx context.Context, options ...RequestOption) error
+	// ResetLoginAttempts invokes resetLoginAttempts operation.
+	//
+	// Clears the user's failed-login count and lock. Needs `users:update`.
+	//
+	// DELETE /users/{user_id}/login-attempts
+	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams, options ...RequestOption) error
+	// ResetPassword invokes resetPassword operation.
+	//
+	// Sets a new password with the link token, or the email address and PIN, of a reset mail; ends every
+	// session of the user and clears the lockout. A wrong, used or expired code answers 400
+	// `invalid_code`.
+	//
+	// POST /auth/password/reset
+	ResetPassword(ctx context.Context, request *ResetPasswordRequest, options ...RequestOption) error
 	// RevokeOAuth1Credential invokes revokeOAuth1Credential operation.
 	//
 	// Its next request is refused. Needs `auth:oauth1_credentials:delete`.
@@ -417,6 +503,12 @@ type Invoker interface {
 	//
 	// DELETE /oauth/grants/{id}
 	RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams, options ...RequestOption) error
+	// RevokeRole invokes revokeRole operation.
+	//
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
+	//
+	// DELETE /users/{user_id}/roles/{role}
+	RevokeRole(ctx context.Context, params RevokeRoleParams, options ...RequestOption) (*User, error)
 	// RotateClientSecret invokes rotateClientSecret operation.
 	//
 	// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
@@ -516,6 +608,13 @@ type Invoker interface {
 	//
 	// DELETE /oauth/sso/identities/{id}
 	UnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIdentityParams, options ...RequestOption) error
+	// UpdateCurrentUser invokes updateCurrentUser operation.
+	//
+	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
+	// (unknown fields answer 400).
+	//
+	// PATCH /users/me
+	UpdateCurrentUser(ctx context.Context, request *ProfileUpdate, options ...RequestOption) (*User, error)
 	// UpdateGroup invokes updateGroup operation.
 	//
 	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
@@ -540,6 +639,20 @@ type Invoker interface {
 	//
 	// PATCH /data/patient_profile/documents/{id}
 	UpdatePatientProfile(ctx context.Context, request *PatientProfilePatch, params UpdatePatientProfileParams, options ...RequestOption) (*PatientProfile, error)
+	// UpdateUser invokes updateUser operation.
+	//
+	// Changes the given profile fields. Needs `users:update`.
+	//
+	// PATCH /users/{user_id}
+	UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams, options ...RequestOption) (*User, error)
+	// VerifyEmail invokes verifyEmail operation.
+	//
+	// Uses the link token, or the email address and PIN, of a verification mail. If the mail was sent for
+	// a new address (`POST /users/me/email`), the account's address becomes that one. A wrong, used or
+	// expired code answers 400 `invalid_code`; a PIN is void after 5 tries.
+	//
+	// POST /auth/email/verify
+	VerifyEmail(ctx context.Context, request *SecretRequest, options ...RequestOption) error
 }
 
 // Client implements OAS client.
@@ -656,6 +769,202 @@ func (c *Client) sendBeginTOTPEnrollment(ctx context.Context, requestOptions ...
 	}
 
 	result, err := decodeBeginTOTPEnrollmentResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ChangeEmail invokes changeEmail operation.
+//
+// Checks the current password, mails a verification link and PIN to the new address and a notice to
+// the old one. The address changes once the new one is verified (`POST /auth/email/verify`).
+//
+// POST /users/me/email
+func (c *Client) ChangeEmail(ctx context.Context, request *ChangeEmailRequest, options ...RequestOption) error {
+	_, err := c.sendChangeEmail(ctx, request, options...)
+	return err
+}
+
+func (c *Client) sendChangeEmail(ctx context.Context, request *ChangeEmailRequest, requestOptions ...RequestOption) (res *ChangeEmailAccepted, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/users/me/email"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeChangeEmailRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ChangeEmailOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeChangeEmailResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ChangePassword invokes changePassword operation.
+//
+// Checks the current password (a wrong one answers 401 `invalid_credentials` and counts towards the
+// lockout), sets the new one and ends every other session of the user.
+//
+// POST /users/me/password
+func (c *Client) ChangePassword(ctx context.Context, request *ChangePasswordRequest, options ...RequestOption) error {
+	_, err := c.sendChangePassword(ctx, request, options...)
+	return err
+}
+
+func (c *Client) sendChangePassword(ctx context.Context, request *ChangePasswordRequest, requestOptions ...RequestOption) (res *ChangePasswordNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/users/me/password"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeChangePasswordRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ChangePasswordOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeChangePasswordResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -1536,6 +1845,119 @@ func (c *Client) sendDeletePatientProfile(ctx context.Context, params DeletePati
 	return result, nil
 }
 
+// DeleteUser invokes deleteUser operation.
+//
+// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
+// queues a `user.deleted` event. Needs `users:delete`.
+//
+// DELETE /users/{user_id}
+func (c *Client) DeleteUser(ctx context.Context, params DeleteUserParams, options ...RequestOption) error {
+	_, err := c.sendDeleteUser(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendDeleteUser(ctx context.Context, params DeleteUserParams, requestOptions ...RequestOption) (res *DeleteUserNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, DeleteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeDeleteUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // DisableTOTP invokes disableTOTP operation.
 //
 // Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
@@ -2319,6 +2741,118 @@ func (c *Client) sendGetPatientProfile(ctx context.Context, params GetPatientPro
 	return result, nil
 }
 
+// GetUser invokes getUser operation.
+//
+// Needs `users:read` (anyone may read their own profile).
+//
+// GET /users/{user_id}
+func (c *Client) GetUser(ctx context.Context, params GetUserParams, options ...RequestOption) (*User, error) {
+	res, err := c.sendGetUser(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendGetUser(ctx context.Context, params GetUserParams, requestOptions ...RequestOption) (res *User, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GetUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeGetUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // GetUserInfo invokes getUserInfo operation.
 //
 // OpenID Connect Core §5.3; needs the `openid` scope.
@@ -2467,6 +3001,237 @@ func (c *Client) sendGetWellKnownJWKS(ctx context.Context, requestOptions ...Req
 	}
 
 	result, err := decodeGetWellKnownJWKSResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// GrantRole invokes grantRole operation.
+//
+// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
+//
+// PUT /users/{user_id}/roles/{role}
+func (c *Client) GrantRole(ctx context.Context, params GrantRoleParams, options ...RequestOption) (*User, error) {
+	res, err := c.sendGrantRole(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendGrantRole(ctx context.Context, params GrantRoleParams, requestOptions ...RequestOption) (res *User, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/roles/"
+	{
+		// Encode "role" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "role",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Role))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PUT", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, GrantRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeGrantRoleResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// InviteUser invokes inviteUser operation.
+//
+// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
+// account (the answer is the same). Needs `users:create`.
+//
+// POST /users/invitations
+func (c *Client) InviteUser(ctx context.Context, request *InvitationRequest, options ...RequestOption) (*Invitation, error) {
+	res, err := c.sendInviteUser(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendInviteUser(ctx context.Context, request *InvitationRequest, requestOptions ...RequestOption) (res *Invitation, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/users/invitations"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeInviteUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, InviteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeInviteUserResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -4072,10 +4837,144 @@ func (c *Client) sendListSSOIdentities(ctx context.Context, requestOptions ...Re
 	return result, nil
 }
 
+// ListUsers invokes listUsers operation.
+//
+// Users, oldest first, a page at a time. Needs `users:read`.
+//
+// GET /users
+func (c *Client) ListUsers(ctx context.Context, params ListUsersParams, options ...RequestOption) (*UserPage, error) {
+	res, err := c.sendListUsers(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendListUsers(ctx context.Context, params ListUsersParams, requestOptions ...RequestOption) (res *UserPage, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/users"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	q := uri.NewQueryEncoder()
+	{
+		// Encode "offset" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "offset",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Offset.Get(); ok {
+				return e.EncodeValue(conv.IntToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	{
+		// Encode "limit" parameter.
+		cfg := uri.QueryParameterEncodingConfig{
+			Name:    "limit",
+			Style:   uri.QueryStyleForm,
+			Explode: true,
+		}
+
+		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
+			if val, ok := params.Limit.Get(); ok {
+				return e.EncodeValue(conv.IntToString(val))
+			}
+			return nil
+		}); err != nil {
+			return res, errors.Wrap(err, "encode query")
+		}
+	}
+	u.RawQuery = q.Values().Encode()
+
+	r, err := ht.NewRequest(ctx, "GET", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ListUsersOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeListUsersResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // Login invokes login operation.
 //
-// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
-// password both answer 401 `invalid_credentials`.
+// Exchanges an email address and password for a bearer access token of a new session. An unknown
+// address and a wrong password both answer 401 `invalid_credentials`. After 30 consecutive failures
+// within 12 h the account is locked for a growing wait (60 s steps, at most 15 min), and more than 60
+// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
+// Retry-After, even for the right password.
 //
 // POST /auth/login
 func (c *Client) Login(ctx context.Context, request *LoginRequest, options ...RequestOption) (*TokenResponse, error) {
@@ -4130,6 +5029,100 @@ func (c *Client) sendLogin(ctx context.Context, request *LoginRequest, requestOp
 	}
 
 	result, err := decodeLoginResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// Logout invokes logout operation.
+//
+// Ends the session the bearer token belongs to; its tokens stop working at once.
+//
+// POST /auth/logout
+func (c *Client) Logout(ctx context.Context, options ...RequestOption) error {
+	_, err := c.sendLogout(ctx, options...)
+	return err
+}
+
+func (c *Client) sendLogout(ctx context.Context, requestOptions ...RequestOption) (res *LogoutNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/auth/logout"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, LogoutOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeLogoutResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -4778,10 +5771,13 @@ func (c *Client) sendRegenerateRecoveryCodes(ctx context.Context, requestOptions
 
 // RegisterUser invokes registerUser operation.
 //
-// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
-// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
-// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
-// `validation_failed` naming each field as a JSON pointer.
+// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
+// PIN) goes to the address. Mode `invite`: only with `invitation_token` from an invitation to the same
+// address (else 403 `invalid_invitation`). Mode `closed`: 403 `registration_closed`. The password
+// follows the project's policy (default 15 to 128 characters, any Unicode, no composition rules, not a
+// known breached password, not like the email address). An email address already in use answers 409
+// `email_taken`; invalid fields answer 400 `validation_failed` naming each field as a JSON pointer;
+// too many attempts from one address 429 `too_many_requests` with Retry-After.
 //
 // POST /auth/register
 func (c *Client) RegisterUser(ctx context.Context, request *RegisterRequest, options ...RequestOption) (*User, error) {
@@ -4968,6 +5964,343 @@ func (c *Client) sendRemoveGroupStaff(ctx context.Context, params RemoveGroupSta
 	}
 
 	result, err := decodeRemoveGroupStaffResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RequestPasswordReset invokes requestPasswordReset operation.
+//
+// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
+//
+// POST /auth/password/forgot
+func (c *Client) RequestPasswordReset(ctx context.Context, request *EmailRequest, options ...RequestOption) error {
+	_, err := c.sendRequestPasswordReset(ctx, request, options...)
+	return err
+}
+
+func (c *Client) sendRequestPasswordReset(ctx context.Context, request *EmailRequest, requestOptions ...RequestOption) (res *RequestPasswordResetAccepted, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/auth/password/forgot"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeRequestPasswordResetRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRequestPasswordResetResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ResendVerification invokes resendVerification operation.
+//
+// Mails a new verification link and PIN unless the address is verified already.
+//
+// POST /users/me/verification
+func (c *Client) ResendVerification(ctx context.Context, options ...RequestOption) error {
+	_, err := c.sendResendVerification(ctx, options...)
+	return err
+}
+
+func (c *Client) sendResendVerification(ctx context.Context, requestOptions ...RequestOption) (res *ResendVerificationAccepted, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/users/me/verification"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ResendVerificationOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeResendVerificationResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ResetLoginAttempts invokes resetLoginAttempts operation.
+//
+// Clears the user's failed-login count and lock. Needs `users:update`.
+//
+// DELETE /users/{user_id}/login-attempts
+func (c *Client) ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams, options ...RequestOption) error {
+	_, err := c.sendResetLoginAttempts(ctx, params, options...)
+	return err
+}
+
+func (c *Client) sendResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams, requestOptions ...RequestOption) (res *ResetLoginAttemptsNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [3]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/login-attempts"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, ResetLoginAttemptsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeResetLoginAttemptsResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// ResetPassword invokes resetPassword operation.
+//
+// Sets a new password with the link token, or the email address and PIN, of a reset mail; ends every
+// session of the user and clears the lockout. A wrong, used or expired code answers 400
+// `invalid_code`.
+//
+// POST /auth/password/reset
+func (c *Client) ResetPassword(ctx context.Context, request *ResetPasswordRequest, options ...RequestOption) error {
+	_, err := c.sendResetPassword(ctx, request, options...)
+	return err
+}
+
+func (c *Client) sendResetPassword(ctx context.Context, request *ResetPasswordRequest, requestOptions ...RequestOption) (res *ResetPasswordNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/auth/password/reset"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeResetPasswordRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeResetPasswordResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -5192,6 +6525,137 @@ func (c *Client) sendRevokeOAuthGrant(ctx context.Context, params RevokeOAuthGra
 	}
 
 	result, err := decodeRevokeOAuthGrantResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// RevokeRole invokes revokeRole operation.
+//
+// Needs `users:roles:delete`; the other rules of `grantRole` apply.
+//
+// DELETE /users/{user_id}/roles/{role}
+func (c *Client) RevokeRole(ctx context.Context, params RevokeRoleParams, options ...RequestOption) (*User, error) {
+	res, err := c.sendRevokeRole(ctx, params, options...)
+	return res, err
+}
+
+func (c *Client) sendRevokeRole(ctx context.Context, params RevokeRoleParams, requestOptions ...RequestOption) (res *User, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [4]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	pathParts[2] = "/roles/"
+	{
+		// Encode "role" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "role",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.StringToString(params.Role))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[3] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "DELETE", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, RevokeRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeRevokeRoleResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}
@@ -6738,6 +8202,104 @@ func (c *Client) sendUnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIden
 	return result, nil
 }
 
+// UpdateCurrentUser invokes updateCurrentUser operation.
+//
+// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
+// (unknown fields answer 400).
+//
+// PATCH /users/me
+func (c *Client) UpdateCurrentUser(ctx context.Context, request *ProfileUpdate, options ...RequestOption) (*User, error) {
+	res, err := c.sendUpdateCurrentUser(ctx, request, options...)
+	return res, err
+}
+
+func (c *Client) sendUpdateCurrentUser(ctx context.Context, request *ProfileUpdate, requestOptions ...RequestOption) (res *User, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/users/me"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PATCH", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeUpdateCurrentUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UpdateCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUpdateCurrentUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
 // UpdateGroup invokes updateGroup operation.
 //
 // Changes the group's name or description. Needs `groups:update`, globally or in the group.
@@ -7114,6 +8676,187 @@ func (c *Client) sendUpdatePatientProfile(ctx context.Context, request *PatientP
 	}
 
 	result, err := decodeUpdatePatientProfileResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// UpdateUser invokes updateUser operation.
+//
+// Changes the given profile fields. Needs `users:update`.
+//
+// PATCH /users/{user_id}
+func (c *Client) UpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams, options ...RequestOption) (*User, error) {
+	res, err := c.sendUpdateUser(ctx, request, params, options...)
+	return res, err
+}
+
+func (c *Client) sendUpdateUser(ctx context.Context, request *ProfileUpdate, params UpdateUserParams, requestOptions ...RequestOption) (res *User, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [2]string
+	pathParts[0] = "/users/"
+	{
+		// Encode "user_id" parameter.
+		e := uri.NewPathEncoder(uri.PathEncoderConfig{
+			Param:   "user_id",
+			Style:   uri.PathStyleSimple,
+			Explode: false,
+		})
+		if err := func() error {
+			return e.EncodeValue(conv.UUIDToString(params.UserID))
+		}(); err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		encoded, err := e.Result()
+		if err != nil {
+			return res, errors.Wrap(err, "encode path")
+		}
+		pathParts[1] = encoded
+	}
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "PATCH", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeUpdateUserRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	{
+		type bitset = [1]uint8
+		var satisfied bitset
+		{
+
+			switch err := c.securityBearerAuth(ctx, UpdateUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 0
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"BearerAuth\"")
+			}
+		}
+
+		if ok := func() bool {
+		nextRequirement:
+			for _, requirement := range []bitset{
+				{0b00000001},
+			} {
+				for i, mask := range requirement {
+					if satisfied[i]&mask != mask {
+						continue nextRequirement
+					}
+				}
+				return true
+			}
+			return false
+		}(); !ok {
+			return res, ogenerrors.ErrSecurityRequirementIsNotSatisfied
+		}
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeUpdateUserResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// VerifyEmail invokes verifyEmail operation.
+//
+// Uses the link token, or the email address and PIN, of a verification mail. If the mail was sent for
+// a new address (`POST /users/me/email`), the account's address becomes that one. A wrong, used or
+// expired code answers 400 `invalid_code`; a PIN is void after 5 tries.
+//
+// POST /auth/email/verify
+func (c *Client) VerifyEmail(ctx context.Context, request *SecretRequest, options ...RequestOption) error {
+	_, err := c.sendVerifyEmail(ctx, request, options...)
+	return err
+}
+
+func (c *Client) sendVerifyEmail(ctx context.Context, request *SecretRequest, requestOptions ...RequestOption) (res *VerifyEmailNoContent, err error) {
+
+	var reqCfg requestConfig
+	reqCfg.setDefaults(c.baseClient)
+	for _, o := range requestOptions {
+		o(&reqCfg)
+	}
+
+	u := c.serverURL
+	if override := reqCfg.ServerURL; override != nil {
+		u = override
+	}
+	u = uri.Clone(u)
+	var pathParts [1]string
+	pathParts[0] = "/auth/email/verify"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeVerifyEmailRequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	if err := reqCfg.onRequest(r); err != nil {
+		return res, errors.Wrap(err, "edit request")
+	}
+
+	resp, err := reqCfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	if err := reqCfg.onResponse(resp); err != nil {
+		return res, errors.Wrap(err, "edit response")
+	}
+
+	result, err := decodeVerifyEmailResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}

@@ -14,6 +14,34 @@ import (
 	"github.com/ogen-go/ogen/uri"
 )
 
+func encodeChangeEmailRequest(
+	req *ChangeEmailRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeChangePasswordRequest(
+	req *ChangePasswordRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
 func encodeConfirmTOTPEnrollmentRequest(
 	req *ConfirmTOTPEnrollmentReq,
 	r *http.Request,
@@ -72,6 +100,20 @@ func encodeCreatePatientProfileRequest(
 
 func encodeEnlistGroupPatientRequest(
 	req *EnlistRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeInviteUserRequest(
+	req *InvitationRequest,
 	r *http.Request,
 ) error {
 	const contentType = "application/json"
@@ -600,6 +642,34 @@ func encodeRegisterUserRequest(
 	return nil
 }
 
+func encodeRequestPasswordResetRequest(
+	req *EmailRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeResetPasswordRequest(
+	req *ResetPasswordRequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
 func encodeSetGroupStaffRequest(
 	req *StaffRequest,
 	r *http.Request,
@@ -666,6 +736,20 @@ func encodeSsoStartRequest(
 	return nil
 }
 
+func encodeUpdateCurrentUserRequest(
+	req *ProfileUpdate,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
 func encodeUpdateGroupRequest(
 	req *GroupPatch,
 	r *http.Request,
@@ -696,6 +780,34 @@ func encodeUpdateMeasurementRequest(
 
 func encodeUpdatePatientProfileRequest(
 	req *PatientProfilePatch,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeUpdateUserRequest(
+	req *ProfileUpdate,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
+func encodeVerifyEmailRequest(
+	req *SecretRequest,
 	r *http.Request,
 ) error {
 	const contentType = "application/json"

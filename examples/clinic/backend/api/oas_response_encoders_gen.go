@@ -24,6 +24,18 @@ func encodeBeginTOTPEnrollmentResponse(response *TOTPEnrollment, w http.Response
 	return nil
 }
 
+func encodeChangeEmailResponse(response *ChangeEmailAccepted, w http.ResponseWriter) error {
+	w.WriteHeader(202)
+
+	return nil
+}
+
+func encodeChangePasswordResponse(response *ChangePasswordNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
+
+	return nil
+}
+
 func encodeConfirmTOTPEnrollmentResponse(response *RecoveryCodes, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
@@ -102,6 +114,12 @@ func encodeDeleteMeasurementResponse(response *DeleteMeasurementNoContent, w htt
 }
 
 func encodeDeletePatientProfileResponse(response *DeletePatientProfileNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
+
+	return nil
+}
+
+func encodeDeleteUserResponse(response *DeleteUserNoContent, w http.ResponseWriter) error {
 	w.WriteHeader(204)
 
 	return nil
@@ -204,6 +222,19 @@ func encodeGetPatientProfileResponse(response *PatientProfile, w http.ResponseWr
 	return nil
 }
 
+func encodeGetUserResponse(response *User, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
 func encodeGetUserInfoResponse(response GetUserInfoRes, w http.ResponseWriter) error {
 	switch response := response.(type) {
 	case *UserInfo:
@@ -238,6 +269,32 @@ func encodeGetUserInfoResponse(response GetUserInfoRes, w http.ResponseWriter) e
 func encodeGetWellKnownJWKSResponse(response *JWKS, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
+func encodeGrantRoleResponse(response *User, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
+func encodeInviteUserResponse(response *Invitation, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(202)
 
 	e := new(jx.Encoder)
 	response.Encode(e)
@@ -430,6 +487,19 @@ func encodeListSSOIdentitiesResponse(response *SSOIdentityList, w http.ResponseW
 	return nil
 }
 
+func encodeListUsersResponse(response *UserPage, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
 func encodeLoginResponse(response *TokenResponse, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
@@ -439,6 +509,12 @@ func encodeLoginResponse(response *TokenResponse, w http.ResponseWriter) error {
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
 	}
+
+	return nil
+}
+
+func encodeLogoutResponse(response *LogoutNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
 
 	return nil
 }
@@ -696,6 +772,30 @@ func encodeRemoveGroupStaffResponse(response *RemoveGroupStaffNoContent, w http.
 	return nil
 }
 
+func encodeRequestPasswordResetResponse(response *RequestPasswordResetAccepted, w http.ResponseWriter) error {
+	w.WriteHeader(202)
+
+	return nil
+}
+
+func encodeResendVerificationResponse(response *ResendVerificationAccepted, w http.ResponseWriter) error {
+	w.WriteHeader(202)
+
+	return nil
+}
+
+func encodeResetLoginAttemptsResponse(response *ResetLoginAttemptsNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
+
+	return nil
+}
+
+func encodeResetPasswordResponse(response *ResetPasswordNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
+
+	return nil
+}
+
 func encodeRevokeOAuth1CredentialResponse(response *RevokeOAuth1CredentialNoContent, w http.ResponseWriter) error {
 	w.WriteHeader(204)
 
@@ -704,6 +804,19 @@ func encodeRevokeOAuth1CredentialResponse(response *RevokeOAuth1CredentialNoCont
 
 func encodeRevokeOAuthGrantResponse(response *RevokeOAuthGrantNoContent, w http.ResponseWriter) error {
 	w.WriteHeader(204)
+
+	return nil
+}
+
+func encodeRevokeRoleResponse(response *User, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
 
 	return nil
 }
@@ -898,6 +1011,19 @@ func encodeUnlinkSSOIdentityResponse(response *UnlinkSSOIdentityNoContent, w htt
 	return nil
 }
 
+func encodeUpdateCurrentUserResponse(response *User, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
 func encodeUpdateGroupResponse(response *Group, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
@@ -933,6 +1059,25 @@ func encodeUpdatePatientProfileResponse(response *PatientProfile, w http.Respons
 	if _, err := e.WriteTo(w); err != nil {
 		return errors.Wrap(err, "write")
 	}
+
+	return nil
+}
+
+func encodeUpdateUserResponse(response *User, w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(200)
+
+	e := new(jx.Encoder)
+	response.Encode(e)
+	if _, err := e.WriteTo(w); err != nil {
+		return errors.Wrap(err, "write")
+	}
+
+	return nil
+}
+
+func encodeVerifyEmailResponse(response *VerifyEmailNoContent, w http.ResponseWriter) error {
+	w.WriteHeader(204)
 
 	return nil
 }

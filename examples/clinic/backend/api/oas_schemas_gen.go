@@ -166,6 +166,64 @@ func (s *BearerAuth) SetRoles(val []string) {
 	s.Roles = val
 }
 
+// ChangeEmailAccepted is response for ChangeEmail operation.
+type ChangeEmailAccepted struct{}
+
+// Ref: #/components/schemas/ChangeEmailRequest
+type ChangeEmailRequest struct {
+	CurrentPassword string `json:"current_password"`
+	Email           string `json:"email"`
+}
+
+// GetCurrentPassword returns the value of CurrentPassword.
+func (s *ChangeEmailRequest) GetCurrentPassword() string {
+	return s.CurrentPassword
+}
+
+// GetEmail returns the value of Email.
+func (s *ChangeEmailRequest) GetEmail() string {
+	return s.Email
+}
+
+// SetCurrentPassword sets the value of CurrentPassword.
+func (s *ChangeEmailRequest) SetCurrentPassword(val string) {
+	s.CurrentPassword = val
+}
+
+// SetEmail sets the value of Email.
+func (s *ChangeEmailRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// ChangePasswordNoContent is response for ChangePassword operation.
+type ChangePasswordNoContent struct{}
+
+// Ref: #/components/schemas/ChangePasswordRequest
+type ChangePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// GetCurrentPassword returns the value of CurrentPassword.
+func (s *ChangePasswordRequest) GetCurrentPassword() string {
+	return s.CurrentPassword
+}
+
+// GetNewPassword returns the value of NewPassword.
+func (s *ChangePasswordRequest) GetNewPassword() string {
+	return s.NewPassword
+}
+
+// SetCurrentPassword sets the value of CurrentPassword.
+func (s *ChangePasswordRequest) SetCurrentPassword(val string) {
+	s.CurrentPassword = val
+}
+
+// SetNewPassword sets the value of NewPassword.
+func (s *ChangePasswordRequest) SetNewPassword(val string) {
+	s.NewPassword = val
+}
+
 // Ref: #/components/schemas/ClientSecretInfo
 type ClientSecretInfo struct {
 	CreatedAt time.Time   `json:"created_at"`
@@ -260,8 +318,26 @@ type DeleteMeasurementNoContent struct{}
 // DeletePatientProfileNoContent is response for DeletePatientProfile operation.
 type DeletePatientProfileNoContent struct{}
 
+// DeleteUserNoContent is response for DeleteUser operation.
+type DeleteUserNoContent struct{}
+
 // DisableTOTPNoContent is response for DisableTOTP operation.
 type DisableTOTPNoContent struct{}
+
+// Ref: #/components/schemas/EmailRequest
+type EmailRequest struct {
+	Email string `json:"email"`
+}
+
+// GetEmail returns the value of Email.
+func (s *EmailRequest) GetEmail() string {
+	return s.Email
+}
+
+// SetEmail sets the value of Email.
+func (s *EmailRequest) SetEmail(val string) {
+	s.Email = val
+}
 
 // Ref: #/components/schemas/EnlistRequest
 type EnlistRequest struct {
@@ -714,6 +790,59 @@ func (s *Introspection) SetTokenType(val OptString) {
 
 func (*Introspection) oauthIntrospectRes() {}
 
+// Ref: #/components/schemas/Invitation
+type Invitation struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// GetEmail returns the value of Email.
+func (s *Invitation) GetEmail() string {
+	return s.Email
+}
+
+// GetExpiresAt returns the value of ExpiresAt.
+func (s *Invitation) GetExpiresAt() time.Time {
+	return s.ExpiresAt
+}
+
+// SetEmail sets the value of Email.
+func (s *Invitation) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetExpiresAt sets the value of ExpiresAt.
+func (s *Invitation) SetExpiresAt(val time.Time) {
+	s.ExpiresAt = val
+}
+
+// Ref: #/components/schemas/InvitationRequest
+type InvitationRequest struct {
+	Email string `json:"email"`
+	// The language of the mail; defaults to the project's first.
+	Language OptString `json:"language"`
+}
+
+// GetEmail returns the value of Email.
+func (s *InvitationRequest) GetEmail() string {
+	return s.Email
+}
+
+// GetLanguage returns the value of Language.
+func (s *InvitationRequest) GetLanguage() OptString {
+	return s.Language
+}
+
+// SetEmail sets the value of Email.
+func (s *InvitationRequest) SetEmail(val string) {
+	s.Email = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *InvitationRequest) SetLanguage(val OptString) {
+	s.Language = val
+}
+
 type IssueOAuth1CredentialReq struct {
 	Description OptString `json:"description"`
 	UserID      uuid.UUID `json:"user_id"`
@@ -935,6 +1064,9 @@ func (s *LoginRequest) SetEmail(val string) {
 func (s *LoginRequest) SetPassword(val string) {
 	s.Password = val
 }
+
+// LogoutNoContent is response for Logout operation.
+type LogoutNoContent struct{}
 
 // A measurement document: server-owned metadata and the fields in `data`.
 // Ref: #/components/schemas/Measurement
@@ -2599,6 +2731,52 @@ func (o OptFloat64) Get() (v float64, ok bool) {
 
 // Or returns value if set, or given parameter if does not.
 func (o OptFloat64) Or(d float64) float64 {
+	if v, ok := o.Get(); ok {
+		return v
+	}
+	return d
+}
+
+// NewOptInt returns new OptInt with value set to v.
+func NewOptInt(v int) OptInt {
+	return OptInt{
+		Value: v,
+		Set:   true,
+	}
+}
+
+// OptInt is optional int.
+type OptInt struct {
+	Value int
+	Set   bool
+}
+
+// IsSet returns true if OptInt was set.
+func (o OptInt) IsSet() bool { return o.Set }
+
+// Reset unsets value.
+func (o *OptInt) Reset() {
+	var v int
+	o.Value = v
+	o.Set = false
+}
+
+// SetTo sets value to v.
+func (o *OptInt) SetTo(v int) {
+	o.Set = true
+	o.Value = v
+}
+
+// Get returns value and boolean that denotes whether value was set.
+func (o OptInt) Get() (v int, ok bool) {
+	if !o.Set {
+		return v, false
+	}
+	return o.Value, true
+}
+
+// Or returns value if set, or given parameter if does not.
+func (o OptInt) Or(d int) int {
 	if v, ok := o.Get(); ok {
 		return v
 	}
@@ -4408,6 +4586,66 @@ func (s *PatientProfilePatchSex) UnmarshalText(data []byte) error {
 	}
 }
 
+// The profile fields to change; absent ones stay as they are.
+// Ref: #/components/schemas/ProfileUpdate
+type ProfileUpdate struct {
+	FirstName OptString `json:"first_name"`
+	Language  OptString `json:"language"`
+	LastName  OptString `json:"last_name"`
+	Phone     OptString `json:"phone"`
+	TimeZone  OptString `json:"time_zone"`
+}
+
+// GetFirstName returns the value of FirstName.
+func (s *ProfileUpdate) GetFirstName() OptString {
+	return s.FirstName
+}
+
+// GetLanguage returns the value of Language.
+func (s *ProfileUpdate) GetLanguage() OptString {
+	return s.Language
+}
+
+// GetLastName returns the value of LastName.
+func (s *ProfileUpdate) GetLastName() OptString {
+	return s.LastName
+}
+
+// GetPhone returns the value of Phone.
+func (s *ProfileUpdate) GetPhone() OptString {
+	return s.Phone
+}
+
+// GetTimeZone returns the value of TimeZone.
+func (s *ProfileUpdate) GetTimeZone() OptString {
+	return s.TimeZone
+}
+
+// SetFirstName sets the value of FirstName.
+func (s *ProfileUpdate) SetFirstName(val OptString) {
+	s.FirstName = val
+}
+
+// SetLanguage sets the value of Language.
+func (s *ProfileUpdate) SetLanguage(val OptString) {
+	s.Language = val
+}
+
+// SetLastName sets the value of LastName.
+func (s *ProfileUpdate) SetLastName(val OptString) {
+	s.LastName = val
+}
+
+// SetPhone sets the value of Phone.
+func (s *ProfileUpdate) SetPhone(val OptString) {
+	s.Phone = val
+}
+
+// SetTimeZone sets the value of TimeZone.
+func (s *ProfileUpdate) SetTimeZone(val OptString) {
+	s.TimeZone = val
+}
+
 // Ref: #/components/schemas/RecoveryCodes
 type RecoveryCodes struct {
 	RecoveryCodes []string `json:"recovery_codes"`
@@ -4427,11 +4665,14 @@ func (s *RecoveryCodes) SetRecoveryCodes(val []string) {
 type RegisterRequest struct {
 	Email     string    `json:"email"`
 	FirstName OptString `json:"first_name"`
+	// The token of an invitation; required when registration is by invitation.
+	InvitationToken OptString `json:"invitation_token"`
 	// One of the project's languages; defaults to its first.
 	Language OptString `json:"language"`
 	LastName OptString `json:"last_name"`
 	// 15 to 128 characters, any Unicode.
-	Password string `json:"password"`
+	Password string    `json:"password"`
+	Phone    OptString `json:"phone"`
 	// IANA time zone name; defaults to UTC.
 	TimeZone OptString `json:"time_zone"`
 }
@@ -4444,6 +4685,11 @@ func (s *RegisterRequest) GetEmail() string {
 // GetFirstName returns the value of FirstName.
 func (s *RegisterRequest) GetFirstName() OptString {
 	return s.FirstName
+}
+
+// GetInvitationToken returns the value of InvitationToken.
+func (s *RegisterRequest) GetInvitationToken() OptString {
+	return s.InvitationToken
 }
 
 // GetLanguage returns the value of Language.
@@ -4461,6 +4707,11 @@ func (s *RegisterRequest) GetPassword() string {
 	return s.Password
 }
 
+// GetPhone returns the value of Phone.
+func (s *RegisterRequest) GetPhone() OptString {
+	return s.Phone
+}
+
 // GetTimeZone returns the value of TimeZone.
 func (s *RegisterRequest) GetTimeZone() OptString {
 	return s.TimeZone
@@ -4474,6 +4725,11 @@ func (s *RegisterRequest) SetEmail(val string) {
 // SetFirstName sets the value of FirstName.
 func (s *RegisterRequest) SetFirstName(val OptString) {
 	s.FirstName = val
+}
+
+// SetInvitationToken sets the value of InvitationToken.
+func (s *RegisterRequest) SetInvitationToken(val OptString) {
+	s.InvitationToken = val
 }
 
 // SetLanguage sets the value of Language.
@@ -4491,6 +4747,11 @@ func (s *RegisterRequest) SetPassword(val string) {
 	s.Password = val
 }
 
+// SetPhone sets the value of Phone.
+func (s *RegisterRequest) SetPhone(val OptString) {
+	s.Phone = val
+}
+
 // SetTimeZone sets the value of TimeZone.
 func (s *RegisterRequest) SetTimeZone(val OptString) {
 	s.TimeZone = val
@@ -4498,6 +4759,66 @@ func (s *RegisterRequest) SetTimeZone(val OptString) {
 
 // RemoveGroupStaffNoContent is response for RemoveGroupStaff operation.
 type RemoveGroupStaffNoContent struct{}
+
+// RequestPasswordResetAccepted is response for RequestPasswordReset operation.
+type RequestPasswordResetAccepted struct{}
+
+// ResendVerificationAccepted is response for ResendVerification operation.
+type ResendVerificationAccepted struct{}
+
+// ResetLoginAttemptsNoContent is response for ResetLoginAttempts operation.
+type ResetLoginAttemptsNoContent struct{}
+
+// ResetPasswordNoContent is response for ResetPassword operation.
+type ResetPasswordNoContent struct{}
+
+// Ref: #/components/schemas/ResetPasswordRequest
+type ResetPasswordRequest struct {
+	Email    OptString `json:"email"`
+	Password string    `json:"password"`
+	Pin      OptString `json:"pin"`
+	Token    OptString `json:"token"`
+}
+
+// GetEmail returns the value of Email.
+func (s *ResetPasswordRequest) GetEmail() OptString {
+	return s.Email
+}
+
+// GetPassword returns the value of Password.
+func (s *ResetPasswordRequest) GetPassword() string {
+	return s.Password
+}
+
+// GetPin returns the value of Pin.
+func (s *ResetPasswordRequest) GetPin() OptString {
+	return s.Pin
+}
+
+// GetToken returns the value of Token.
+func (s *ResetPasswordRequest) GetToken() OptString {
+	return s.Token
+}
+
+// SetEmail sets the value of Email.
+func (s *ResetPasswordRequest) SetEmail(val OptString) {
+	s.Email = val
+}
+
+// SetPassword sets the value of Password.
+func (s *ResetPasswordRequest) SetPassword(val string) {
+	s.Password = val
+}
+
+// SetPin sets the value of Pin.
+func (s *ResetPasswordRequest) SetPin(val OptString) {
+	s.Pin = val
+}
+
+// SetToken sets the value of Token.
+func (s *ResetPasswordRequest) SetToken(val OptString) {
+	s.Token = val
+}
 
 // RevokeOAuth1CredentialNoContent is response for RevokeOAuth1Credential operation.
 type RevokeOAuth1CredentialNoContent struct{}
@@ -4618,6 +4939,44 @@ func (s *SSOLinkTicket) SetExpiresIn(val int64) {
 // SetURL sets the value of URL.
 func (s *SSOLinkTicket) SetURL(val string) {
 	s.URL = val
+}
+
+// The link token of a mail, or the email address and the PIN it carried.
+// Ref: #/components/schemas/SecretRequest
+type SecretRequest struct {
+	Email OptString `json:"email"`
+	Pin   OptString `json:"pin"`
+	Token OptString `json:"token"`
+}
+
+// GetEmail returns the value of Email.
+func (s *SecretRequest) GetEmail() OptString {
+	return s.Email
+}
+
+// GetPin returns the value of Pin.
+func (s *SecretRequest) GetPin() OptString {
+	return s.Pin
+}
+
+// GetToken returns the value of Token.
+func (s *SecretRequest) GetToken() OptString {
+	return s.Token
+}
+
+// SetEmail sets the value of Email.
+func (s *SecretRequest) SetEmail(val OptString) {
+	s.Email = val
+}
+
+// SetPin sets the value of Pin.
+func (s *SecretRequest) SetPin(val OptString) {
+	s.Pin = val
+}
+
+// SetToken sets the value of Token.
+func (s *SecretRequest) SetToken(val OptString) {
+	s.Token = val
 }
 
 type SsoCallbackForbidden struct {
@@ -5284,12 +5643,14 @@ type UnlinkSSOIdentityNoContent struct{}
 
 // Ref: #/components/schemas/User
 type User struct {
-	CreatedAt time.Time `json:"created_at"`
-	Email     string    `json:"email"`
-	FirstName string    `json:"first_name"`
-	ID        uuid.UUID `json:"id"`
-	Language  string    `json:"language"`
-	LastName  string    `json:"last_name"`
+	CreatedAt     time.Time `json:"created_at"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	FirstName     string    `json:"first_name"`
+	ID            uuid.UUID `json:"id"`
+	Language      string    `json:"language"`
+	LastName      string    `json:"last_name"`
+	Phone         string    `json:"phone"`
 	// The user's global roles.
 	Roles     []string  `json:"roles"`
 	TimeZone  string    `json:"time_zone"`
@@ -5304,6 +5665,11 @@ func (s *User) GetCreatedAt() time.Time {
 // GetEmail returns the value of Email.
 func (s *User) GetEmail() string {
 	return s.Email
+}
+
+// GetEmailVerified returns the value of EmailVerified.
+func (s *User) GetEmailVerified() bool {
+	return s.EmailVerified
 }
 
 // GetFirstName returns the value of FirstName.
@@ -5324,6 +5690,11 @@ func (s *User) GetLanguage() string {
 // GetLastName returns the value of LastName.
 func (s *User) GetLastName() string {
 	return s.LastName
+}
+
+// GetPhone returns the value of Phone.
+func (s *User) GetPhone() string {
+	return s.Phone
 }
 
 // GetRoles returns the value of Roles.
@@ -5351,6 +5722,11 @@ func (s *User) SetEmail(val string) {
 	s.Email = val
 }
 
+// SetEmailVerified sets the value of EmailVerified.
+func (s *User) SetEmailVerified(val bool) {
+	s.EmailVerified = val
+}
+
 // SetFirstName sets the value of FirstName.
 func (s *User) SetFirstName(val string) {
 	s.FirstName = val
@@ -5369,6 +5745,11 @@ func (s *User) SetLanguage(val string) {
 // SetLastName sets the value of LastName.
 func (s *User) SetLastName(val string) {
 	s.LastName = val
+}
+
+// SetPhone sets the value of Phone.
+func (s *User) SetPhone(val string) {
+	s.Phone = val
 }
 
 // SetRoles sets the value of Roles.
@@ -5480,3 +5861,32 @@ func (s *UserInfo) SetZoneinfo(val OptString) {
 
 func (*UserInfo) getUserInfoRes()  {}
 func (*UserInfo) postUserInfoRes() {}
+
+// Ref: #/components/schemas/UserPage
+type UserPage struct {
+	Data []User   `json:"data"`
+	Page ListPage `json:"page"`
+}
+
+// GetData returns the value of Data.
+func (s *UserPage) GetData() []User {
+	return s.Data
+}
+
+// GetPage returns the value of Page.
+func (s *UserPage) GetPage() ListPage {
+	return s.Page
+}
+
+// SetData sets the value of Data.
+func (s *UserPage) SetData(val []User) {
+	s.Data = val
+}
+
+// SetPage sets the value of Page.
+func (s *UserPage) SetPage(val ListPage) {
+	s.Page = val
+}
+
+// VerifyEmailNoContent is response for VerifyEmail operation.
+type VerifyEmailNoContent struct{}

@@ -15,6 +15,20 @@ type Handler interface {
 	//
 	// POST /oauth/mfa/totp
 	BeginTOTPEnrollment(ctx context.Context) (*TOTPEnrollment, error)
+	// ChangeEmail implements changeEmail operation.
+	//
+	// Checks the current password, mails a verification link and PIN to the new address and a notice to
+	// the old one. The address changes once the new one is verified (`POST /auth/email/verify`).
+	//
+	// POST /users/me/email
+	ChangeEmail(ctx context.Context, req *ChangeEmailRequest) error
+	// ChangePassword implements changePassword operation.
+	//
+	// Checks the current password (a wrong one answers 401 `invalid_credentials` and counts towards the
+	// lockout), sets the new one and ends every other session of the user.
+	//
+	// POST /users/me/password
+	ChangePassword(ctx context.Context, req *ChangePasswordRequest) error
 	// ConfirmTOTPEnrollment implements confirmTOTPEnrollment operation.
 	//
 	// Activates TOTP with a current code and returns ten single-use recovery codes, shown only here.
@@ -68,6 +82,13 @@ type Handler interface {
 	//
 	// DELETE /data/patient_profile/documents/{id}
 	DeletePatientProfile(ctx context.Context, params DeletePatientProfileParams) error
+	// DeleteUser implements deleteUser operation.
+	//
+	// Deletes or anonymises the user, as the project's `auth.user_deletion` says, ends their sessions and
+	// queues a `user.deleted` event. Needs `users:delete`.
+	//
+	// DELETE /users/{user_id}
+	DeleteUser(ctx context.Context, params DeleteUserParams) error
 	// DisableTOTP implements disableTOTP operation.
 	//
 	// Removes TOTP and the recovery codes. Needs a recent sign-in; the user is notified by mail.
@@ -119,6 +140,12 @@ type Handler interface {
 	//
 	// GET /data/patient_profile/documents/{id}
 	GetPatientProfile(ctx context.Context, params GetPatientProfileParams) (*PatientProfile, error)
+	// GetUser implements getUser operation.
+	//
+	// Needs `users:read` (anyone may read their own profile).
+	//
+	// GET /users/{user_id}
+	GetUser(ctx context.Context, params GetUserParams) (*User, error)
 	// GetUserInfo implements getUserInfo operation.
 	//
 	// OpenID Connect Core §5.3; needs the `openid` scope.
@@ -131,6 +158,21 @@ type Handler interface {
 	//
 	// GET /.well-known/jwks.json
 	GetWellKnownJWKS(ctx context.Context) (*JWKS, error)
+	// GrantRole implements grantRole operation.
+	//
+	// Needs `users:roles:create`, which no wildcard grant covers (it must be named). Nobody can change
+	// their own roles (403 `self_role_change`) or grant a role with permissions they do not hold (403
+	// `role_beyond_rights`); an undefined role answers 400 `unknown_role`.
+	//
+	// PUT /users/{user_id}/roles/{role}
+	GrantRole(ctx context.Context, params GrantRoleParams) (*User, error)
+	// InviteUser implements inviteUser operation.
+	//
+	// Mails a single-use invitation to register (valid 7 days) to the address, unless it already has an
+	// account (the answer is the same). Needs `users:create`.
+	//
+	// POST /users/invitations
+	InviteUser(ctx context.Context, req *InvitationRequest) (*Invitation, error)
 	// IssueOAuth1Credential implements issueOAuth1Credential operation.
 	//
 	// Issues a consumer key and secret with a token and token secret that act as the given user, for
@@ -257,13 +299,28 @@ type Handler interface {
 	//
 	// GET /oauth/sso/identities
 	ListSSOIdentities(ctx context.Context) (*SSOIdentityList, error)
+	// ListUsers implements listUsers operation.
+	//
+	// Users, oldest first, a page at a time. Needs `users:read`.
+	//
+	// GET /users
+	ListUsers(ctx context.Context, params ListUsersParams) (*UserPage, error)
 	// Login implements login operation.
 	//
-	// Exchanges an email address and password for a bearer access token. An unknown address and a wrong
-	// password both answer 401 `invalid_credentials`.
+	// Exchanges an email address and password for a bearer access token of a new session. An unknown
+	// address and a wrong password both answer 401 `invalid_credentials`. After 30 consecutive failures
+	// within 12 h the account is locked for a growing wait (60 s steps, at most 15 min), and more than 60
+	// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
+	// Retry-After, even for the right password.
 	//
 	// POST /auth/login
 	Login(ctx context.Context, req *LoginRequest) (*TokenResponse, error)
+	// Logout implements logout operation.
+	//
+	// Ends the session the bearer token belongs to; its tokens stop working at once.
+	//
+	// POST /auth/logout
+	Logout(ctx context.Context) error
 	// OauthAuthorize implements oauthAuthorize operation.
 	//
 	// Validates the authorization request and answers with the login page (plain HTML, no third-party
@@ -318,10 +375,13 @@ type Handler interface {
 	RegenerateRecoveryCodes(ctx context.Context) (*RecoveryCodes, error)
 	// RegisterUser implements registerUser operation.
 	//
-	// Creates a user with no roles when the project's registration mode is `open`; otherwise answers 403
-	// `registration_closed`. The password must be 15 to 128 characters (any Unicode; no composition
-	// rules). An email address already in use answers 409 `email_taken`; invalid fields answer 400
-	// `validation_failed` naming each field as a JSON pointer.
+	// Creates a user with no roles. Registration mode `open`: anyone; a verification mail (link token and
+	// PIN) goes to the address. Mode `invite`: only with `invitation_token` from an invitation to the same
+	// address (else 403 `invalid_invitation`). Mode `closed`: 403 `registration_closed`. The password
+	// follows the project's policy (default 15 to 128 characters, any Unicode, no composition rules, not a
+	// known breached password, not like the email address). An email address already in use answers 409
+	// `email_taken`; invalid fields answer 400 `validation_failed` naming each field as a JSON pointer;
+	// too many attempts from one address 429 `too_many_requests` with Retry-After.
 	//
 	// POST /auth/register
 	RegisterUser(ctx context.Context, req *RegisterRequest) (*User, error)
@@ -332,6 +392,32 @@ type Handler interface {
 	//
 	// DELETE /groups/{group_id}/staff/{user_id}
 	RemoveGroupStaff(ctx context.Context, params RemoveGroupStaffParams) error
+	// RequestPasswordReset implements requestPasswordReset operation.
+	//
+	// Mails a reset link token and PIN to the address if it has an account. The answer is 202 either way.
+	//
+	// POST /auth/password/forgot
+	RequestPasswordReset(ctx context.Context, req *EmailRequest) error
+	// ResendVerification implements resendVerification operation.
+	//
+	// Mails a new verification link and PIN unless the address is verified already.
+	//
+	// POST /users/me/verification
+	ResendVerification(ctx context.Context) error
+	// ResetLoginAttempts implements resetLoginAttempts operation.
+	//
+	// Clears the user's failed-login count and lock. Needs `users:update`.
+	//
+	// DELETE /users/{user_id}/login-attempts
+	ResetLoginAttempts(ctx context.Context, params ResetLoginAttemptsParams) error
+	// ResetPassword implements resetPassword operation.
+	//
+	// Sets a new password with the link token, or the email address and PIN, of a reset mail; ends every
+	// session of the user and clears the lockout. A wrong, used or expired code answers 400
+	// `invalid_code`.
+	//
+	// POST /auth/password/reset
+	ResetPassword(ctx context.Context, req *ResetPasswordRequest) error
 	// RevokeOAuth1Credential implements revokeOAuth1Credential operation.
 	//
 	// Its next request is refused. Needs `auth:oauth1_credentials:delete`.
@@ -344,6 +430,12 @@ type Handler interface {
 	//
 	// DELETE /oauth/grants/{id}
 	RevokeOAuthGrant(ctx context.Context, params RevokeOAuthGrantParams) error
+	// RevokeRole implements revokeRole operation.
+	//
+	// Needs `users:roles:delete`; the other rules of `grantRole` apply.
+	//
+	// DELETE /users/{user_id}/roles/{role}
+	RevokeRole(ctx context.Context, params RevokeRoleParams) (*User, error)
 	// RotateClientSecret implements rotateClientSecret operation.
 	//
 	// Issues a new 256-bit secret for a confidential application, shown only in this response. Earlier
@@ -443,6 +535,13 @@ type Handler interface {
 	//
 	// DELETE /oauth/sso/identities/{id}
 	UnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIdentityParams) error
+	// UpdateCurrentUser implements updateCurrentUser operation.
+	//
+	// Changes the given profile fields. Roles, email address, ids and timestamps cannot be set here
+	// (unknown fields answer 400).
+	//
+	// PATCH /users/me
+	UpdateCurrentUser(ctx context.Context, req *ProfileUpdate) (*User, error)
 	// UpdateGroup implements updateGroup operation.
 	//
 	// Changes the group's name or description. Needs `groups:update`, globally or in the group.
@@ -467,6 +566,20 @@ type Handler interface {
 	//
 	// PATCH /data/patient_profile/documents/{id}
 	UpdatePatientProfile(ctx context.Context, req *PatientProfilePatch, params UpdatePatientProfileParams) (*PatientProfile, error)
+	// UpdateUser implements updateUser operation.
+	//
+	// Changes the given profile fields. Needs `users:update`.
+	//
+	// PATCH /users/{user_id}
+	UpdateUser(ctx context.Context, req *ProfileUpdate, params UpdateUserParams) (*User, error)
+	// VerifyEmail implements verifyEmail operation.
+	//
+	// Uses the link token, or the email address and PIN, of a verification mail. If the mail was sent for
+	// a new address (`POST /users/me/email`), the account's address becomes that one. A wrong, used or
+	// expired code answers 400 `invalid_code`; a PIN is void after 5 tries.
+	//
+	// POST /auth/email/verify
+	VerifyEmail(ctx context.Context, req *SecretRequest) error
 	// NewError creates *ErrorStatusCode from error returned by handler.
 	//
 	// Used for common default response.
