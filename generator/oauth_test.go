@@ -129,7 +129,7 @@ sso_provider "hospital" {
 		var doc struct {
 			// A path item holds operations and may hold path-level
 			// "parameters" (an array): decode operations on demand.
-			Paths map[string]map[string]json.RawMessage `json:"paths"`
+			Paths      map[string]map[string]json.RawMessage `json:"paths"`
 			Components struct {
 				Schemas map[string]any `json:"schemas"`
 			} `json:"components"`
