@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	levenshteinpkg "github.com/agext/levenshtein"
+
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/exhgen/exhgen/runtime/apierr"
@@ -131,25 +133,10 @@ func similarToAny(password string, identifiers []string) bool {
 	return false
 }
 
-// levenshtein returns the edit distance of a and b (both at most a few
-// hundred runes: passwords and identifiers are bounded before this).
+// levenshtein returns the edit distance of a and b in runes (both at most
+// a few hundred runes: passwords and identifiers are bounded before this).
 func levenshtein(a, b []rune) int {
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return levenshteinpkg.Distance(string(a), string(b), nil)
 }
 
 // longestCommonSubstring returns the length of the longest run of runes a

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/agext/levenshtein"
 )
 
 // Limits cap what one query may ask for (IN-4).
@@ -586,26 +588,11 @@ func suggest(name string, candidates []string) string {
 	return ` (did you mean "` + best + `"?)`
 }
 
-// distance is the Levenshtein distance of a and b (bytes).
+// distance is the Levenshtein distance of a and b (in runes), bounded: the
+// names compared are field names, and a long input is never near one.
 func distance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 1 << 20
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return levenshtein.Distance(a, b, nil)
 }
