@@ -113,10 +113,19 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 		return nil, err
 	}
 	out.Project = newMigrations
+	snap := opts.Snapshot
 	for _, f := range append(append([]File{}, opts.Migrations...), newMigrations...) {
 		if strings.HasSuffix(f.Path, ".sql") {
 			add(f)
 		}
+		if f.Path == SnapshotFile {
+			snap = f.Data
+		}
+	}
+	if snap != nil {
+		// The backend records it as applied when it applies its
+		// migrations at start (runtime/app), as `exhgen apply` does.
+		add(File{Path: SnapshotFile, Data: snap})
 	}
 
 	hasMigrations := false

@@ -31,6 +31,10 @@ type Table struct {
 	Columns     []Column `json:"columns"`
 	Checks      []Check  `json:"checks,omitempty"`
 	Indexes     []Index  `json:"indexes"`
+	// JSON are the rewrites of the stored documents that changes of
+	// nested fields need (jsonSteps): run by Diff once the columns are
+	// renamed, before checks are added.
+	JSON []Step `json:"-"`
 }
 
 // Column is a table column.
@@ -357,6 +361,7 @@ func alterTable(from, to Table) []Step {
 			}
 		}
 	}
+	steps = append(steps, to.JSON...)
 	for _, c := range from.Columns {
 		if !newNames[c.Name] {
 			steps = append(steps, Step{SQL: fmt.Sprintf("%s DROP COLUMN %s;", tq, quote(c.Name)), Destructive: true})
@@ -582,6 +587,10 @@ func migrationFiles(p *spec.Project, existing []File, snapshot []byte) ([]File, 
 	}
 	next := StorageSchema(p)
 	state := plan.FromSpec(p)
+	nested := jsonSteps(prev.State(), state)
+	for i := range next.Tables {
+		next.Tables[i].JSON = nested[next.Tables[i].Name]
+	}
 	steps := Diff(prev.Schema(), next)
 	nextSnap := Snapshot{Tables: next.Tables, Spec: &state}
 	snap, err := encodeJSON(nextSnap)

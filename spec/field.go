@@ -156,16 +156,12 @@ func decodeFieldBody(f *Field, block *hcl.Block, schema *hcl.BodySchema, depth i
 		s, ok, d := decodeString(a)
 		diags = append(diags, d...)
 		if ok {
-			switch {
-			case depth > 1:
-				diags = append(diags, errorDiag(a.NameRange, "Field cannot be renamed",
-					"Only a model's own fields can be renamed with renamed_from; fields nested in an object or array live inside the stored JSON document."))
-			default:
-				if d := fieldNameRule.check(s, a.Expr.Range(), false); d.HasErrors() {
-					diags = append(diags, d...)
-				} else {
-					f.RenamedFrom, f.renamedFromRange = s, a.Expr.Range()
-				}
+			// A nested field's renamed_from renames its key in the stored
+			// JSON documents (items have no name and cannot be renamed).
+			if d := fieldNameRule.check(s, a.Expr.Range(), false); d.HasErrors() {
+				diags = append(diags, d...)
+			} else {
+				f.RenamedFrom, f.renamedFromRange = s, a.Expr.Range()
 			}
 		}
 	}

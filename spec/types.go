@@ -119,8 +119,10 @@ const MaxListLimit = 1000
 type Field struct {
 	Name        string
 	Description string
-	// RenamedFrom is a model field's previous name (`renamed_from`): plan
-	// and apply rename its column and keep the data.
+	// RenamedFrom is the field's previous name (`renamed_from`): plan and
+	// apply rename its column (a model's own field) or its key in the
+	// stored JSON documents (a field nested in an object or in the objects
+	// of an array) and keep the data.
 	RenamedFrom string
 	Type        FieldType
 	Required    bool

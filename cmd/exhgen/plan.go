@@ -400,7 +400,11 @@ the failing step.`,
 				return writeGeneration(io.Discard, specDir, outDir, run.out)
 			}
 			if destructive(run.plan) && !allowDestructive {
-				return errors.New("the plan destroys or may reject stored data, or takes roles or permissions from stored users (the changes marked destructive, the role holders found); review it and apply again with -allow-destructive. Nothing was applied")
+				lost := ""
+				if n := run.plan.Summarize().Lost; n > 0 {
+					lost = fmt.Sprintf(" (it deletes %d stored documents or values)", n)
+				}
+				return fmt.Errorf("the plan destroys or may reject stored data%s, or takes roles or permissions from stored users (the changes marked destructive, the role holders found); review it and apply again with -allow-destructive. Nothing was applied", lost)
 			}
 			if v := run.plan.Summarize().Violations; v > 0 {
 				return fmt.Errorf("%d stored documents violate the new schema (see the data checks): fix the data or the spec first. Nothing was applied", v)

@@ -315,3 +315,62 @@ func columnExists(t *testing.T, pool *pgxpool.Pool, table, column string) bool {
 	return query[bool](t, pool,
 		"SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2)", table, column)
 }
+
+// TestPlanApplyNestedFieldsAndLoss: on a database holding readings with
+// devices and samples, a renamed nested field, new required nested fields
+// with defaults (in an object and in the objects of an array) and a
+// removed field with stored values: the plan counts the values the
+// removal deletes, apply refuses without -allow-destructive, and with it
+// rewrites the stored documents.
+func TestPlanApplyNestedFieldsAndLoss(t *testing.T) {
+	pool := planDB(t)
+	spec, out := clinicSpec(t), t.TempDir()
+	mustCLI(t, "apply", spec, "-o", out, "-auto-approve")
+	seed(t, pool, 6)
+	if _, err := pool.Exec(t.Context(), `UPDATE data_measurement SET note = 'n',
+		device = jsonb_build_object('serial', 'SN-' || systolic, 'model', 'M' || systolic),
+		samples = '[{"offset_ms": 0, "pressure": 150}, {"offset_ms": 10, "pressure": 140, "unit": "kPa"}]'
+		WHERE systolic % 2 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	editSpec(t, spec, "measurement.hcl",
+		"    field \"model\" {\n      type       = \"string\"", "    field \"model_name\" {\n      renamed_from = \"model\"\n      type       = \"string\"",
+		"    field \"firmware\" {", "    field \"calibrated\" {\n      type     = \"boolean\"\n      required = true\n      default  = false\n    }\n\n    field \"firmware\" {",
+		"      field \"pressure\" {", "      field \"unit\" {\n        type     = \"string\"\n        required = true\n        default  = \"mmHg\"\n      }\n\n      field \"pressure\" {",
+		"  field \"note\" {\n    type        = \"string\"\n    description = \"A free-text remark by the patient.\"\n    max_length  = 500\n  }\n", "",
+	)
+	stdout := mustCLI(t, "plan", spec, "-o", out)
+	for _, want := range []string{
+		"  # note: Renames the key model to model_name in the stored documents; the values are kept.\n",
+		"  ! 3 measurement documents with a value for note, which is deleted (e.g. ",
+		"Data loss: 3 stored documents or values would be deleted by the destructive changes (see the data checks).\n",
+		"WHERE jsonb_path_exists(\"samples\", '$[*] ? (@.type() == \"object\" && (!exists(@.\"unit\") || @.\"unit\" == null))');\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, _, stderr := cli(t, "apply", spec, "-o", out, "-auto-approve")
+	if code != 1 || !strings.Contains(stderr, "it deletes 3 stored documents or values") || !strings.Contains(stderr, "-allow-destructive") {
+		t.Fatalf("destructive apply without the flag: exit %d: %s", code, stderr)
+	}
+	if !columnExists(t, pool, "data_measurement", "note") {
+		t.Fatal("the refused apply dropped the column")
+	}
+	mustCLI(t, "apply", spec, "-o", out, "-auto-approve", "-allow-destructive")
+	checks := []struct{ sql, want string }{
+		{"SELECT count(*)::text FROM data_measurement WHERE device ? 'model_name' AND NOT device ? 'model' AND device->>'model_name' = 'M' || systolic", "3"},
+		{"SELECT count(*)::text FROM data_measurement WHERE device->'calibrated' = 'false'", "3"},
+		{"SELECT count(*)::text FROM data_measurement WHERE device IS NULL AND samples IS NULL", "3"},
+		{"SELECT string_agg(DISTINCT samples::text, ',') FROM data_measurement", `[{"unit": "mmHg", "pressure": 150, "offset_ms": 0}, {"unit": "kPa", "pressure": 140, "offset_ms": 10}]`},
+		{"SELECT (NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'data_measurement' AND column_name = 'note'))::text", "true"},
+	}
+	for _, c := range checks {
+		if got := query[string](t, pool, c.sql); got != c.want {
+			t.Errorf("%s = %q, want %q", c.sql, got, c.want)
+		}
+	}
+	if code, stdout, _ := cli(t, "plan", spec, "-o", out, "-detailed-exitcode"); code != 0 {
+		t.Errorf("plan after apply: exit %d\n%s", code, stdout)
+	}
+}

@@ -52,8 +52,10 @@ func condition(k *plan.Check) (where string, args []any, goRe *regexp.Regexp, er
 	col := quote(k.Field)
 	num, _ := k.Value.(float64)
 	switch k.Kind {
-	case plan.CheckNewRequired:
+	case plan.CheckNewRequired, plan.CheckLostDocuments:
 		return "true", nil, nil, nil
+	case plan.CheckLostValues:
+		return col + " IS NOT NULL", nil, nil, nil
 	case plan.CheckRequired:
 		return col + " IS NULL", nil, nil, nil
 	case plan.CheckEnum:
@@ -117,6 +119,8 @@ func nestedCondition(k *plan.Check) (where string, args []any, goRe *regexp.Rege
 	}
 	num, _ := k.Value.(float64)
 	switch k.Kind {
+	case plan.CheckLostValues:
+		return exists("jsonb_typeof(v) <> 'null'"), []any{k.Path}, nil, nil
 	case plan.CheckNewRequired, plan.CheckRequired:
 		i := strings.LastIndex(k.Path, ".")
 		if i < 0 || !strings.HasPrefix(k.Path[i:], `."`) {

@@ -151,3 +151,78 @@ func nullIf(s string) any {
 	}
 	return s
 }
+
+// TestLossChecks: removing a model, a field, a nested field, or replacing
+// a field whose type cannot convert, counts the stored documents and
+// values the change deletes; the plan sums them apart from violations.
+func TestLossChecks(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := dbtest.New(t)
+	withNote := nestedBase + "\nmodel \"note\" {\n  field \"text\" {\n    type = \"string\"\n  }\n}\n"
+	before := load(t, withNote)
+	for _, s := range generator.Diff(generator.Schema{}, generator.StorageSchema(before)) {
+		if _, err := pool.Exec(ctx, s.SQL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO data_reading (id, creator_id, status_changed_at, created_at, updated_at, device, samples, tags)
+		VALUES (gen_random_uuid(), gen_random_uuid(), now(), now(), now(), '{"serial": "A", "model": "omron"}', '[{"pressure": 1}, {}]', '["a"]'),
+		       (gen_random_uuid(), gen_random_uuid(), now(), now(), now(), '{"serial": "B", "model": null}', '[{"pressure": null}]', NULL),
+		       (gen_random_uuid(), gen_random_uuid(), now(), now(), now(), NULL, NULL, '[]');
+		INSERT INTO data_note (id, creator_id, status_changed_at, created_at, updated_at, text)
+		SELECT gen_random_uuid(), gen_random_uuid(), now(), now(), now(), 'n' || i FROM generate_series(1, 3) i`); err != nil {
+		t.Fatal(err)
+	}
+	after := load(t, strings.NewReplacer(
+		"\nmodel \"note\" {\n  field \"text\" {\n    type = \"string\"\n  }\n}\n", "",
+		`    field "model" {
+      type = "string"
+      enum = ["omron", "withings", "other"]
+    }
+`, "",
+		`  field "tags" {
+    type = "array"
+    items {
+      type = "string"
+    }
+  }
+`, "",
+		`      field "pressure" {
+        type = "number"
+      }`, `      field "pressure" {
+        type = "object"
+        field "kpa" {
+          type = "number"
+        }
+      }`,
+	).Replace(withNote))
+	changes, problems := plan.Compare(plan.FromSpec(before), plan.FromSpec(after))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	p := &plan.Plan{Changes: changes}
+	if err := live.RunChecks(ctx, pool, p); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, k := range p.Checks() {
+		if k.Error != "" {
+			t.Errorf("%s: %s", k.Describe(), k.Error)
+		}
+		got = append(got, fmt.Sprintf("%s %s: %d", k.Kind, k.Describe(), k.Violations))
+	}
+	want := []string{
+		"lost_documents note documents stored, deleted with the table: 3",
+		"lost_values reading documents with a value for device.model, which is deleted: 1",
+		"lost_values reading documents with a value for samples[].pressure, which is deleted: 1",
+		"lost_values reading documents with a value for tags, which is deleted: 2",
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("checks:\n got %q\nwant %q", got, want)
+	}
+	if s := p.Summarize(); s.Lost != 7 || s.Violations != 0 || s.Destructive != 4 {
+		t.Errorf("summary: %+v; want 7 lost, 0 violations, 4 destructive", s)
+	}
+}

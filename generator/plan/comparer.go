@@ -111,6 +111,7 @@ func (modelComparer) Judge(c *Change) {
 	case Delete:
 		c.destroy("Drops the table of model %q and every document stored in it.", c.Name)
 		c.breaks("Removes the operations of model %q from the API.", c.Name)
+		c.Checks = append(c.Checks, &Check{Kind: CheckLostDocuments, Model: c.Name})
 	case Update:
 		if c.Renamed() {
 			c.reason("Renames the table of model %q to %q; the documents are kept.", c.PrevName, c.Name)

@@ -49,6 +49,12 @@ const (
 	CheckMaxItems    CheckKind = "max_items"
 	CheckType        CheckKind = "type" // values the new type cannot hold
 
+	// Loss checks count what a destructive change deletes: the documents
+	// of a removed model, the values of a removed (or replaced) field.
+	// They do not make apply fail; the change needs -allow-destructive.
+	CheckLostDocuments CheckKind = "lost_documents"
+	CheckLostValues    CheckKind = "lost_values"
+
 	// Holders checks count the users (or group staff memberships) holding
 	// a role the plan removes or takes permissions from. They do not make
 	// apply fail, but holders found make it need -allow-destructive.
@@ -60,6 +66,11 @@ const (
 // documents violating the new schema.
 func (k *Check) Holders() bool {
 	return k.Kind == CheckRoleHolders || k.Kind == CheckPermissionHolders
+}
+
+// Lost reports whether the check counts stored data a change deletes.
+func (k *Check) Lost() bool {
+	return k.Kind == CheckLostDocuments || k.Kind == CheckLostValues
 }
 
 // Name is the field the check is about as people write it:
@@ -83,6 +94,12 @@ func (k *Check) Describe() string {
 			return fmt.Sprintf("%s with the %s %q, which is removed", who, kind, k.Role)
 		}
 		return fmt.Sprintf("%s with the %s %q, which loses %s", who, kind, k.Role, strings.Join(quoteAll(toStrings(k.Value)), ", "))
+	}
+	switch k.Kind {
+	case CheckLostDocuments:
+		return fmt.Sprintf("%s documents stored, deleted with the table", k.Model)
+	case CheckLostValues:
+		return fmt.Sprintf("%s documents with a value for %s, which is deleted", k.Model, f)
 	}
 	if k.Path != "" && (k.Kind == CheckNewRequired || k.Kind == CheckRequired) {
 		parent := f[:max(strings.LastIndexByte(f, '.'), 0)]
@@ -225,10 +242,17 @@ func (fieldComparer) Judge(c *Change) {
 	switch c.Action {
 	case Create:
 		if c.After["required"] != true {
+			if def, ok := c.After["default"]; ok {
+				c.reason("Documents stored so far are not given %s = %s: only a required field's default is backfilled.", name, formatValue(def))
+			}
 			return
 		}
 		c.breaks("Clients must now send %s.", name)
 		if def, ok := c.After["default"]; ok {
+			if model == nil {
+				c.reason("Stored documents holding the enclosing object get %s = %s (rewritten by the migration).", name, formatValue(def))
+				return
+			}
 			c.reason("Documents stored so far get %s = %s.", name, formatValue(def))
 			return
 		}
@@ -238,14 +262,17 @@ func (fieldComparer) Judge(c *Change) {
 		if model != nil {
 			c.destroy("Drops the column %s and the values stored in it.", name)
 		} else {
-			c.destroy("Drops %s from the documents the API returns.", name)
+			c.destroy("Removes %s and its values from the stored documents.", name)
 		}
 		c.breaks("Removes %s from the API.", name)
+		check(CheckLostValues, nil)
 	case Update, Replace:
 		if c.Renamed() {
 			c.breaks("Renames %s to %s in the API.", c.PrevName, name)
 			if model != nil {
 				c.reason("Renames the column; the values are kept.")
+			} else {
+				c.reason("Renames the key %s to %s in the stored documents; the values are kept.", c.PrevName, name)
 			}
 		}
 		for i := range c.Attrs {
@@ -271,6 +298,7 @@ func judgeFieldAttr(c *Change, a *AttrChange, name string, check func(CheckKind,
 		default:
 			a.ForcesReplacement = true
 			c.destroy("A%s %s cannot be converted to a%s %s: %s is dropped and added again, empty.", an(from), from, an(to), to, name)
+			check(CheckLostValues, nil)
 		}
 	case "required":
 		if a.After == true {
@@ -327,8 +355,11 @@ func judgeFieldAttr(c *Change, a *AttrChange, name string, check func(CheckKind,
 			c.reason("Drops the index on %s.", name)
 		}
 	case "default":
-		if c.After["required"] == true && a.After != nil && c.Attr("required") == nil {
+		switch {
+		case c.After["required"] == true && a.After != nil && c.Attr("required") == nil:
 			c.reason("The backfill value of %s changes; stored documents keep theirs.", name)
+		case c.After["required"] != true && a.After != nil:
+			c.reason("Documents stored without %s are not given %s: only a required field's default is backfilled.", name, formatValue(a.After))
 		}
 	}
 }

@@ -77,6 +77,9 @@ type Summary struct {
 	// holders checks found holding a role the plan removes or takes
 	// permissions from.
 	Holders int64 `json:"role_holders"`
+	// Lost is the number of stored documents and values the loss checks
+	// found that the destructive changes delete.
+	Lost int64 `json:"lost"`
 }
 
 // Summarize counts the changes.
@@ -107,9 +110,12 @@ func (p *Plan) Summarize() Summary {
 				s.Destructive++
 			}
 			for _, k := range c.Checks {
-				if k.Holders() {
+				switch {
+				case k.Holders():
 					s.Holders += k.Violations
-				} else {
+				case k.Lost():
+					s.Lost += k.Violations
+				default:
 					s.Violations += k.Violations
 				}
 			}

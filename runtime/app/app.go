@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/exhgen/exhgen/runtime/audit"
@@ -38,10 +39,14 @@ import (
 
 // Backend is what a generated main.go hands to Main.
 type Backend struct {
-	Name       string
-	Project    []byte // compiled project (project.json)
-	OpenAPI    []byte // the published OpenAPI document
-	Migrations fs.FS  // holds migrations/*.sql
+	Name    string
+	Project []byte // compiled project (project.json)
+	OpenAPI []byte // the published OpenAPI document
+	// Migrations holds migrations/*.sql and migrations/schema.json, the
+	// schema snapshot they produce, which is recorded in the database
+	// when the backend applies project migrations itself (so the next
+	// `exhgen plan` compares with what the database now holds).
+	Migrations fs.FS
 	// API builds the handler of the generated operations; nil when the
 	// project has none.
 	API func(*Deps) (http.Handler, error)
@@ -166,11 +171,47 @@ func migrate(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) er
 	if err != nil {
 		return err
 	}
-	return applyMigrations(ctx, pool, migs, logger)
+	return applyMigrations(ctx, pool, migs, b, time.Now, logger)
 }
 
-func applyMigrations(ctx context.Context, pool *pgxpool.Pool, migs []db.Migration, logger *slog.Logger) error {
-	applied, err := db.Migrate(ctx, pool, migs)
+// snapshotFile is the schema snapshot next to the project migrations.
+const snapshotFile = "migrations/schema.json"
+
+// snapshot returns the backend's schema snapshot, nil when it has none
+// (backends generated before exhgen embedded it).
+func (b Backend) snapshot() ([]byte, error) {
+	if b.Migrations == nil {
+		return nil, nil
+	}
+	data, err := fs.ReadFile(b.Migrations, snapshotFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", snapshotFile, err)
+	}
+	return data, nil
+}
+
+// applyMigrations applies the pending migrations under the advisory lock
+// and, when it applied project migrations and the backend has its schema
+// snapshot, records that snapshot as applied (runtime/snapshot) under the
+// same lock, as `exhgen apply` does.
+func applyMigrations(ctx context.Context, pool *pgxpool.Pool, migs []db.Migration, b Backend, now func() time.Time, logger *slog.Logger) error {
+	snap, err := b.snapshot()
+	if err != nil {
+		return err
+	}
+	applied, err := db.MigrateWith(ctx, pool, migs, db.Options{
+		After: func(ctx context.Context, conn *pgx.Conn, applied []string) error {
+			if snap == nil || !slices.ContainsFunc(applied, func(n string) bool { return strings.HasPrefix(n, "project/") }) {
+				return nil
+			}
+			host, _ := os.Hostname()
+			return snapshot.Save(ctx, conn, snapshot.Record{Snapshot: snap, Applied: applied, AppliedAt: now().UTC(),
+				AppliedBy: b.Name + " (migrations applied at start) on " + host})
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -226,7 +267,7 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		return fail(err)
 	}
 	if cfg.MigrateOnStart {
-		if err := applyMigrations(ctx, pool, migs, logger); err != nil {
+		if err := applyMigrations(ctx, pool, migs, b, time.Now, logger); err != nil {
 			return fail(err)
 		}
 	}

@@ -157,6 +157,9 @@ func (r *renderer) plan(p *plan.Plan, opts Options) {
 	if s.Destructive > 0 {
 		r.printf("Data: %d %s destructive; apply needs -allow-destructive.\n", s.Destructive, plural(s.Destructive, "change is", "changes are"))
 	}
+	if s.Lost > 0 {
+		r.printf("Data loss: %d stored %s would be deleted by the destructive changes (see the data checks).\n", s.Lost, plural(int(s.Lost), "document or value", "documents or values"))
+	}
 	if s.Holders > 0 {
 		r.printf("Users: %d stored %s roles this plan removes or takes permissions from; apply needs -allow-destructive.\n", s.Holders, plural(int(s.Holders), "user holds", "users hold"))
 	}
@@ -328,7 +331,7 @@ func (r *renderer) checks(p *plan.Plan) {
 		return
 	}
 	if !p.Database {
-		r.printf("Data checks (not run: set DATABASE_URL to count the stored documents each would reject):\n")
+		r.printf("Data checks (not run: set DATABASE_URL to count the stored documents each concerns):\n")
 		for _, k := range checks {
 			r.printf("  ? %s\n", k.Describe())
 		}

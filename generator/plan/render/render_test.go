@@ -165,6 +165,20 @@ func TestGolden(t *testing.T) {
 					k.Ran, k.Violations, k.Examples = true, 2, []string{"0190c3a1-0000-7000-8000-000000000002", "0190c3a1-0000-7000-8000-000000000004"}
 				}
 			}},
+		{name: "field_nested_rename", edits: []string{"    field \"serial\" {\n      type = \"string\"\n    }", "    field \"serial_number\" {\n      type         = \"string\"\n      renamed_from = \"serial\"\n    }"}},
+		{name: "field_nested_required_with_default", edits: []string{"    field \"serial\" {\n      type = \"string\"\n    }", "    field \"serial\" {\n      type = \"string\"\n    }\n    field \"calibrated\" {\n      type     = \"boolean\"\n      required = true\n      default  = false\n    }\n    field \"unit\" {\n      type    = \"string\"\n      default = \"mmHg\"\n    }"}},
+		{name: "field_nested_remove", edits: []string{"    field \"serial\" {\n      type = \"string\"\n    }", "    field \"model\" {\n      type = \"string\"\n    }"},
+			checked: func(p *plan.Plan) {
+				for _, k := range p.Checks() {
+					k.Ran, k.Violations, k.Examples = true, 7, []string{"0190c3a1-0000-7000-8000-000000000001"}
+				}
+			}},
+		{name: "model_remove_with_data", edits: []string{"model \"profile\" {\n  field \"name\" {\n    type = \"string\"\n  }\n}\n", "", "  field \"note\" {\n    type       = \"string\"\n    max_length = 500\n  }\n", ""},
+			checked: func(p *plan.Plan) {
+				for i, k := range p.Checks() {
+					k.Ran, k.Violations, k.Examples = true, int64(30+i*382), []string{"0190c3a1-0000-7000-8000-000000000001", "0190c3a1-0000-7000-8000-000000000002", "0190c3a1-0000-7000-8000-000000000003"}
+				}
+			}},
 		{name: "field_items", edits: []string{"    items {\n      type = \"string\"\n    }", "    items {\n      type = \"string\"\n      enum = [\"a\", \"b\"]\n    }"}},
 		{name: "access_rules", edits: []string{`read = ["creator", "linked_users"]`, `read = ["creator", "linked_group_staff"]`}},
 		{name: "access_default_spelled_out", edits: []string{`read = ["creator", "linked_users"]`, "read   = [\"creator\", \"linked_users\"]\n    create = [\"all_users\"]"}},

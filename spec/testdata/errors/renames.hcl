@@ -28,7 +28,15 @@ model "reading" {
     type = "object"
     field "serial" {
       type         = "string"
-      renamed_from = "sn" # ERROR: Field cannot be renamed
+      renamed_from = "sn"
+    }
+    field "maker" {
+      type         = "string"
+      renamed_from = "sn" # ERROR: Ambiguous rename source
+    }
+    field "model" {
+      type         = "string"
+      renamed_from = "model" # ERROR: Renamed from itself
     }
   }
   field "tags" {

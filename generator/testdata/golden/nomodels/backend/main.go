@@ -6,7 +6,7 @@
 package main
 
 import (
-	_ "embed"
+	"embed"
 	"os"
 
 	"github.com/exhgen/exhgen/runtime/app"
@@ -20,11 +20,15 @@ var openapiJSON []byte
 //go:embed project.json
 var projectJSON []byte
 
+//go:embed migrations
+var migrations embed.FS
+
 func main() {
 	os.Exit(app.Main(os.Args[1:], app.Backend{
-		Name:    "nomodels",
-		Project: projectJSON,
-		OpenAPI: openapiJSON,
-		API:     newAPI,
+		Name:       "nomodels",
+		Project:    projectJSON,
+		OpenAPI:    openapiJSON,
+		Migrations: migrations,
+		API:        newAPI,
 	}))
 }
