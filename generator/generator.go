@@ -253,6 +253,7 @@ func goFiles(p *spec.Project, opts Options, opNames map[string]string, schemes [
 			}
 			*name = goName
 		}
+		api.RQLFields = rqlFields(m)
 		d.Models = append(d.Models, api)
 	}
 	mf, err := modfile.ParseLax("go.mod", opts.GoMod, nil)
@@ -274,7 +275,11 @@ func goFiles(p *spec.Project, opts Options, opNames map[string]string, schemes [
 		{"glue.go.tmpl", "glue_gen.go"},
 		{"go.mod.tmpl", "go.mod"},
 		{"README.md.tmpl", "README.md"},
+		{"rqlfields.go.tmpl", "api/exhgen_fields_gen.go"},
 	} {
+		if t.tmpl == "rqlfields.go.tmpl" && len(d.Models) == 0 {
+			continue
+		}
 		b, err := templates.Render(t.tmpl, d)
 		if err != nil {
 			return nil, err

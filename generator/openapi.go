@@ -35,6 +35,30 @@ type ModelAPI struct {
 	UnlinkUser  string
 	LinkGroup   string
 	UnlinkGroup string
+	// RQLFields are the paths queries may name, with Go constant names,
+	// for the api package's field constants.
+	RQLFields []RQLField
+}
+
+// RQLField is a queryable path of a model and the suffix of its Go
+// constant: "device.serial" → "DeviceSerial".
+type RQLField struct{ Path, Const string }
+
+// rqlFields are a model's queryable paths (rqlExtension's), each with a
+// distinct Go name; a path whose name another took first gets none.
+func rqlFields(m *spec.Model) []RQLField {
+	paths, _ := rqlExtension(m)["fields"].([]string)
+	var out []RQLField
+	seen := map[string]bool{}
+	for _, p := range paths {
+		c := goName(strings.ReplaceAll(p, ".", "_"))
+		if c == "" || seen[c] {
+			continue
+		}
+		seen[c] = true
+		out = append(out, RQLField{Path: p, Const: c})
+	}
+	return out
 }
 
 func modelAPI(m *spec.Model) ModelAPI {

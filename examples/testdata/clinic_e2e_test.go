@@ -169,6 +169,14 @@ func TestPhase1(t *testing.T) {
 	if err != nil || len(list.Data) != 1 || list.Data[0].ID != second.ID || list.Page.Total.Set {
 		t.Fatalf("rql list: %+v, %v", list, err)
 	}
+	// The same query written with the typed builder and the generated
+	// field constants.
+	q := rql.Gt(api.MeasurementFieldSystolic, 140).And(rql.Eq(api.MeasurementFieldDeviceSerial, "BP-0042")).
+		Sort("-" + api.MeasurementFieldTakenAt).SkipCount()
+	list, err = c.ListMeasurementDocuments(q.Context(ctx))
+	if err != nil || len(list.Data) != 1 || list.Data[0].ID != second.ID || list.Page.Total.Set {
+		t.Fatalf("rql list from the builder (%s): %+v, %v", q, list, err)
+	}
 	_, err = c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "gt(systolic,140"))
 	if e := apiError(t, err); e.StatusCode != http.StatusBadRequest || e.Response.Code != "rql_syntax" {
 		t.Fatalf("malformed rql: %d %+v", e.StatusCode, e.Response)
