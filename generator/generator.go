@@ -3,6 +3,8 @@ package generator
 import (
 	"bytes"
 	"fmt"
+	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -90,6 +92,10 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := describeRQL(merged); err != nil {
+		return nil, err
+	}
+	secureOperations(merged)
 	publicJSON, err := encodeJSON(merged)
 	if err != nil {
 		return nil, err
@@ -107,6 +113,10 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 		return nil, err
 	}
 	add(files...)
+	schemes, err := securityHandlers(files)
+	if err != nil {
+		return nil, err
+	}
 
 	newMigrations, err := migrationFiles(p, opts.Migrations, opts.Snapshot)
 	if err != nil {
@@ -134,7 +144,7 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 			hasMigrations = true
 		}
 	}
-	goFiles, err := goFiles(p, opts, opNames, hasMigrations)
+	goFiles, err := goFiles(p, opts, opNames, schemes, hasMigrations)
 	if err != nil {
 		return nil, err
 	}
@@ -177,18 +187,61 @@ func ReadManifest(data []byte) []string {
 	return paths
 }
 
+// SecurityAPI is one security scheme of the generated API and the
+// runtime's handler of it (a method of app.Deps), for the glue.
+type SecurityAPI struct {
+	Scheme  string // "oauth2"
+	Type    string // ogen's Go name: "OAuth2"
+	Handler string // "Authenticate" (takes t.Token) or a method taking t.Request
+	Request bool   // the handler takes the request (a custom scheme)
+}
+
+// securityHandlerRE matches ogen's SecurityHandler methods' doc comments:
+// the Go name ogen gave a scheme, then the scheme's name.
+var securityHandlerRE = regexp.MustCompile(`// Handle(\w+) handles (\w+) security\.`)
+
+// securityHandlers lists the schemes whose handlers ogen's SecurityHandler
+// (in the generated package files) requires, by scheme name, with the
+// runtime method that implements each: every scheme authenticates the
+// same access tokens (app.Deps.Authenticate and its request forms).
+func securityHandlers(files []File) ([]SecurityAPI, error) {
+	var out []SecurityAPI
+	for _, f := range files {
+		if path.Base(f.Path) != "oas_security_gen.go" {
+			continue
+		}
+		for _, m := range securityHandlerRE.FindAllSubmatch(f.Data, -1) {
+			s := SecurityAPI{Type: string(m[1]), Scheme: string(m[2]), Handler: "Authenticate"}
+			switch s.Scheme {
+			case "bearerAuth", "oauth2":
+			case "openIdConnect":
+				s.Handler, s.Request = "AuthenticateRequest", true
+			case "oauth1":
+				s.Handler, s.Request = "AuthenticateOAuth1", true
+			default:
+				return nil, fmt.Errorf("security scheme %q: the runtime has no handler for it", s.Scheme)
+			}
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Scheme < out[j].Scheme })
+	return out, nil
+}
+
 // backendData is what the Go templates print.
 type backendData struct {
 	Name, Title, Binary, Module string
 	Models                      []ModelAPI
+	Security                    []SecurityAPI
 	HasMigrations               bool
 	GoVersion, RuntimeModule    string
 	RuntimePath                 string
 	Requires                    []string
 }
 
-func goFiles(p *spec.Project, opts Options, opNames map[string]string, hasMigrations bool) ([]File, error) {
+func goFiles(p *spec.Project, opts Options, opNames map[string]string, schemes []SecurityAPI, hasMigrations bool) ([]File, error) {
 	d := backendData{
+		Security:      schemes,
 		Name:          p.Name,
 		Title:         p.Title,
 		Binary:        p.Name,
@@ -209,6 +262,7 @@ func goFiles(p *spec.Project, opts Options, opNames map[string]string, hasMigrat
 			}
 			*name = goName
 		}
+		api.RQLFields = rqlFields(m)
 		d.Models = append(d.Models, api)
 	}
 	mf, err := modfile.ParseLax("go.mod", opts.GoMod, nil)
@@ -230,7 +284,11 @@ func goFiles(p *spec.Project, opts Options, opNames map[string]string, hasMigrat
 		{"glue.go.tmpl", "glue_gen.go"},
 		{"go.mod.tmpl", "go.mod"},
 		{"README.md.tmpl", "README.md"},
+		{"rqlfields.go.tmpl", "api/exhgen_fields_gen.go"},
 	} {
+		if t.tmpl == "rqlfields.go.tmpl" && len(d.Models) == 0 {
+			continue
+		}
 		b, err := templates.Render(t.tmpl, d)
 		if err != nil {
 			return nil, err

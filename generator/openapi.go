@@ -35,6 +35,30 @@ type ModelAPI struct {
 	UnlinkUser  string
 	LinkGroup   string
 	UnlinkGroup string
+	// RQLFields are the paths queries may name, with Go constant names,
+	// for the api package's field constants.
+	RQLFields []RQLField
+}
+
+// RQLField is a queryable path of a model and the suffix of its Go
+// constant: "device.serial" → "DeviceSerial".
+type RQLField struct{ Path, Const string }
+
+// rqlFields are a model's queryable paths (rqlExtension's), each with a
+// distinct Go name; a path whose name another took first gets none.
+func rqlFields(m *spec.Model) []RQLField {
+	paths, _ := rqlExtension(m)["fields"].([]string)
+	var out []RQLField
+	seen := map[string]bool{}
+	for _, p := range paths {
+		c := goName(strings.ReplaceAll(p, ".", "_"))
+		if c == "" || seen[c] {
+			continue
+		}
+		seen[c] = true
+		out = append(out, RQLField{Path: p, Const: c})
+	}
+	return out
 }
 
 func modelAPI(m *spec.Model) ModelAPI {
@@ -270,8 +294,10 @@ func addModel(paths, schemas obj, api ModelAPI, m *spec.Model) {
 			"operationId": lowerFirst(api.List),
 			"tags":        tags,
 			"summary":     "List " + h + " documents",
-			"description": "Lists the " + h + " documents the caller may read that match the query, newest first unless sorted. " + rqlDescription(m),
-			"x-rql":       rqlExtension(m),
+			"description": "Lists the " + h + " documents the caller may read that match the query, newest first unless sorted. " +
+				"Besides the model's fields, the server-owned ones (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version) can be queried. " +
+				rqlPlaceholder,
+			"x-rql": rqlExtension(m),
 			"responses": errorResponses(obj{
 				"200": obj{"description": "A page of documents.", "content": jsonContent(api.ListType)},
 			}),
@@ -370,22 +396,49 @@ func listLimits(m *spec.Model) (def, max int) {
 	return def, max
 }
 
-// rqlDescription documents the query string of a list operation: OpenAPI
-// cannot describe RQL as parameters (it is not key=value), so the whole
-// raw query string is the query.
-func rqlDescription(m *spec.Model) string {
-	def, max := listLimits(m)
-	return fmt.Sprintf("The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such as "+
-		"`eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring), "+
-		"`contains(path)` / `excludes(path)` (has / lacks a property or array index), `contains(array,condition)` (an element of an array of objects matches), "+
-		"`and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total` out). "+
-		"Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields (id, creator_id, user_ids, group_ids, status, "+
-		"status_changed_at, created_at, updated_at, version) can be queried too. On an array field `eq` means contains and `in` any element in. "+
-		"Values are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; "+
-		"special characters in values are percent-encoded twice (`(` as `%%2528`). "+
-		"The page size defaults to %d; larger limits are clamped to %d. "+
-		"A malformed query answers 400 with code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name), "+
-		"a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.", def, max)
+// rqlPlaceholder ends the description of a list operation whose
+// generic RQL text describeRQL fills in.
+const rqlPlaceholder = "{{rql}}"
+
+// describeRQL appends the RQL query-string documentation (rql.Description,
+// one text for every list) to each operation of doc that carries an x-rql
+// extension, fixed and generated alike, replacing rqlPlaceholder if the
+// description holds one.
+func describeRQL(doc obj) error {
+	paths, _ := doc["paths"].(obj)
+	for path, item := range paths {
+		for method, op := range asMap(item) {
+			o := asMap(op)
+			x := asMap(o["x-rql"])
+			if x == nil {
+				continue
+			}
+			def, okd := asInt(x["default_limit"])
+			max, okm := asInt(x["max_limit"])
+			if !okd || !okm {
+				return fmt.Errorf("%s %s: x-rql needs default_limit and max_limit", method, path)
+			}
+			desc, _ := o["description"].(string)
+			text := rql.Description(def, max)
+			if strings.Contains(desc, rqlPlaceholder) {
+				desc = strings.Replace(desc, rqlPlaceholder, text, 1)
+			} else {
+				desc = strings.TrimSpace(desc + " " + text)
+			}
+			o["description"] = desc
+		}
+	}
+	return nil
+}
+
+func asInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case float64:
+		return int(n), n == float64(int(n))
+	}
+	return 0, false
 }
 
 // rqlExtension is the x-rql extension of a list operation: the limits,
@@ -589,9 +642,73 @@ func oauthDocument(p *spec.Project) (obj, error) {
 	}
 	if len(flows) == 0 {
 		delete(schemes, "oauth2")
+	} else {
+		o2["description"] = "Access tokens of the declared applications' OAuth2 flows: authorization code (PKCE with S256 required) and client credentials. " +
+			"They are the same bearer JWTs as bearerAuth's; the operations require no particular scope (a token may do what its user's roles allow), " +
+			"the scopes select ID token and userinfo claims and refresh tokens."
 	}
+	customSecurity(doc)
 	ssoDocument(p, doc)
 	return doc, nil
+}
+
+// oauthSchemes are the security schemes a project with applications
+// accepts besides bearerAuth, in the order operations list them: OAuth2
+// access tokens (the same bearer JWTs, from the flows), OpenID Connect
+// (discovery of those flows) and OAuth 1.0 signed requests (RFC 5849),
+// which runtime/oauth verifies before the API's handlers.
+var oauthSchemes = []string{"oauth2", "openIdConnect", "oauth1"}
+
+// customSecurity marks the schemes ogen cannot read from a request by
+// itself (an "OAuth" HTTP scheme, OpenID Connect) as custom: its security
+// handler then gets the request (x-ogen-custom-security), and the client's
+// security source signs or authorises it.
+func customSecurity(doc obj) {
+	schemes := asMap(asMap(doc["components"])["securitySchemes"])
+	for _, name := range []string{"oauth1", "openIdConnect"} {
+		if s := asMap(schemes[name]); s != nil {
+			s["x-ogen-custom-security"] = true
+		}
+	}
+}
+
+// secureOperations lists the security alternatives of every protected
+// operation, fixed and generated: an operation the fragments protect with
+// bearerAuth alone (or that inherits the document's bearerAuth) accepts
+// each scheme the document declares of bearerAuth, oauth2, openIdConnect
+// and oauth1 — one of them suffices. Public operations (security: []) and
+// operations with other requirements are left alone.
+func secureOperations(doc obj) {
+	schemes := asMap(asMap(doc["components"])["securitySchemes"])
+	alternatives := func() []any {
+		alts := []any{obj{"bearerAuth": []any{}}}
+		for _, name := range oauthSchemes {
+			if _, ok := schemes[name]; ok {
+				alts = append(alts, obj{name: []any{}})
+			}
+		}
+		return alts
+	}
+	bearerOnly := func(v any) bool {
+		list, ok := v.([]any)
+		if !ok || len(list) != 1 {
+			return false
+		}
+		m := asMap(list[0])
+		_, ok = m["bearerAuth"]
+		return ok && len(m) == 1
+	}
+	if bearerOnly(doc["security"]) {
+		doc["security"] = alternatives()
+	}
+	for _, item := range asMap(doc["paths"]) {
+		for _, op := range asMap(item) {
+			o := asMap(op)
+			if sec, ok := o["security"]; ok && bearerOnly(sec) {
+				o["security"] = alternatives()
+			}
+		}
+	}
 }
 
 // ssoDocument keeps the fragment's SSO operations only when the project

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/ogen-go/ogen/ogenerrors"
 
 	"github.com/exhgen/exhgen/runtime/rql"
 
@@ -40,6 +41,21 @@ type bearer struct{ token string }
 
 func (b *bearer) BearerAuth(context.Context, api.OperationName) (api.BearerAuth, error) {
 	return api.BearerAuth{Token: b.token}, nil
+}
+
+// The API lists the OAuth schemes as alternatives to bearerAuth; the
+// bearer token satisfies each operation, so the client skips them.
+
+func (b *bearer) OAuth2(context.Context, api.OperationName) (api.OAuth2, error) {
+	return api.OAuth2{}, ogenerrors.ErrSkipClientSecurity
+}
+
+func (b *bearer) OpenIdConnect(context.Context, api.OperationName, *http.Request) error {
+	return ogenerrors.ErrSkipClientSecurity
+}
+
+func (b *bearer) Oauth1(context.Context, api.OperationName, *http.Request) error {
+	return ogenerrors.ErrSkipClientSecurity
 }
 
 func newClient(t *testing.T) (*api.Client, *bearer) {
@@ -152,6 +168,14 @@ func TestPhase1(t *testing.T) {
 	list, err = c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "gt(systolic,140)&eq(device.serial,BP-0042)&sort(-taken_at)&skipCount()"))
 	if err != nil || len(list.Data) != 1 || list.Data[0].ID != second.ID || list.Page.Total.Set {
 		t.Fatalf("rql list: %+v, %v", list, err)
+	}
+	// The same query written with the typed builder and the generated
+	// field constants.
+	q := rql.Gt(api.MeasurementFieldSystolic, 140).And(rql.Eq(api.MeasurementFieldDeviceSerial, "BP-0042")).
+		Sort("-" + api.MeasurementFieldTakenAt).SkipCount()
+	list, err = c.ListMeasurementDocuments(q.Context(ctx))
+	if err != nil || len(list.Data) != 1 || list.Data[0].ID != second.ID || list.Page.Total.Set {
+		t.Fatalf("rql list from the builder (%s): %+v, %v", q, list, err)
 	}
 	_, err = c.ListMeasurementDocuments(rql.WithRawQuery(ctx, "gt(systolic,140"))
 	if e := apiError(t, err); e.StatusCode != http.StatusBadRequest || e.Response.Code != "rql_syntax" {
@@ -354,11 +378,24 @@ func clinics(t *testing.T, ctx context.Context, pc *api.Client, patientID, kept 
 	_, err = staff.SetGroupStaff(ctx, &api.StaffRequest{Roles: []string{"clinic_manager"}}, api.SetGroupStaffParams{GroupID: a.ID, UserID: staffID})
 	wantStatus(t, "self-escalation", err, http.StatusForbidden)
 	// Staff see their clinic's staff list, not another clinic's (404).
-	if l, err := staff.ListGroupStaff(ctx, api.ListGroupStaffParams{GroupID: a.ID}); err != nil || l.Page.Total != 2 {
+	if l, err := staff.ListGroupStaff(ctx, api.ListGroupStaffParams{GroupID: a.ID}); err != nil || l.Page.Total.Value != 2 {
 		t.Fatalf("staff list: %+v, %v", l, err)
 	}
 	_, err = staff.ListGroupStaff(ctx, api.ListGroupStaffParams{GroupID: b.ID})
 	wantStatus(t, "other clinic's staff list", err, http.StatusNotFound)
+	// The fixed lists take RQL like the document lists (issue 4 item 4).
+	if l, err := staff.ListGroupStaff(rql.WithRawQuery(ctx, "eq(roles,clinic_viewer)&skipCount()"), api.ListGroupStaffParams{GroupID: a.ID}); err != nil ||
+		len(l.Data) != 1 || l.Data[0].UserID != viewerID || l.Page.Total.Set {
+		t.Fatalf("staff list with RQL: %+v, %v", l, err)
+	}
+	if l, err := admin.ListUsers(rql.WithRawQuery(ctx, "eq(id,"+gpID.String()+")")); err != nil || len(l.Data) != 1 || l.Page.Total.Value != 1 {
+		t.Fatalf("users list with RQL: %+v, %v", l, err)
+	}
+	if l, err := admin.ListGroups(rql.WithRawQuery(ctx, "eq(name,Clinic%2520B)")); err != nil || len(l.Data) != 1 || l.Data[0].ID != b.ID {
+		t.Fatalf("groups list with RQL: %+v, %v", l, err)
+	}
+	_, err = admin.ListUsers(rql.WithRawQuery(ctx, "eq(password_hash,x)"))
+	wantStatus(t, "users list on a hidden column", err, http.StatusBadRequest)
 
 	// The enlistment synced the patient's readings into clinic A.
 	r, err := pc.CreateMeasurement(ctx, reading(152))

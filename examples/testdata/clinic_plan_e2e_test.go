@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/ogen-go/ogen/ogenerrors"
 
 	"github.com/exhgen/exhgen/runtime/rql"
 
@@ -30,6 +31,21 @@ type bearer struct{ token string }
 
 func (b *bearer) BearerAuth(context.Context, api.OperationName) (api.BearerAuth, error) {
 	return api.BearerAuth{Token: b.token}, nil
+}
+
+// The API lists the OAuth schemes as alternatives to bearerAuth; the
+// bearer token satisfies each operation, so the client skips them.
+
+func (b *bearer) OAuth2(context.Context, api.OperationName) (api.OAuth2, error) {
+	return api.OAuth2{}, ogenerrors.ErrSkipClientSecurity
+}
+
+func (b *bearer) OpenIdConnect(context.Context, api.OperationName, *http.Request) error {
+	return ogenerrors.ErrSkipClientSecurity
+}
+
+func (b *bearer) Oauth1(context.Context, api.OperationName, *http.Request) error {
+	return ogenerrors.ErrSkipClientSecurity
 }
 
 // stored is a document written before the change, as the test seeded it.

@@ -294,6 +294,7 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 	// then sees them as bearer-authenticated (runtime/oauth).
 	oauth1 := func(h http.Handler) http.Handler { return h }
 	mux.Handle("/auth/", fixed)
+	mux.Handle("/users", fixed)
 	mux.Handle("/users/", fixed)
 	mux.Handle("/.well-known/", fixed)
 	mux.Handle("/groups", fixed)

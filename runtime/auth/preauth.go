@@ -55,3 +55,10 @@ func PreauthenticatedClient(ctx context.Context) string {
 	pa, _ := ctx.Value(preauthKey{}).(preauth)
 	return pa.clientID
 }
+
+// IsPreauthenticated reports whether token is the one-request token of a
+// request another scheme authenticated (Preauthenticated).
+func IsPreauthenticated(ctx context.Context, token string) bool {
+	_, ok := preauthenticated(ctx, token)
+	return ok
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/fixedapi/oas"
 	"github.com/exhgen/exhgen/runtime/group"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/server"
 	"github.com/exhgen/exhgen/runtime/user"
 )
@@ -40,7 +41,9 @@ func NewHandler(users *user.Service, tokens *auth.Tokens, opts ...HandlerOption)
 	if err != nil {
 		return nil, fmt.Errorf("fixed api server: %w", err)
 	}
-	return server.BearerChallenge(withResponseHeader(srv)), nil
+	// The list operations read their RQL query from the raw query string
+	// in the context.
+	return server.BearerChallenge(rql.Middleware(withResponseHeader(srv))), nil
 }
 
 // HandlerOption configures the handler of NewHandler.

@@ -7,6 +7,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/fixedapi/oas"
 	"github.com/exhgen/exhgen/runtime/group"
+	"github.com/exhgen/exhgen/runtime/rql"
 )
 
 // WithGroups serves the /groups endpoints with g; without it they answer
@@ -34,15 +35,14 @@ func toMember(m *group.Member) *oas.Member {
 	return out
 }
 
-func page(limit, offset oas.OptInt32) group.Page {
-	return group.Page{Limit: int(limit.Or(0)), Offset: int(offset.Or(0))}
-}
-
-func listPage(p group.Page, total int64) oas.ListPage {
-	if p.Limit == 0 {
-		p.Limit = group.DefaultLimit
+// listPage is the page of a list answer; total is absent after
+// skipCount().
+func listPage(limit, offset int, total *int64) oas.ListPage {
+	out := oas.ListPage{Limit: int32(limit), Offset: int32(offset)}
+	if total != nil {
+		out.Total = oas.NewOptInt64(*total)
 	}
-	return oas.ListPage{Limit: int32(p.Limit), Offset: int32(p.Offset), Total: total}
+	return out
 }
 
 func (h *handler) CreateGroup(ctx context.Context, req *oas.GroupInput) (*oas.Group, error) {
@@ -57,17 +57,18 @@ func (h *handler) CreateGroup(ctx context.Context, req *oas.GroupInput) (*oas.Gr
 	return toGroup(g), nil
 }
 
-func (h *handler) ListGroups(ctx context.Context, params oas.ListGroupsParams) (*oas.GroupList, error) {
+// ListGroups passes on the raw query string (RQL), which rql.Middleware
+// keeps in the request context: ogen cannot parse it.
+func (h *handler) ListGroups(ctx context.Context) (*oas.GroupList, error) {
 	gs, err := h.groupService()
 	if err != nil {
 		return nil, err
 	}
-	p := page(params.Limit, params.Offset)
-	groups, total, err := gs.List(ctx, p)
+	groups, info, err := gs.List(ctx, rql.RawQuery(ctx))
 	if err != nil {
 		return nil, err
 	}
-	out := &oas.GroupList{Data: make([]oas.Group, len(groups)), Page: listPage(p, total)}
+	out := &oas.GroupList{Data: make([]oas.Group, len(groups)), Page: listPage(info.Limit, info.Offset, info.Total)}
 	for i := range groups {
 		out.Data[i] = *toGroup(&groups[i])
 	}
@@ -113,8 +114,8 @@ func (h *handler) DeleteGroup(ctx context.Context, params oas.DeleteGroupParams)
 	return gs.Delete(ctx, params.GroupID)
 }
 
-func (h *handler) members(list []group.Member, p group.Page, total int64) *oas.MemberList {
-	out := &oas.MemberList{Data: make([]oas.Member, len(list)), Page: listPage(p, total)}
+func (h *handler) members(list []group.Member, info group.PageInfo) *oas.MemberList {
+	out := &oas.MemberList{Data: make([]oas.Member, len(list)), Page: listPage(info.Limit, info.Offset, info.Total)}
 	for i := range list {
 		out.Data[i] = *toMember(&list[i])
 	}
@@ -126,12 +127,11 @@ func (h *handler) ListGroupPatients(ctx context.Context, params oas.ListGroupPat
 	if err != nil {
 		return nil, err
 	}
-	p := page(params.Limit, params.Offset)
-	list, total, err := gs.ListPatients(ctx, params.GroupID, p)
+	list, info, err := gs.ListPatients(ctx, params.GroupID, rql.RawQuery(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return h.members(list, p, total), nil
+	return h.members(list, info), nil
 }
 
 func (h *handler) ListGroupStaff(ctx context.Context, params oas.ListGroupStaffParams) (*oas.MemberList, error) {
@@ -139,12 +139,11 @@ func (h *handler) ListGroupStaff(ctx context.Context, params oas.ListGroupStaffP
 	if err != nil {
 		return nil, err
 	}
-	p := page(params.Limit, params.Offset)
-	list, total, err := gs.ListStaff(ctx, params.GroupID, p)
+	list, info, err := gs.ListStaff(ctx, params.GroupID, rql.RawQuery(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return h.members(list, p, total), nil
+	return h.members(list, info), nil
 }
 
 func (h *handler) EnlistGroupPatient(ctx context.Context, req *oas.EnlistRequest, params oas.EnlistGroupPatientParams) (*oas.Member, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/exhgen/exhgen/runtime/fixedapi/oas"
+	"github.com/exhgen/exhgen/runtime/rql"
 	"github.com/exhgen/exhgen/runtime/user"
 )
 
@@ -43,13 +44,15 @@ func (h *handler) ResendVerification(ctx context.Context) error {
 	return h.users.RequestVerification(ctx)
 }
 
-func (h *handler) ListUsers(ctx context.Context, params oas.ListUsersParams) (*oas.UserPage, error) {
-	page, err := h.users.List(ctx, user.ListQuery{Offset: params.Offset.Or(0), Limit: params.Limit.Or(0)})
+// ListUsers passes on the raw query string (RQL), which rql.Middleware
+// keeps in the request context: ogen cannot parse it.
+func (h *handler) ListUsers(ctx context.Context) (*oas.UserPage, error) {
+	page, err := h.users.List(ctx, rql.RawQuery(ctx))
 	if err != nil {
 		return nil, err
 	}
 	out := &oas.UserPage{
-		Page: oas.ListPage{Total: int64(page.Total), Offset: int32(page.Offset), Limit: int32(page.Limit)},
+		Page: listPage(page.Limit, page.Offset, page.Total),
 		Data: make([]oas.User, len(page.Users)),
 	}
 	for i, u := range page.Users {

@@ -195,7 +195,7 @@ func TestUserAdministrationOverHTTP(t *testing.T) {
 	for i := range 3 {
 		e.signUp(t, fmt.Sprintf("u%d@example.com", i))
 	}
-	status, _, b := e.do(t, http.MethodGet, "/users?offset=1&limit=2", "", bearerHeader(admin)...)
+	status, _, b := e.do(t, http.MethodGet, "/users?limit(2,1)", "", bearerHeader(admin)...)
 	var page struct {
 		Page map[string]int64 `json:"page"`
 		Data []struct {
@@ -215,7 +215,9 @@ func TestUserAdministrationOverHTTP(t *testing.T) {
 		code                      string
 	}{
 		{"list without users:read", http.MethodGet, "/users", alice, http.StatusForbidden, apierr.CodeForbidden},
-		{"limit above 100", http.MethodGet, "/users?limit=101", admin, http.StatusBadRequest, apierr.CodeValidation},
+		{"the former limit parameter", http.MethodGet, "/users?limit=101", admin, http.StatusBadRequest, apierr.CodeQuerySyntax},
+		{"unknown field", http.MethodGet, "/users?eq(emial,x)", admin, http.StatusBadRequest, apierr.CodeQueryUnknownField},
+		{"hidden column", http.MethodGet, "/users?sort(password_hash)", admin, http.StatusBadRequest, apierr.CodeQueryUnknownField},
 		{"grant to oneself", http.MethodPut, "/users/" + adminID.String() + "/roles/clinician", admin, http.StatusForbidden, user.CodeSelfRoleChange},
 		{"grant without permission", http.MethodPut, "/users/" + adminID.String() + "/roles/clinician", alice, http.StatusForbidden, apierr.CodeForbidden},
 		{"undefined role", http.MethodPut, "/users/" + aliceID.String() + "/roles/wizard", admin, http.StatusBadRequest, user.CodeUnknownRole},
@@ -242,5 +244,56 @@ func TestUserAdministrationOverHTTP(t *testing.T) {
 	status, _, b = e.do(t, http.MethodPost, "/users/invitations", `{"email":"carol@example.com","language":"nl"}`, bearerHeader(admin)...)
 	if status != http.StatusAccepted {
 		t.Fatalf("invite: %d %s", status, b)
+	}
+}
+
+// TestListsTakeRQL drives the users list over HTTP
+// with RQL in the query string: a filter with a double-encoded value,
+// sort, paging, skipCount() (no total), and 400s naming the field.
+func TestListsTakeRQL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, user.RegistrationOpen, nil)
+	_, admin := e.signUp(t, "admin@example.com", "admin")
+	for _, m := range []string{"bo+x@example.com", "carl@example.com"} {
+		e.signUp(t, m)
+	}
+	for _, tt := range []struct {
+		name, path string
+		status     int
+		want       string // the page and the emails, or the error code
+	}{
+		{"filter with a double-encoded value", "/users?eq(email,BO%252BX@EXAMPLE.com)", 200, `{"limit":20,"offset":0,"total":1} bo+x@example.com`},
+		{"sort, page, skipCount", "/users?sort(-email)&limit(1,1)&skipCount()", 200, `{"limit":1,"offset":1} bo+x@example.com`},
+		{"in over roles", "/users?in(roles,admin,nurse)", 200, `{"limit":20,"offset":0,"total":1} admin@example.com`},
+		{"clamped", "/users?limit(1000)&skipCount()&sort(email)", 200, `{"limit":100,"offset":0} admin@example.com bo+x@example.com carl@example.com`},
+		{"unknown field", "/users?eq(mail,x)", 400, apierr.CodeQueryUnknownField},
+		{"hidden field", "/users?gt(failed_logins,0)", 400, apierr.CodeQueryUnknownField},
+	} {
+		status, _, b := e.do(t, http.MethodGet, tt.path, "", bearerHeader(admin)...)
+		if status != tt.status {
+			t.Fatalf("%s: %d %s", tt.name, status, b)
+		}
+		if status != 200 {
+			if body := decodeError(t, b); body.Code != tt.want {
+				t.Fatalf("%s: code %s, want %s", tt.name, body.Code, tt.want)
+			}
+			continue
+		}
+		var page struct {
+			Page json.RawMessage `json:"page"`
+			Data []struct {
+				Email string `json:"email"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatal(err)
+		}
+		got := string(page.Page)
+		for _, d := range page.Data {
+			got += " " + d.Email
+		}
+		if got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

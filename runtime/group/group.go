@@ -94,9 +94,6 @@ type Member struct {
 	Since     time.Time
 }
 
-// Page selects a window of a list.
-type Page struct{ Limit, Offset int }
-
 // Service manages groups and their members. It is safe for concurrent use.
 type Service struct {
 	pool       *pgxpool.Pool
@@ -306,30 +303,17 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (*Group, error) {
 	return g, nil
 }
 
-func checkPage(page Page) (limit, offset int, err error) {
-	limit, offset = page.Limit, page.Offset
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	if limit < 0 || limit > MaxLimit || offset < 0 {
-		return 0, 0, apierr.Validation("The page is out of range.",
-			apierr.FieldError{Field: "limit", Code: "range", Message: fmt.Sprintf("The limit must be between 1 and %d and the offset not negative.", MaxLimit)})
-	}
-	return limit, offset, nil
-}
-
-// List returns the groups the caller may see, by name, and how many there
-// are: every group with groups:read, else those the caller belongs to.
-func (s *Service) List(ctx context.Context, page Page) ([]Group, int64, error) {
+// List returns a page of the groups the caller may see that match the
+// RQL query raw (by name unless sorted): every group with groups:read,
+// else those the caller belongs to.
+func (s *Service) List(ctx context.Context, raw string) ([]Group, PageInfo, error) {
 	p, err := caller(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, PageInfo{}, err
 	}
-	limit, offset, err := checkPage(page)
-	if err != nil {
-		return nil, 0, err
-	}
-	cond, args := "TRUE", []any{limit, offset}
+	// The access condition is the store's, inside the listed relation:
+	// the query can only narrow it.
+	from, args := `groups`, []any(nil)
 	if !p.Can(PermRead) {
 		mine := slices.Clone(p.PatientGroups)
 		for g := range p.GroupPermissions {
@@ -338,33 +322,21 @@ func (s *Service) List(ctx context.Context, page Page) ([]Group, int64, error) {
 		if mine == nil {
 			mine = []uuid.UUID{}
 		}
-		cond, args = "id = ANY($3::uuid[])", append(args, mine)
+		from, args = `(SELECT * FROM groups WHERE id = ANY($1::uuid[])) AS exh_groups`, []any{mine}
 	}
-	rows, err := db.Query(ctx, s.pool, `SELECT id, name, description, created_at, updated_at, count(*) OVER ()
-		FROM groups WHERE `+cond+` ORDER BY name, id LIMIT $1 OFFSET $2`, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
-	}
-	defer rows.Close()
 	out := []Group{}
-	var total int64
-	for rows.Next() {
+	info, err := s.list(ctx, "groups", groupsSchema, `id, name, description, created_at, updated_at`, from, args, raw, func(rows pgx.Rows) error {
 		var g Group
-		if err := rows.Scan(&g.ID, &g.Name, &g.Description, &g.CreatedAt, &g.UpdatedAt, &total); err != nil {
-			return nil, 0, fmt.Errorf("list groups: %w", err)
+		if err := rows.Scan(&g.ID, &g.Name, &g.Description, &g.CreatedAt, &g.UpdatedAt); err != nil {
+			return err
 		}
 		out = append(out, g)
+		return nil
+	})
+	if err != nil {
+		return nil, PageInfo{}, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
-	}
-	if len(out) == 0 && offset > 0 {
-		// count(*) OVER () has no row to ride on past the end.
-		if err := db.QueryRow(ctx, s.pool, `SELECT count(*) FROM groups WHERE `+cond+` AND $1::bigint > 0 AND $2::bigint >= 0`, args...).Scan(&total); err != nil {
-			return nil, 0, fmt.Errorf("count groups: %w", err)
-		}
-	}
-	return out, total, nil
+	return out, info, nil
 }
 
 // Update changes a group's name and description (nil leaves a field as it
@@ -632,6 +604,15 @@ var memberQueries = map[string]string{
 		FROM group_staff m JOIN users u ON u.id = m.user_id WHERE m.group_id = $1`,
 }
 
+// memberLists are the relations the member lists query, one row per
+// member of group $1 with the columns of their RQL schema.
+var memberLists = map[string]string{
+	"patients": `(SELECT u.id AS user_id, u.email, u.email_key, u.first_name, u.last_name, NULL::text[] AS roles,
+		m.expires_at, m.created_at AS since FROM group_patients m JOIN users u ON u.id = m.user_id WHERE m.group_id = $1) AS exh_members`,
+	"staff": `(SELECT u.id AS user_id, u.email, u.email_key, u.first_name, u.last_name, m.roles,
+		NULL::timestamptz AS expires_at, m.created_at AS since FROM group_staff m JOIN users u ON u.id = m.user_id WHERE m.group_id = $1) AS exh_members`,
+}
+
 func (s *Service) member(ctx context.Context, kind string, group, user uuid.UUID) (*Member, error) {
 	var m Member
 	var total int64
@@ -647,44 +628,37 @@ func (s *Service) member(ctx context.Context, kind string, group, user uuid.UUID
 }
 
 // ListPatients lists a group's patients (groups:patients:read globally or
-// in the group), by last name.
-func (s *Service) ListPatients(ctx context.Context, group uuid.UUID, page Page) ([]Member, int64, error) {
-	return s.listMembers(ctx, "patients", group, PermPatientsRead, page)
+// in the group) matching the RQL query raw, by last name unless sorted.
+func (s *Service) ListPatients(ctx context.Context, group uuid.UUID, raw string) ([]Member, PageInfo, error) {
+	return s.listMembers(ctx, "patients", group, PermPatientsRead, raw)
 }
 
 // ListStaff lists a group's staff with their group roles
-// (groups:staff:read globally or in the group).
-func (s *Service) ListStaff(ctx context.Context, group uuid.UUID, page Page) ([]Member, int64, error) {
-	return s.listMembers(ctx, "staff", group, PermStaffRead, page)
+// (groups:staff:read globally or in the group) matching the RQL query
+// raw, by last name unless sorted.
+func (s *Service) ListStaff(ctx context.Context, group uuid.UUID, raw string) ([]Member, PageInfo, error) {
+	return s.listMembers(ctx, "staff", group, PermStaffRead, raw)
 }
 
-func (s *Service) listMembers(ctx context.Context, kind string, group uuid.UUID, perm string, page Page) ([]Member, int64, error) {
+func (s *Service) listMembers(ctx context.Context, kind string, group uuid.UUID, perm, raw string) ([]Member, PageInfo, error) {
 	if _, err := s.guard(ctx, group, "list_"+kind, perm); err != nil {
-		return nil, 0, err
-	}
-	limit, offset, err := checkPage(page)
-	if err != nil {
-		return nil, 0, err
+		return nil, PageInfo{}, err
 	}
 	if _, err := s.Get(ctx, group); err != nil {
-		return nil, 0, err
+		return nil, PageInfo{}, err
 	}
-	rows, err := db.Query(ctx, s.pool, memberQueries[kind]+` ORDER BY u.last_name, u.first_name, u.id LIMIT $2 OFFSET $3`, group, limit, offset)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", kind, err)
-	}
-	defer rows.Close()
 	out := []Member{}
-	var total int64
-	for rows.Next() {
-		var m Member
-		if err := rows.Scan(&m.UserID, &m.Email, &m.FirstName, &m.LastName, &m.Roles, &m.ExpiresAt, &m.Since, &total); err != nil {
-			return nil, 0, fmt.Errorf("list %s: %w", kind, err)
-		}
-		out = append(out, m)
+	info, err := s.list(ctx, kind, memberSchemas[kind], `user_id, email, first_name, last_name, roles, expires_at, since`,
+		memberLists[kind], []any{group}, raw, func(rows pgx.Rows) error {
+			var m Member
+			if err := rows.Scan(&m.UserID, &m.Email, &m.FirstName, &m.LastName, &m.Roles, &m.ExpiresAt, &m.Since); err != nil {
+				return err
+			}
+			out = append(out, m)
+			return nil
+		})
+	if err != nil {
+		return nil, PageInfo{}, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", kind, err)
-	}
-	return out, total, nil
+	return out, info, nil
 }

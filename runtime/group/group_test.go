@@ -144,15 +144,15 @@ func TestGroupLifecycle(t *testing.T) {
 	if err != nil || upd.Name != name {
 		t.Fatalf("update: %+v %v", upd, err)
 	}
-	list, total, err := e.svc.List(e.as(reg), Page{})
-	if err != nil || total != 1 || len(list) != 1 {
-		t.Fatalf("list: %v %d %v", list, total, err)
+	list, info, err := e.svc.List(e.as(reg), "")
+	if err != nil || *info.Total != 1 || len(list) != 1 {
+		t.Fatalf("list: %v %+v %v", list, info, err)
 	}
 	// A user without groups:read and no membership sees nothing, and the
 	// group does not exist for them (404, not 403).
 	nobody := e.addUser()
-	if list, total, err := e.svc.List(e.as(nobody), Page{}); err != nil || total != 0 || len(list) != 0 {
-		t.Fatalf("outsider's list: %v %d %v", list, total, err)
+	if list, info, err := e.svc.List(e.as(nobody), ""); err != nil || *info.Total != 0 || len(list) != 0 {
+		t.Fatalf("outsider's list: %v %+v %v", list, info, err)
 	}
 	_, err = e.svc.Get(e.as(nobody), g.ID)
 	wantCode(t, err, 404, apierr.CodeNotFound)
@@ -220,7 +220,7 @@ func TestAC5_WildcardGrantsDoNotManageMembers(t *testing.T) {
 	wantCode(t, err, 403, apierr.CodeForbidden)
 	_, err = e.svc.SetStaff(ctx, g.ID, u, []string{"clinic_staff"})
 	wantCode(t, err, 403, apierr.CodeForbidden)
-	_, _, err = e.svc.ListStaff(ctx, g.ID, Page{})
+	_, _, err = e.svc.ListStaff(ctx, g.ID, "")
 	wantCode(t, err, 403, apierr.CodeForbidden)
 }
 
@@ -254,19 +254,19 @@ func TestGroupRolesAreScopedToTheirGroup(t *testing.T) {
 	_, err = e.svc.SetStaff(e.as(reg), a.ID, pat, []string{"clinic_boss"})
 	wantCode(t, err, 400, apierr.CodeValidation)
 
-	patients, total, err := e.svc.ListPatients(ctx, a.ID, Page{})
-	if err != nil || total != 1 || len(patients) != 1 || patients[0].UserID != pat || patients[0].Roles != nil {
-		t.Fatalf("patients: %+v %d %v", patients, total, err)
+	patients, info, err := e.svc.ListPatients(ctx, a.ID, "")
+	if err != nil || *info.Total != 1 || len(patients) != 1 || patients[0].UserID != pat || patients[0].Roles != nil {
+		t.Fatalf("patients: %+v %+v %v", patients, info, err)
 	}
-	staff, total, err := e.svc.ListStaff(ctx, a.ID, Page{})
-	if err != nil || total != 1 || staff[0].UserID != mgr || !slices.Equal(staff[0].Roles, []string{"clinic_manager"}) {
-		t.Fatalf("staff: %+v %d %v", staff, total, err)
+	staff, info, err := e.svc.ListStaff(ctx, a.ID, "")
+	if err != nil || *info.Total != 1 || staff[0].UserID != mgr || !slices.Equal(staff[0].Roles, []string{"clinic_manager"}) {
+		t.Fatalf("staff: %+v %+v %v", staff, info, err)
 	}
 	// The patient sees the group but not its member lists.
 	if _, err := e.svc.Get(e.as(pat), a.ID); err != nil {
 		t.Fatalf("patient gets own group: %v", err)
 	}
-	_, _, err = e.svc.ListStaff(e.as(pat), a.ID, Page{})
+	_, _, err = e.svc.ListStaff(e.as(pat), a.ID, "")
 	wantCode(t, err, 403, apierr.CodeForbidden)
 	if n := e.auditCount(mgr, "group.enlist", audit.Success); n != 1 {
 		t.Errorf("enlist audit rows: %d", n)

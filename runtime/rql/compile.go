@@ -320,7 +320,7 @@ func (c *compiler) typed(r *resolved, typ string, v Value) (any, error) {
 	}
 	switch typ {
 	case String, Email:
-		return v.Text, nil
+		return fold(r, v.Text), nil
 	case UUID:
 		id, err := uuid.Parse(v.Text)
 		if err != nil || len(v.Text) != 36 {
@@ -426,7 +426,7 @@ func (c *compiler) scalarColumn(op Op, r *resolved, typ, expr, sqlType string, v
 	case OpGt, OpGe, OpLt, OpLe:
 		return c.scalarCmp(op, r, typ, expr, cast, vals[0])
 	case OpLike:
-		return expr + " ILIKE " + c.arg(likePattern(vals[0].Text), "text"), nil
+		return expr + " ILIKE " + c.arg(likePattern(fold(r, vals[0].Text)), "text"), nil
 	case OpIn, OpOut:
 		list, err := c.typedList(r, typ, vals)
 		if err != nil {
@@ -511,6 +511,14 @@ func (c *compiler) typedList(r *resolved, typ string, vals []Value) (any, error)
 		return ids, nil
 	}
 	return nil, nil
+}
+
+// fold applies the field's Fold to a string value compared with it.
+func fold(r *resolved, s string) string {
+	if r.leaf != nil && r.leaf.Fold != nil {
+		return r.leaf.Fold(s)
+	}
+	return s
 }
 
 // likePattern is an ILIKE pattern matching s anywhere, with s's own

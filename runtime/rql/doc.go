@@ -33,6 +33,14 @@
 // percent-decoded once more, so special characters in values arrive
 // percent-encoded twice (`(` as %2528).
 //
+// # Clients
+//
+// The builder (Eq, Gt, And, …, Builder) writes queries from Go values with
+// the encoding above, and Client sends a query put in a request's context
+// (WithRawQuery, Builder.Context) with a generated (ogen) client's
+// requests; generated backends' api packages hold each model's field paths
+// as constants (MeasurementFieldTakenAt).
+//
 // # Errors
 //
 // Parse and compile errors are *Error values with a stable Code (CodeSyntax,

@@ -38,6 +38,12 @@ type Field struct {
 	Required bool // always present in a document (select keeps it)
 	Fields   []Field
 	Items    *Field
+	// Fold, when set on a top-level string field, maps the query's values
+	// before they are compared with the column (eq, ne, in, out, like,
+	// ranges): the users list compares addresses with their stored key,
+	// lower-cased NFC, so that eq(email,Ann@Clinic.example) finds ann and
+	// uses the unique index on the key.
+	Fold func(string) string
 }
 
 // Order is a default sort key.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -15,6 +15,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/outbox"
+	"github.com/exhgen/exhgen/runtime/rql"
 )
 
 // userColumns are the columns scanUser reads, in order.
@@ -66,9 +67,10 @@ func (s *Service) GetAsAdmin(ctx context.Context, id uuid.UUID) (*User, error) {
 	return s.Get(ctx, id)
 }
 
-// Page is one page of a list.
+// Page is one page of a list. Total is nil when the query asked for
+// skipCount().
 type Page struct {
-	Total  int
+	Total  *int64
 	Offset int
 	Limit  int
 	Users  []*User
@@ -80,50 +82,85 @@ const (
 	MaxPageLimit     = 100
 )
 
-// ListQuery selects a page of users. The RQL integration will add a
-// filter and sort here; List builds its SQL in one place (listSQL).
-type ListQuery struct {
-	Offset int
-	Limit  int // 0: DefaultPageLimit; at most MaxPageLimit
+// ListSchema is the RQL schema of the users list: the profile fields
+// clients see, in their typed columns. Password hashes, lockout counters,
+// deletion marks and the secrets tables are not fields, so a query naming
+// them is rql_unknown_field. email compares with the stored key (lower-cased
+// NFC, under a unique index), so eq(email,…) is case-insensitive and
+// indexed; roles has a GIN index.
+func ListSchema() *rql.Schema {
+	s := &rql.Schema{
+		Fields: []rql.Field{
+			{Name: "id", Type: rql.UUID, Column: "id", SQLType: "uuid", Indexed: true, Required: true},
+			{Name: "email", Type: rql.Email, Column: "email_key", SQLType: "text", Indexed: true, Required: true, Fold: EmailKey},
+			{Name: "email_verified", Type: rql.Boolean, Expr: "(email_verified_at IS NOT NULL)", SQLType: "boolean", Required: true},
+			{Name: "first_name", Type: rql.String, Column: "first_name", SQLType: "text", Required: true},
+			{Name: "last_name", Type: rql.String, Column: "last_name", SQLType: "text", Required: true},
+			{Name: "phone", Type: rql.String, Column: "phone", SQLType: "text", Required: true},
+			{Name: "language", Type: rql.String, Column: "language", SQLType: "text", Required: true},
+			{Name: "time_zone", Type: rql.String, Column: "time_zone", SQLType: "text", Required: true},
+			{Name: "roles", Type: rql.Array, Column: "roles", SQLType: "text[]", Indexed: true, Required: true, Items: &rql.Field{Type: rql.String}},
+			{Name: "created_at", Type: rql.DateTime, Column: "created_at", SQLType: "timestamptz", Required: true},
+			{Name: "updated_at", Type: rql.DateTime, Column: "updated_at", SQLType: "timestamptz", Required: true},
+		},
+		DefaultLimit: DefaultPageLimit,
+		MaxLimit:     MaxPageLimit,
+		DefaultSort:  []rql.Order{{Field: "created_at"}},
+		TieBreak:     "id",
+	}
+	if err := s.Init(); err != nil {
+		panic("user: list schema: " + err.Error()) // cannot happen: tested
+	}
+	return s
 }
 
-// listSQL returns the page and count statements of q and their arguments.
-// It is the one place the list's SQL is built.
-func listSQL(q ListQuery) (page, count string, args []any) {
-	where := `deleted_at IS NULL`
-	page = `SELECT ` + userColumns + ` FROM users WHERE ` + where + ` ORDER BY created_at, id OFFSET $1 LIMIT $2`
+// usersSchema is ListSchema, built once; it is read-only.
+var usersSchema = ListSchema()
+
+// listSQL compiles the RQL query raw into the page and count statements
+// of the users list and their arguments. It is the one place the list's
+// SQL is built; the store's own condition (no deleted users) is ANDed
+// with the query's, which can only narrow it.
+func listSQL(raw string) (page, count string, args []any, c *rql.SQL, err error) {
+	q, err := rql.Parse(raw)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	c, err = usersSchema.Compile(q, 1)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	n := len(c.Args)
+	where := `deleted_at IS NULL AND (` + c.Where + `)`
+	page = `SELECT ` + userColumns + ` FROM users WHERE ` + where + ` ORDER BY ` + c.OrderBy +
+		fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2)
 	count = `SELECT count(*) FROM users WHERE ` + where
-	return page, count, []any{q.Offset, q.Limit}
+	return page, count, append(slices.Clip(c.Args), c.Limit, c.Offset), c, nil
 }
 
-// List returns a page of users (users:read), oldest first.
-func (s *Service) List(ctx context.Context, q ListQuery) (*Page, error) {
+// List returns a page of users (users:read) matching the RQL query raw
+// (the request's raw query string: filters, sort, limit, skipCount()),
+// oldest first unless sorted.
+func (s *Service) List(ctx context.Context, raw string) (*Page, error) {
 	if _, err := s.require(ctx, PermRead); err != nil {
 		return nil, err
 	}
-	var details []apierr.FieldError
-	if q.Offset < 0 || q.Offset > math.MaxInt32 {
-		details = append(details, apierr.FieldError{Field: "query:offset", Code: apierr.DetailMinimum, Message: "The offset must be between 0 and 2147483647."})
+	pageSQL, countSQL, args, c, err := listSQL(raw)
+	if err != nil {
+		return nil, err
 	}
-	if q.Limit < 0 || q.Limit > MaxPageLimit {
-		details = append(details, apierr.FieldError{Field: "query:limit", Code: apierr.DetailMaximum,
-			Message: fmt.Sprintf("The limit must be between 1 and %d.", MaxPageLimit)})
-	}
-	if len(details) > 0 {
-		return nil, apierr.Validation("The query is invalid.", details...)
-	}
-	if q.Limit == 0 {
-		q.Limit = DefaultPageLimit
-	}
-	pageSQL, countSQL, args := listSQL(q)
-	out := &Page{Offset: q.Offset, Limit: q.Limit, Users: []*User{}}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	out := &Page{Offset: c.Offset, Limit: c.Limit, Users: []*User{}}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// One snapshot for the page and the total.
 		if _, err := tx.Exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY`); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, countSQL).Scan(&out.Total); err != nil {
-			return err
+		if !c.SkipCount {
+			var total int64
+			if err := tx.QueryRow(ctx, countSQL, c.Args...).Scan(&total); err != nil {
+				return err
+			}
+			out.Total = &total
 		}
 		rows, err := tx.Query(ctx, pageSQL, args...)
 		if err != nil {

@@ -22,11 +22,28 @@ func newAPI(d *app.Deps) (http.Handler, error) {
 		api.WithNotFound(server.NotFound), api.WithMethodNotAllowed(server.MethodNotAllowed))
 }
 
-// security authenticates bearer tokens for the generated operations.
+// security authenticates the generated operations' requests. Every
+// scheme the API lists carries the same access tokens (see app.Deps.Authenticate).
 type security struct{ d *app.Deps }
 
+// HandleBearerAuth handles the bearerAuth scheme.
 func (s security) HandleBearerAuth(ctx context.Context, _ api.OperationName, t api.BearerAuth) (context.Context, error) {
-	return s.d.Tokens.Authenticate(ctx, t.Token)
+	return s.d.Authenticate(ctx, t.Token)
+}
+
+// HandleOauth1 handles the oauth1 scheme.
+func (s security) HandleOauth1(ctx context.Context, _ api.OperationName, t api.Oauth1) (context.Context, error) {
+	return s.d.AuthenticateOAuth1(ctx, t.Request)
+}
+
+// HandleOAuth2 handles the oauth2 scheme.
+func (s security) HandleOAuth2(ctx context.Context, _ api.OperationName, t api.OAuth2) (context.Context, error) {
+	return s.d.Authenticate(ctx, t.Token)
+}
+
+// HandleOpenIdConnect handles the openIdConnect scheme.
+func (s security) HandleOpenIdConnect(ctx context.Context, _ api.OperationName, t api.OpenIdConnect) (context.Context, error) {
+	return s.d.AuthenticateRequest(ctx, t.Request)
 }
 
 // handler implements api.Handler by calling the runtime's document service.

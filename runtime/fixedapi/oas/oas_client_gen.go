@@ -111,30 +111,37 @@ type Invoker interface {
 	InviteUser(ctx context.Context, request *InvitationRequest) (*Invitation, error)
 	// ListGroupPatients invokes listGroupPatients operation.
 	//
-	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-	// in the group.
+	// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+	// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+	// parameters: use `limit(n,offset)`.
 	//
 	// GET /groups/{group_id}/patients
 	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error)
 	// ListGroupStaff invokes listGroupStaff operation.
 	//
-	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+	// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+	// `limit(n,offset)`.
 	//
 	// GET /groups/{group_id}/staff
 	ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error)
 	// ListGroups invokes listGroups operation.
 	//
-	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-	// is staff or a patient of.
+	// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+	// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+	// parameters: use `limit(n,offset)`.
 	//
 	// GET /groups
-	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
+	ListGroups(ctx context.Context) (*GroupList, error)
 	// ListUsers invokes listUsers operation.
 	//
-	// Users, oldest first, a page at a time. Needs `users:read`.
+	// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+	// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+	// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+	// the `offset` and `limit` parameters: use `limit(n,offset)`.
 	//
 	// GET /users
-	ListUsers(ctx context.Context, params ListUsersParams) (*UserPage, error)
+	ListUsers(ctx context.Context) (*UserPage, error)
 	// Login invokes login operation.
 	//
 	// Exchanges an email address and password for a bearer access token of a new session. An unknown
@@ -1381,8 +1388,9 @@ func (c *Client) sendInviteUser(ctx context.Context, request *InvitationRequest)
 
 // ListGroupPatients invokes listGroupPatients operation.
 //
-// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-// in the group.
+// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`.
 //
 // GET /groups/{group_id}/patients
 func (c *Client) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error) {
@@ -1415,43 +1423,6 @@ func (c *Client) sendListGroupPatients(ctx context.Context, params ListGroupPati
 	}
 	pathParts[2] = "/patients"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
@@ -1514,7 +1485,9 @@ func (c *Client) sendListGroupPatients(ctx context.Context, params ListGroupPati
 
 // ListGroupStaff invokes listGroupStaff operation.
 //
-// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+// `limit(n,offset)`.
 //
 // GET /groups/{group_id}/staff
 func (c *Client) ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error) {
@@ -1547,43 +1520,6 @@ func (c *Client) sendListGroupStaff(ctx context.Context, params ListGroupStaffPa
 	}
 	pathParts[2] = "/staff"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
@@ -1646,58 +1582,22 @@ func (c *Client) sendListGroupStaff(ctx context.Context, params ListGroupStaffPa
 
 // ListGroups invokes listGroups operation.
 //
-// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-// is staff or a patient of.
+// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`.
 //
 // GET /groups
-func (c *Client) ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error) {
-	res, err := c.sendListGroups(ctx, params)
+func (c *Client) ListGroups(ctx context.Context) (*GroupList, error) {
+	res, err := c.sendListGroups(ctx)
 	return res, err
 }
 
-func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams) (res *GroupList, err error) {
+func (c *Client) sendListGroups(ctx context.Context) (res *GroupList, err error) {
 
 	u := uri.Clone(c.requestURL(ctx))
 	var pathParts [1]string
 	pathParts[0] = "/groups"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
@@ -1760,57 +1660,23 @@ func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams) (r
 
 // ListUsers invokes listUsers operation.
 //
-// Users, oldest first, a page at a time. Needs `users:read`.
+// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+// the `offset` and `limit` parameters: use `limit(n,offset)`.
 //
 // GET /users
-func (c *Client) ListUsers(ctx context.Context, params ListUsersParams) (*UserPage, error) {
-	res, err := c.sendListUsers(ctx, params)
+func (c *Client) ListUsers(ctx context.Context) (*UserPage, error) {
+	res, err := c.sendListUsers(ctx)
 	return res, err
 }
 
-func (c *Client) sendListUsers(ctx context.Context, params ListUsersParams) (res *UserPage, err error) {
+func (c *Client) sendListUsers(ctx context.Context) (res *UserPage, err error) {
 
 	u := uri.Clone(c.requestURL(ctx))
 	var pathParts [1]string
 	pathParts[0] = "/users"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.IntToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.IntToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {

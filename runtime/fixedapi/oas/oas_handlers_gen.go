@@ -1750,8 +1750,9 @@ func (s *Server) handleInviteUserRequest(args [0]string, argsEscaped bool, w htt
 
 // handleListGroupPatientsRequest handles listGroupPatients operation.
 //
-// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-// in the group.
+// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`.
 //
 // GET /groups/{group_id}/patients
 func (s *Server) handleListGroupPatientsRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
@@ -1839,14 +1840,6 @@ func (s *Server) handleListGroupPatientsRequest(args [1]string, argsEscaped bool
 					Name: "group_id",
 					In:   "path",
 				}: params.GroupID,
-				{
-					Name: "limit",
-					In:   "query",
-				}: params.Limit,
-				{
-					Name: "offset",
-					In:   "query",
-				}: params.Offset,
 			},
 			Raw: r,
 		}
@@ -1900,7 +1893,9 @@ func (s *Server) handleListGroupPatientsRequest(args [1]string, argsEscaped bool
 
 // handleListGroupStaffRequest handles listGroupStaff operation.
 //
-// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+// `limit(n,offset)`.
 //
 // GET /groups/{group_id}/staff
 func (s *Server) handleListGroupStaffRequest(args [1]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
@@ -1988,14 +1983,6 @@ func (s *Server) handleListGroupStaffRequest(args [1]string, argsEscaped bool, w
 					Name: "group_id",
 					In:   "path",
 				}: params.GroupID,
-				{
-					Name: "limit",
-					In:   "query",
-				}: params.Limit,
-				{
-					Name: "offset",
-					In:   "query",
-				}: params.Offset,
 			},
 			Raw: r,
 		}
@@ -2049,8 +2036,9 @@ func (s *Server) handleListGroupStaffRequest(args [1]string, argsEscaped bool, w
 
 // handleListGroupsRequest handles listGroups operation.
 //
-// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-// is staff or a patient of.
+// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`.
 //
 // GET /groups
 func (s *Server) handleListGroupsRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
@@ -2111,16 +2099,6 @@ func (s *Server) handleListGroupsRequest(args [0]string, argsEscaped bool, w htt
 			return
 		}
 	}
-	params, err := decodeListGroupsParams(args, argsEscaped, r)
-	if err != nil {
-		err = &ogenerrors.DecodeParamsError{
-			OperationContext: opErrContext,
-			Err:              err,
-		}
-		defer recordError("DecodeParams", err)
-		s.cfg.ErrorHandler(ctx, w, r, err)
-		return
-	}
 
 	var rawBody []byte
 
@@ -2133,22 +2111,13 @@ func (s *Server) handleListGroupsRequest(args [0]string, argsEscaped bool, w htt
 			OperationID:      "listGroups",
 			Body:             nil,
 			RawBody:          rawBody,
-			Params: middleware.Parameters{
-				{
-					Name: "limit",
-					In:   "query",
-				}: params.Limit,
-				{
-					Name: "offset",
-					In:   "query",
-				}: params.Offset,
-			},
-			Raw: r,
+			Params:           middleware.Parameters{},
+			Raw:              r,
 		}
 
 		type (
 			Request  = struct{}
-			Params   = ListGroupsParams
+			Params   = struct{}
 			Response = *GroupList
 		)
 		response, err = middleware.HookMiddleware[
@@ -2158,14 +2127,14 @@ func (s *Server) handleListGroupsRequest(args [0]string, argsEscaped bool, w htt
 		](
 			m,
 			mreq,
-			unpackListGroupsParams,
+			nil,
 			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.ListGroups(ctx, params)
+				response, err = s.h.ListGroups(ctx)
 				return response, err
 			},
 		)
 	} else {
-		response, err = s.h.ListGroups(ctx, params)
+		response, err = s.h.ListGroups(ctx)
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
@@ -2195,7 +2164,10 @@ func (s *Server) handleListGroupsRequest(args [0]string, argsEscaped bool, w htt
 
 // handleListUsersRequest handles listUsers operation.
 //
-// Users, oldest first, a page at a time. Needs `users:read`.
+// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+// the `offset` and `limit` parameters: use `limit(n,offset)`.
 //
 // GET /users
 func (s *Server) handleListUsersRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
@@ -2256,16 +2228,6 @@ func (s *Server) handleListUsersRequest(args [0]string, argsEscaped bool, w http
 			return
 		}
 	}
-	params, err := decodeListUsersParams(args, argsEscaped, r)
-	if err != nil {
-		err = &ogenerrors.DecodeParamsError{
-			OperationContext: opErrContext,
-			Err:              err,
-		}
-		defer recordError("DecodeParams", err)
-		s.cfg.ErrorHandler(ctx, w, r, err)
-		return
-	}
 
 	var rawBody []byte
 
@@ -2278,22 +2240,13 @@ func (s *Server) handleListUsersRequest(args [0]string, argsEscaped bool, w http
 			OperationID:      "listUsers",
 			Body:             nil,
 			RawBody:          rawBody,
-			Params: middleware.Parameters{
-				{
-					Name: "offset",
-					In:   "query",
-				}: params.Offset,
-				{
-					Name: "limit",
-					In:   "query",
-				}: params.Limit,
-			},
-			Raw: r,
+			Params:           middleware.Parameters{},
+			Raw:              r,
 		}
 
 		type (
 			Request  = struct{}
-			Params   = ListUsersParams
+			Params   = struct{}
 			Response = *UserPage
 		)
 		response, err = middleware.HookMiddleware[
@@ -2303,14 +2256,14 @@ func (s *Server) handleListUsersRequest(args [0]string, argsEscaped bool, w http
 		](
 			m,
 			mreq,
-			unpackListUsersParams,
+			nil,
 			func(ctx context.Context, request Request, params Params) (response Response, err error) {
-				response, err = s.h.ListUsers(ctx, params)
+				response, err = s.h.ListUsers(ctx)
 				return response, err
 			},
 		)
 	} else {
-		response, err = s.h.ListUsers(ctx, params)
+		response, err = s.h.ListUsers(ctx)
 	}
 	if err != nil {
 		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {

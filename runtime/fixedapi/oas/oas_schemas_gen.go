@@ -544,10 +544,12 @@ func (s *JWKS) SetKeys(val []JWK) {
 // Where a page of results sits in the whole result set.
 // Ref: #/components/schemas/ListPage
 type ListPage struct {
-	Limit  int32 `json:"limit"`
+	// The page size used, limit(n) clamped to the list's maximum, or its default.
+	Limit int32 `json:"limit"`
+	// The number of results skipped.
 	Offset int32 `json:"offset"`
-	// The number of results the caller may see in all.
-	Total int64 `json:"total"`
+	// The number of matching results the caller may see in all; absent with skipCount().
+	Total OptInt64 `json:"total"`
 }
 
 // GetLimit returns the value of Limit.
@@ -561,7 +563,7 @@ func (s *ListPage) GetOffset() int32 {
 }
 
 // GetTotal returns the value of Total.
-func (s *ListPage) GetTotal() int64 {
+func (s *ListPage) GetTotal() OptInt64 {
 	return s.Total
 }
 
@@ -576,7 +578,7 @@ func (s *ListPage) SetOffset(val int32) {
 }
 
 // SetTotal sets the value of Total.
-func (s *ListPage) SetTotal(val int64) {
+func (s *ListPage) SetTotal(val OptInt64) {
 	s.Total = val
 }
 
@@ -765,38 +767,38 @@ func (o OptDateTime) Or(d time.Time) time.Time {
 	return d
 }
 
-// NewOptInt returns new OptInt with value set to v.
-func NewOptInt(v int) OptInt {
-	return OptInt{
+// NewOptInt64 returns new OptInt64 with value set to v.
+func NewOptInt64(v int64) OptInt64 {
+	return OptInt64{
 		Value: v,
 		Set:   true,
 	}
 }
 
-// OptInt is optional int.
-type OptInt struct {
-	Value int
+// OptInt64 is optional int64.
+type OptInt64 struct {
+	Value int64
 	Set   bool
 }
 
-// IsSet returns true if OptInt was set.
-func (o OptInt) IsSet() bool { return o.Set }
+// IsSet returns true if OptInt64 was set.
+func (o OptInt64) IsSet() bool { return o.Set }
 
 // Reset unsets value.
-func (o *OptInt) Reset() {
-	var v int
+func (o *OptInt64) Reset() {
+	var v int64
 	o.Value = v
 	o.Set = false
 }
 
 // SetTo sets value to v.
-func (o *OptInt) SetTo(v int) {
+func (o *OptInt64) SetTo(v int64) {
 	o.Set = true
 	o.Value = v
 }
 
 // Get returns value and boolean that denotes whether value was set.
-func (o OptInt) Get() (v int, ok bool) {
+func (o OptInt64) Get() (v int64, ok bool) {
 	if !o.Set {
 		return v, false
 	}
@@ -804,53 +806,7 @@ func (o OptInt) Get() (v int, ok bool) {
 }
 
 // Or returns value if set, or given parameter if does not.
-func (o OptInt) Or(d int) int {
-	if v, ok := o.Get(); ok {
-		return v
-	}
-	return d
-}
-
-// NewOptInt32 returns new OptInt32 with value set to v.
-func NewOptInt32(v int32) OptInt32 {
-	return OptInt32{
-		Value: v,
-		Set:   true,
-	}
-}
-
-// OptInt32 is optional int32.
-type OptInt32 struct {
-	Value int32
-	Set   bool
-}
-
-// IsSet returns true if OptInt32 was set.
-func (o OptInt32) IsSet() bool { return o.Set }
-
-// Reset unsets value.
-func (o *OptInt32) Reset() {
-	var v int32
-	o.Value = v
-	o.Set = false
-}
-
-// SetTo sets value to v.
-func (o *OptInt32) SetTo(v int32) {
-	o.Set = true
-	o.Value = v
-}
-
-// Get returns value and boolean that denotes whether value was set.
-func (o OptInt32) Get() (v int32, ok bool) {
-	if !o.Set {
-		return v, false
-	}
-	return o.Value, true
-}
-
-// Or returns value if set, or given parameter if does not.
-func (o OptInt32) Or(d int32) int32 {
+func (o OptInt64) Or(d int64) int64 {
 	if v, ok := o.Get(); ok {
 		return v
 	}

@@ -97,30 +97,37 @@ type Handler interface {
 	InviteUser(ctx context.Context, req *InvitationRequest) (*Invitation, error)
 	// ListGroupPatients implements listGroupPatients operation.
 	//
-	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-	// in the group.
+	// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+	// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+	// parameters: use `limit(n,offset)`.
 	//
 	// GET /groups/{group_id}/patients
 	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (*MemberList, error)
 	// ListGroupStaff implements listGroupStaff operation.
 	//
-	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+	// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+	// `limit(n,offset)`.
 	//
 	// GET /groups/{group_id}/staff
 	ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (*MemberList, error)
 	// ListGroups implements listGroups operation.
 	//
-	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-	// is staff or a patient of.
+	// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+	// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+	// parameters: use `limit(n,offset)`.
 	//
 	// GET /groups
-	ListGroups(ctx context.Context, params ListGroupsParams) (*GroupList, error)
+	ListGroups(ctx context.Context) (*GroupList, error)
 	// ListUsers implements listUsers operation.
 	//
-	// Users, oldest first, a page at a time. Needs `users:read`.
+	// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+	// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+	// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+	// the `offset` and `limit` parameters: use `limit(n,offset)`.
 	//
 	// GET /users
-	ListUsers(ctx context.Context, params ListUsersParams) (*UserPage, error)
+	ListUsers(ctx context.Context) (*UserPage, error)
 	// Login implements login operation.
 	//
 	// Exchanges an email address and password for a bearer access token of a new session. An unknown

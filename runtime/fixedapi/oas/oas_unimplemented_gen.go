@@ -141,8 +141,9 @@ func (UnimplementedHandler) InviteUser(ctx context.Context, req *InvitationReque
 
 // ListGroupPatients implements listGroupPatients operation.
 //
-// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-// in the group.
+// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`.
 //
 // GET /groups/{group_id}/patients
 func (UnimplementedHandler) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (r *MemberList, _ error) {
@@ -151,7 +152,9 @@ func (UnimplementedHandler) ListGroupPatients(ctx context.Context, params ListGr
 
 // ListGroupStaff implements listGroupStaff operation.
 //
-// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+// `limit(n,offset)`.
 //
 // GET /groups/{group_id}/staff
 func (UnimplementedHandler) ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (r *MemberList, _ error) {
@@ -160,20 +163,24 @@ func (UnimplementedHandler) ListGroupStaff(ctx context.Context, params ListGroup
 
 // ListGroups implements listGroups operation.
 //
-// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-// is staff or a patient of.
+// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`.
 //
 // GET /groups
-func (UnimplementedHandler) ListGroups(ctx context.Context, params ListGroupsParams) (r *GroupList, _ error) {
+func (UnimplementedHandler) ListGroups(ctx context.Context) (r *GroupList, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
 // ListUsers implements listUsers operation.
 //
-// Users, oldest first, a page at a time. Needs `users:read`.
+// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+// the `offset` and `limit` parameters: use `limit(n,offset)`.
 //
 // GET /users
-func (UnimplementedHandler) ListUsers(ctx context.Context, params ListUsersParams) (r *UserPage, _ error) {
+func (UnimplementedHandler) ListUsers(ctx context.Context) (r *UserPage, _ error) {
 	return r, ht.ErrNotImplemented
 }
 

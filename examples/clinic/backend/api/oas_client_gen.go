@@ -296,41 +296,82 @@ type Invoker interface {
 	ListApplications(ctx context.Context, options ...RequestOption) (*ApplicationList, error)
 	// ListGroupPatients invokes listGroupPatients operation.
 	//
-	// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-	// in the group.
+	// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+	// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+	// parameters: use `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language):
+	// terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`,
+	// `out`, `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has /
+	// lacks a property or array index), `contains(array,condition)` (an element of an array of objects
+	// matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+	// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+	// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+	// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+	// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+	// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+	// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+	// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+	// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 	//
 	// GET /groups/{group_id}/patients
 	ListGroupPatients(ctx context.Context, params ListGroupPatientsParams, options ...RequestOption) (*MemberList, error)
 	// ListGroupStaff invokes listGroupStaff operation.
 	//
-	// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+	// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+	// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+	// `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language): terms joined by
+	// `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`,
+	// `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a
+	// property or array index), `contains(array,condition)` (an element of an array of objects matches),
+	// `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+	// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+	// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+	// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+	// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+	// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+	// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+	// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+	// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 	//
 	// GET /groups/{group_id}/staff
 	ListGroupStaff(ctx context.Context, params ListGroupStaffParams, options ...RequestOption) (*MemberList, error)
 	// ListGroups invokes listGroups operation.
 	//
-	// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-	// is staff or a patient of.
+	// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+	// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+	// parameters: use `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language):
+	// terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`,
+	// `out`, `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has /
+	// lacks a property or array index), `contains(array,condition)` (an element of an array of objects
+	// matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+	// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+	// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+	// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+	// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+	// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+	// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+	// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+	// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 	//
 	// GET /groups
-	ListGroups(ctx context.Context, params ListGroupsParams, options ...RequestOption) (*GroupList, error)
+	ListGroups(ctx context.Context, options ...RequestOption) (*GroupList, error)
 	// ListMeasurementDocuments invokes listMeasurementDocuments operation.
 	//
 	// Lists the measurement documents the caller may read that match the query, newest first unless
-	// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
-	// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
-	// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
-	// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
-	// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
-	// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
-	// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
-	// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
-	// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
-	// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
-	// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
-	// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
-	// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
-	// `rql_too_complex`.
+	// sorted. Besides the model's fields, the server-owned ones (id, creator_id, user_ids, group_ids,
+	// status, status_changed_at, created_at, updated_at, version) can be queried. The whole query string
+	// is an RQL query (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`,
+	// `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring),
+	// `contains(path)` / `excludes(path)` (has / lacks a property or array index),
+	// `contains(array,condition)` (an element of an array of objects matches), `and(…)`, `or(…)`,
+	// `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total`
+	// out). The fields are those listed in `x-rql.fields`; paths use dots to reach nested fields. On an
+	// array field `eq` means contains and `in` any element in. Values are typed by guessing (numbers,
+	// true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; special characters in
+	// values are percent-encoded twice (`(` as `%2528`). The page size defaults to 20; larger limits are
+	// clamped to 100. The query only narrows what the caller may see. A malformed query answers 400 with
+	// code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name),
+	// a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`,
+	// and a query over the caps `rql_too_complex`.
 	//
 	// GET /data/measurement/documents
 	ListMeasurementDocuments(ctx context.Context, options ...RequestOption) (*MeasurementList, error)
@@ -349,20 +390,21 @@ type Invoker interface {
 	// ListPatientProfileDocuments invokes listPatientProfileDocuments operation.
 	//
 	// Lists the patient profile documents the caller may read that match the query, newest first unless
-	// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
-	// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
-	// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
-	// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
-	// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
-	// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
-	// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
-	// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
-	// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
-	// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
-	// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
-	// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
-	// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
-	// `rql_too_complex`.
+	// sorted. Besides the model's fields, the server-owned ones (id, creator_id, user_ids, group_ids,
+	// status, status_changed_at, created_at, updated_at, version) can be queried. The whole query string
+	// is an RQL query (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`,
+	// `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring),
+	// `contains(path)` / `excludes(path)` (has / lacks a property or array index),
+	// `contains(array,condition)` (an element of an array of objects matches), `and(…)`, `or(…)`,
+	// `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total`
+	// out). The fields are those listed in `x-rql.fields`; paths use dots to reach nested fields. On an
+	// array field `eq` means contains and `in` any element in. Values are typed by guessing (numbers,
+	// true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; special characters in
+	// values are percent-encoded twice (`(` as `%2528`). The page size defaults to 20; larger limits are
+	// clamped to 100. The query only narrows what the caller may see. A malformed query answers 400 with
+	// code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name),
+	// a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`,
+	// and a query over the caps `rql_too_complex`.
 	//
 	// GET /data/patient_profile/documents
 	ListPatientProfileDocuments(ctx context.Context, options ...RequestOption) (*PatientProfileList, error)
@@ -374,10 +416,26 @@ type Invoker interface {
 	ListSSOIdentities(ctx context.Context, options ...RequestOption) (*SSOIdentityList, error)
 	// ListUsers invokes listUsers operation.
 	//
-	// Users, oldest first, a page at a time. Needs `users:read`.
+	// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+	// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+	// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+	// the `offset` and `limit` parameters: use `limit(n,offset)`. The whole query string is an RQL query
+	// (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`,
+	// `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring), `contains(path)` /
+	// `excludes(path)` (has / lacks a property or array index), `contains(array,condition)` (an element of
+	// an array of objects matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`,
+	// `limit(n,offset)` and `skipCount()` (leave `page.total` out). The fields are those listed in
+	// `x-rql.fields`; paths use dots to reach nested fields. On an array field `eq` means contains and
+	// `in` any element in. Values are typed by guessing (numbers, true/false, null, dates, RFC 3339
+	// date-times) unless prefixed `string:`; special characters in values are percent-encoded twice (`(`
+	// as `%2528`). The page size defaults to 20; larger limits are clamped to 100. The query only narrows
+	// what the caller may see. A malformed query answers 400 with code `rql_syntax` (and the position), an
+	// unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+	// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+	// `rql_too_complex`.
 	//
 	// GET /users
-	ListUsers(ctx context.Context, params ListUsersParams, options ...RequestOption) (*UserPage, error)
+	ListUsers(ctx context.Context, options ...RequestOption) (*UserPage, error)
 	// Login invokes login operation.
 	//
 	// Exchanges an email address and password for a bearer access token of a new session. An unknown
@@ -728,11 +786,47 @@ func (c *Client) sendBeginTOTPEnrollment(ctx context.Context, requestOptions ...
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, BeginTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, BeginTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, BeginTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -826,11 +920,47 @@ func (c *Client) sendChangeEmail(ctx context.Context, request *ChangeEmailReques
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ChangeEmailOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ChangeEmailOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ChangeEmailOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -924,11 +1054,47 @@ func (c *Client) sendChangePassword(ctx context.Context, request *ChangePassword
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ChangePasswordOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ChangePasswordOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ChangePasswordOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1021,11 +1187,47 @@ func (c *Client) sendConfirmTOTPEnrollment(ctx context.Context, request *Confirm
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ConfirmTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ConfirmTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ConfirmTOTPEnrollmentOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1118,11 +1320,47 @@ func (c *Client) sendCreateGroup(ctx context.Context, request *GroupInput, reque
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, CreateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, CreateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, CreateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1216,11 +1454,47 @@ func (c *Client) sendCreateMeasurement(ctx context.Context, request *Measurement
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, CreateMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, CreateMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, CreateMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1314,11 +1588,47 @@ func (c *Client) sendCreatePatientProfile(ctx context.Context, request *PatientP
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, CreatePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, CreatePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, CreatePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1427,11 +1737,47 @@ func (c *Client) sendCreateSSOLink(ctx context.Context, params CreateSSOLinkPara
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, CreateSSOLinkOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, CreateSSOLinkOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, CreateSSOLinkOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1539,11 +1885,47 @@ func (c *Client) sendDeleteGroup(ctx context.Context, params DeleteGroupParams, 
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, DeleteGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, DeleteGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, DeleteGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1668,11 +2050,47 @@ func (c *Client) sendDeleteMeasurement(ctx context.Context, params DeleteMeasure
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, DeleteMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, DeleteMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, DeleteMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1797,11 +2215,47 @@ func (c *Client) sendDeletePatientProfile(ctx context.Context, params DeletePati
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, DeletePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, DeletePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, DeletePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -1910,11 +2364,47 @@ func (c *Client) sendDeleteUser(ctx context.Context, params DeleteUserParams, re
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, DeleteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, DeleteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, DeleteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2004,11 +2494,47 @@ func (c *Client) sendDisableTOTP(ctx context.Context, requestOptions ...RequestO
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, DisableTOTPOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, DisableTOTPOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, DisableTOTPOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2140,11 +2666,47 @@ func (c *Client) sendEnlistGroupPatient(ctx context.Context, request *EnlistRequ
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, EnlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, EnlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, EnlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2234,11 +2796,47 @@ func (c *Client) sendGetCurrentUser(ctx context.Context, requestOptions ...Reque
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, GetCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, GetCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, GetCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2346,11 +2944,47 @@ func (c *Client) sendGetGroup(ctx context.Context, params GetGroupParams, reques
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, GetGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, GetGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, GetGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2520,11 +3154,47 @@ func (c *Client) sendGetMeasurement(ctx context.Context, params GetMeasurementPa
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, GetMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, GetMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, GetMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2693,11 +3363,47 @@ func (c *Client) sendGetPatientProfile(ctx context.Context, params GetPatientPro
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, GetPatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, GetPatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, GetPatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2805,11 +3511,47 @@ func (c *Client) sendGetUser(ctx context.Context, params GetUserParams, requestO
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, GetUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, GetUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, GetUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -2899,11 +3641,47 @@ func (c *Client) sendGetUserInfo(ctx context.Context, requestOptions ...RequestO
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, GetUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, GetUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, GetUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3093,11 +3871,47 @@ func (c *Client) sendGrantRole(ctx context.Context, params GrantRoleParams, requ
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, GrantRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, GrantRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, GrantRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3191,11 +4005,47 @@ func (c *Client) sendInviteUser(ctx context.Context, request *InvitationRequest,
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, InviteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, InviteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, InviteUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3291,11 +4141,47 @@ func (c *Client) sendIssueOAuth1Credential(ctx context.Context, request *IssueOA
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, IssueOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, IssueOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, IssueOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3409,11 +4295,47 @@ func (c *Client) sendLinkMeasurementGroup(ctx context.Context, request *LinkGrou
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, LinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, LinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, LinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3527,11 +4449,47 @@ func (c *Client) sendLinkMeasurementUser(ctx context.Context, request *LinkUserR
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, LinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, LinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, LinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3645,11 +4603,47 @@ func (c *Client) sendLinkPatientProfileGroup(ctx context.Context, request *LinkG
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, LinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, LinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, LinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3763,11 +4757,47 @@ func (c *Client) sendLinkPatientProfileUser(ctx context.Context, request *LinkUs
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, LinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, LinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, LinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3858,11 +4888,47 @@ func (c *Client) sendListApplications(ctx context.Context, requestOptions ...Req
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListApplicationsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListApplicationsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListApplicationsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -3908,8 +4974,21 @@ func (c *Client) sendListApplications(ctx context.Context, requestOptions ...Req
 
 // ListGroupPatients invokes listGroupPatients operation.
 //
-// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-// in the group.
+// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language):
+// terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`,
+// `out`, `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has /
+// lacks a property or array index), `contains(array,condition)` (an element of an array of objects
+// matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 //
 // GET /groups/{group_id}/patients
 func (c *Client) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams, options ...RequestOption) (*MemberList, error) {
@@ -3953,43 +5032,6 @@ func (c *Client) sendListGroupPatients(ctx context.Context, params ListGroupPati
 	pathParts[2] = "/patients"
 	uri.AddPathParts(u, pathParts[:]...)
 
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
-
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
 		return res, errors.Wrap(err, "create request")
@@ -4009,11 +5051,47 @@ func (c *Client) sendListGroupPatients(ctx context.Context, params ListGroupPati
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListGroupPatientsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListGroupPatientsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListGroupPatientsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4059,7 +5137,21 @@ func (c *Client) sendListGroupPatients(ctx context.Context, params ListGroupPati
 
 // ListGroupStaff invokes listGroupStaff operation.
 //
-// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+// `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language): terms joined by
+// `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`,
+// `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a
+// property or array index), `contains(array,condition)` (an element of an array of objects matches),
+// `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 //
 // GET /groups/{group_id}/staff
 func (c *Client) ListGroupStaff(ctx context.Context, params ListGroupStaffParams, options ...RequestOption) (*MemberList, error) {
@@ -4103,43 +5195,6 @@ func (c *Client) sendListGroupStaff(ctx context.Context, params ListGroupStaffPa
 	pathParts[2] = "/staff"
 	uri.AddPathParts(u, pathParts[:]...)
 
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
-
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
 		return res, errors.Wrap(err, "create request")
@@ -4159,11 +5214,47 @@ func (c *Client) sendListGroupStaff(ctx context.Context, params ListGroupStaffPa
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4209,16 +5300,29 @@ func (c *Client) sendListGroupStaff(ctx context.Context, params ListGroupStaffPa
 
 // ListGroups invokes listGroups operation.
 //
-// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-// is staff or a patient of.
+// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language):
+// terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`,
+// `out`, `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has /
+// lacks a property or array index), `contains(array,condition)` (an element of an array of objects
+// matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 //
 // GET /groups
-func (c *Client) ListGroups(ctx context.Context, params ListGroupsParams, options ...RequestOption) (*GroupList, error) {
-	res, err := c.sendListGroups(ctx, params, options...)
+func (c *Client) ListGroups(ctx context.Context, options ...RequestOption) (*GroupList, error) {
+	res, err := c.sendListGroups(ctx, options...)
 	return res, err
 }
 
-func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams, requestOptions ...RequestOption) (res *GroupList, err error) {
+func (c *Client) sendListGroups(ctx context.Context, requestOptions ...RequestOption) (res *GroupList, err error) {
 
 	var reqCfg requestConfig
 	reqCfg.setDefaults(c.baseClient)
@@ -4234,43 +5338,6 @@ func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams, re
 	var pathParts [1]string
 	pathParts[0] = "/groups"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.Int32ToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
@@ -4291,11 +5358,47 @@ func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams, re
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListGroupsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListGroupsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListGroupsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4342,20 +5445,21 @@ func (c *Client) sendListGroups(ctx context.Context, params ListGroupsParams, re
 // ListMeasurementDocuments invokes listMeasurementDocuments operation.
 //
 // Lists the measurement documents the caller may read that match the query, newest first unless
-// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
-// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
-// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
-// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
-// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
-// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
-// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
-// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
-// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
-// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
-// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
-// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
-// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
-// `rql_too_complex`.
+// sorted. Besides the model's fields, the server-owned ones (id, creator_id, user_ids, group_ids,
+// status, status_changed_at, created_at, updated_at, version) can be queried. The whole query string
+// is an RQL query (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`,
+// `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring),
+// `contains(path)` / `excludes(path)` (has / lacks a property or array index),
+// `contains(array,condition)` (an element of an array of objects matches), `and(…)`, `or(…)`,
+// `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total`
+// out). The fields are those listed in `x-rql.fields`; paths use dots to reach nested fields. On an
+// array field `eq` means contains and `in` any element in. Values are typed by guessing (numbers,
+// true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; special characters in
+// values are percent-encoded twice (`(` as `%2528`). The page size defaults to 20; larger limits are
+// clamped to 100. The query only narrows what the caller may see. A malformed query answers 400 with
+// code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name),
+// a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`,
+// and a query over the caps `rql_too_complex`.
 //
 // GET /data/measurement/documents
 func (c *Client) ListMeasurementDocuments(ctx context.Context, options ...RequestOption) (*MeasurementList, error) {
@@ -4399,11 +5503,47 @@ func (c *Client) sendListMeasurementDocuments(ctx context.Context, requestOption
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListMeasurementDocumentsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListMeasurementDocumentsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListMeasurementDocumentsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4493,11 +5633,47 @@ func (c *Client) sendListOAuth1Credentials(ctx context.Context, requestOptions .
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListOAuth1CredentialsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListOAuth1CredentialsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListOAuth1CredentialsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4587,11 +5763,47 @@ func (c *Client) sendListOAuthGrants(ctx context.Context, requestOptions ...Requ
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListOAuthGrantsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListOAuthGrantsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListOAuthGrantsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4638,20 +5850,21 @@ func (c *Client) sendListOAuthGrants(ctx context.Context, requestOptions ...Requ
 // ListPatientProfileDocuments invokes listPatientProfileDocuments operation.
 //
 // Lists the patient profile documents the caller may read that match the query, newest first unless
-// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
-// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
-// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
-// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
-// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
-// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
-// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
-// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
-// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
-// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
-// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
-// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
-// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
-// `rql_too_complex`.
+// sorted. Besides the model's fields, the server-owned ones (id, creator_id, user_ids, group_ids,
+// status, status_changed_at, created_at, updated_at, version) can be queried. The whole query string
+// is an RQL query (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`,
+// `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring),
+// `contains(path)` / `excludes(path)` (has / lacks a property or array index),
+// `contains(array,condition)` (an element of an array of objects matches), `and(…)`, `or(…)`,
+// `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total`
+// out). The fields are those listed in `x-rql.fields`; paths use dots to reach nested fields. On an
+// array field `eq` means contains and `in` any element in. Values are typed by guessing (numbers,
+// true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; special characters in
+// values are percent-encoded twice (`(` as `%2528`). The page size defaults to 20; larger limits are
+// clamped to 100. The query only narrows what the caller may see. A malformed query answers 400 with
+// code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name),
+// a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`,
+// and a query over the caps `rql_too_complex`.
 //
 // GET /data/patient_profile/documents
 func (c *Client) ListPatientProfileDocuments(ctx context.Context, options ...RequestOption) (*PatientProfileList, error) {
@@ -4695,11 +5908,47 @@ func (c *Client) sendListPatientProfileDocuments(ctx context.Context, requestOpt
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListPatientProfileDocumentsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListPatientProfileDocumentsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListPatientProfileDocumentsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4789,11 +6038,47 @@ func (c *Client) sendListSSOIdentities(ctx context.Context, requestOptions ...Re
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListSSOIdentitiesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListSSOIdentitiesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListSSOIdentitiesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -4839,15 +6124,31 @@ func (c *Client) sendListSSOIdentities(ctx context.Context, requestOptions ...Re
 
 // ListUsers invokes listUsers operation.
 //
-// Users, oldest first, a page at a time. Needs `users:read`.
+// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+// the `offset` and `limit` parameters: use `limit(n,offset)`. The whole query string is an RQL query
+// (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`,
+// `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring), `contains(path)` /
+// `excludes(path)` (has / lacks a property or array index), `contains(array,condition)` (an element of
+// an array of objects matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`,
+// `limit(n,offset)` and `skipCount()` (leave `page.total` out). The fields are those listed in
+// `x-rql.fields`; paths use dots to reach nested fields. On an array field `eq` means contains and
+// `in` any element in. Values are typed by guessing (numbers, true/false, null, dates, RFC 3339
+// date-times) unless prefixed `string:`; special characters in values are percent-encoded twice (`(`
+// as `%2528`). The page size defaults to 20; larger limits are clamped to 100. The query only narrows
+// what the caller may see. A malformed query answers 400 with code `rql_syntax` (and the position), an
+// unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+// `rql_too_complex`.
 //
 // GET /users
-func (c *Client) ListUsers(ctx context.Context, params ListUsersParams, options ...RequestOption) (*UserPage, error) {
-	res, err := c.sendListUsers(ctx, params, options...)
+func (c *Client) ListUsers(ctx context.Context, options ...RequestOption) (*UserPage, error) {
+	res, err := c.sendListUsers(ctx, options...)
 	return res, err
 }
 
-func (c *Client) sendListUsers(ctx context.Context, params ListUsersParams, requestOptions ...RequestOption) (res *UserPage, err error) {
+func (c *Client) sendListUsers(ctx context.Context, requestOptions ...RequestOption) (res *UserPage, err error) {
 
 	var reqCfg requestConfig
 	reqCfg.setDefaults(c.baseClient)
@@ -4863,43 +6164,6 @@ func (c *Client) sendListUsers(ctx context.Context, params ListUsersParams, requ
 	var pathParts [1]string
 	pathParts[0] = "/users"
 	uri.AddPathParts(u, pathParts[:]...)
-
-	q := uri.NewQueryEncoder()
-	{
-		// Encode "offset" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "offset",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Offset.Get(); ok {
-				return e.EncodeValue(conv.IntToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	{
-		// Encode "limit" parameter.
-		cfg := uri.QueryParameterEncodingConfig{
-			Name:    "limit",
-			Style:   uri.QueryStyleForm,
-			Explode: true,
-		}
-
-		if err := q.EncodeParam(cfg, func(e uri.Encoder) error {
-			if val, ok := params.Limit.Get(); ok {
-				return e.EncodeValue(conv.IntToString(val))
-			}
-			return nil
-		}); err != nil {
-			return res, errors.Wrap(err, "encode query")
-		}
-	}
-	u.RawQuery = q.Values().Encode()
 
 	r, err := ht.NewRequest(ctx, "GET", u)
 	if err != nil {
@@ -4920,11 +6184,47 @@ func (c *Client) sendListUsers(ctx context.Context, params ListUsersParams, requ
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ListUsersOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ListUsersOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ListUsersOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -5082,11 +6382,47 @@ func (c *Client) sendLogout(ctx context.Context, requestOptions ...RequestOption
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, LogoutOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, LogoutOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, LogoutOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -5627,11 +6963,47 @@ func (c *Client) sendPostUserInfo(ctx context.Context, requestOptions ...Request
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, PostUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, PostUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, PostUserInfoOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -5721,11 +7093,47 @@ func (c *Client) sendRegenerateRecoveryCodes(ctx context.Context, requestOptions
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, RegenerateRecoveryCodesOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -5923,11 +7331,47 @@ func (c *Client) sendRemoveGroupStaff(ctx context.Context, params RemoveGroupSta
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RemoveGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, RemoveGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, RemoveGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6081,11 +7525,47 @@ func (c *Client) sendResendVerification(ctx context.Context, requestOptions ...R
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ResendVerificationOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ResendVerificationOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ResendVerificationOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6194,11 +7674,47 @@ func (c *Client) sendResetLoginAttempts(ctx context.Context, params ResetLoginAt
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, ResetLoginAttemptsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, ResetLoginAttemptsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, ResetLoginAttemptsOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6372,11 +7888,47 @@ func (c *Client) sendRevokeOAuth1Credential(ctx context.Context, params RevokeOA
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RevokeOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, RevokeOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, RevokeOAuth1CredentialOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6484,11 +8036,47 @@ func (c *Client) sendRevokeOAuthGrant(ctx context.Context, params RevokeOAuthGra
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RevokeOAuthGrantOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, RevokeOAuthGrantOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, RevokeOAuthGrantOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6615,11 +8203,47 @@ func (c *Client) sendRevokeRole(ctx context.Context, params RevokeRoleParams, re
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RevokeRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, RevokeRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, RevokeRoleOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6729,11 +8353,47 @@ func (c *Client) sendRotateClientSecret(ctx context.Context, params RotateClient
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RotateClientSecretOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, RotateClientSecretOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, RotateClientSecretOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6825,11 +8485,47 @@ func (c *Client) sendRotateSigningKey(ctx context.Context, requestOptions ...Req
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, RotateSigningKeyOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, RotateSigningKeyOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, RotateSigningKeyOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -6961,11 +8657,47 @@ func (c *Client) sendSetGroupStaff(ctx context.Context, request *StaffRequest, p
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, SetGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, SetGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, SetGroupStaffOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -7513,11 +9245,47 @@ func (c *Client) sendUnenlistGroupPatient(ctx context.Context, params UnenlistGr
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UnenlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UnenlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UnenlistGroupPatientOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -7645,11 +9413,47 @@ func (c *Client) sendUnlinkMeasurementGroup(ctx context.Context, params UnlinkMe
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UnlinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UnlinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UnlinkMeasurementGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -7777,11 +9581,47 @@ func (c *Client) sendUnlinkMeasurementUser(ctx context.Context, params UnlinkMea
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UnlinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UnlinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UnlinkMeasurementUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -7909,11 +9749,47 @@ func (c *Client) sendUnlinkPatientProfileGroup(ctx context.Context, params Unlin
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UnlinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UnlinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UnlinkPatientProfileGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -8041,11 +9917,47 @@ func (c *Client) sendUnlinkPatientProfileUser(ctx context.Context, params Unlink
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UnlinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UnlinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UnlinkPatientProfileUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -8154,11 +10066,47 @@ func (c *Client) sendUnlinkSSOIdentity(ctx context.Context, params UnlinkSSOIden
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UnlinkSSOIdentityOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UnlinkSSOIdentityOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UnlinkSSOIdentityOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -8252,11 +10200,47 @@ func (c *Client) sendUpdateCurrentUser(ctx context.Context, request *ProfileUpda
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UpdateCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UpdateCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UpdateCurrentUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -8367,11 +10351,47 @@ func (c *Client) sendUpdateGroup(ctx context.Context, request *GroupPatch, param
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UpdateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UpdateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UpdateGroupOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -8501,11 +10521,47 @@ func (c *Client) sendUpdateMeasurement(ctx context.Context, request *Measurement
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UpdateMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UpdateMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UpdateMeasurementOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -8635,11 +10691,47 @@ func (c *Client) sendUpdatePatientProfile(ctx context.Context, request *PatientP
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UpdatePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UpdatePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UpdatePatientProfileOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {
@@ -8750,11 +10842,47 @@ func (c *Client) sendUpdateUser(ctx context.Context, request *ProfileUpdate, par
 				return res, errors.Wrap(err, "security \"BearerAuth\"")
 			}
 		}
+		{
+
+			switch err := c.securityOAuth2(ctx, UpdateUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 1
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OAuth2\"")
+			}
+		}
+		{
+
+			switch err := c.securityOpenIdConnect(ctx, UpdateUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 2
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"OpenIdConnect\"")
+			}
+		}
+		{
+
+			switch err := c.securityOauth1(ctx, UpdateUserOperation, r); {
+			case err == nil: // if NO error
+				satisfied[0] |= 1 << 3
+			case errors.Is(err, ogenerrors.ErrSkipClientSecurity):
+				// Skip this security.
+			default:
+				return res, errors.Wrap(err, "security \"Oauth1\"")
+			}
+		}
 
 		if ok := func() bool {
 		nextRequirement:
 			for _, requirement := range []bitset{
 				{0b00000001},
+				{0b00000010},
+				{0b00000100},
+				{0b00001000},
 			} {
 				for i, mask := range requirement {
 					if satisfied[i]&mask != mask {

@@ -3129,8 +3129,10 @@ func (s *ListPage) encodeFields(e *jx.Encoder) {
 		e.Int32(s.Offset)
 	}
 	{
-		e.FieldStart("total")
-		e.Int64(s.Total)
+		if s.Total.Set {
+			e.FieldStart("total")
+			s.Total.Encode(e)
+		}
 	}
 }
 
@@ -3174,11 +3176,9 @@ func (s *ListPage) Decode(d *jx.Decoder) error {
 				return errors.Wrap(err, "decode field \"offset\"")
 			}
 		case "total":
-			requiredBitSet[0] |= 1 << 2
 			if err := func() error {
-				v, err := d.Int64()
-				s.Total = int64(v)
-				if err != nil {
+				s.Total.Reset()
+				if err := s.Total.Decode(d); err != nil {
 					return err
 				}
 				return nil
@@ -3195,7 +3195,7 @@ func (s *ListPage) Decode(d *jx.Decoder) error {
 	// Validate required fields.
 	var failures []validate.FieldError
 	for i, mask := range [1]uint8{
-		0b00000111,
+		0b00000011,
 	} {
 		if result := (requiredBitSet[i] & mask) ^ mask; result != 0 {
 			// Mask only required fields and check equality to mask using XOR.

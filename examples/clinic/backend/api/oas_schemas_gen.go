@@ -5,6 +5,7 @@ package api
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/go-faster/errors"
@@ -1003,10 +1004,12 @@ func (s *LinkUserRequest) SetUserID(val uuid.UUID) {
 // Where a page of results sits in the whole result set.
 // Ref: #/components/schemas/ListPage
 type ListPage struct {
-	Limit  int32 `json:"limit"`
+	// The page size used, limit(n) clamped to the list's maximum, or its default.
+	Limit int32 `json:"limit"`
+	// The number of results skipped.
 	Offset int32 `json:"offset"`
-	// The number of results the caller may see in all.
-	Total int64 `json:"total"`
+	// The number of matching results the caller may see in all; absent with skipCount().
+	Total OptInt64 `json:"total"`
 }
 
 // GetLimit returns the value of Limit.
@@ -1020,7 +1023,7 @@ func (s *ListPage) GetOffset() int32 {
 }
 
 // GetTotal returns the value of Total.
-func (s *ListPage) GetTotal() int64 {
+func (s *ListPage) GetTotal() OptInt64 {
 	return s.Total
 }
 
@@ -1035,7 +1038,7 @@ func (s *ListPage) SetOffset(val int32) {
 }
 
 // SetTotal sets the value of Total.
-func (s *ListPage) SetTotal(val int64) {
+func (s *ListPage) SetTotal(val OptInt64) {
 	s.Total = val
 }
 
@@ -2146,6 +2149,31 @@ func (s *OAuth1CredentialList) SetData(val []OAuth1Credential) {
 	s.Data = val
 }
 
+type OAuth2 struct {
+	Token  string
+	Scopes []string
+}
+
+// GetToken returns the value of Token.
+func (s *OAuth2) GetToken() string {
+	return s.Token
+}
+
+// GetScopes returns the value of Scopes.
+func (s *OAuth2) GetScopes() []string {
+	return s.Scopes
+}
+
+// SetToken sets the value of Token.
+func (s *OAuth2) SetToken(val string) {
+	s.Token = val
+}
+
+// SetScopes sets the value of Scopes.
+func (s *OAuth2) SetScopes(val []string) {
+	s.Scopes = val
+}
+
 // Ref: #/components/schemas/OAuthError
 type OAuthError struct {
 	// An RFC 6749 §5.2 error code such as invalid_grant.
@@ -2295,6 +2323,31 @@ func (s *OAuthTokenResponseTokenType) UnmarshalText(data []byte) error {
 	default:
 		return errors.Errorf("invalid value: %q", data)
 	}
+}
+
+type Oauth1 struct {
+	Request *http.Request
+	Roles   []string
+}
+
+// GetRequest returns the value of Request.
+func (s *Oauth1) GetRequest() *http.Request {
+	return s.Request
+}
+
+// GetRoles returns the value of Roles.
+func (s *Oauth1) GetRoles() []string {
+	return s.Roles
+}
+
+// SetRequest sets the value of Request.
+func (s *Oauth1) SetRequest(val *http.Request) {
+	s.Request = val
+}
+
+// SetRoles sets the value of Roles.
+func (s *Oauth1) SetRoles(val []string) {
+	s.Roles = val
 }
 
 type OauthAuthorizeBadRequest struct {
@@ -2553,6 +2606,31 @@ func (s *OpenIDConfiguration) SetUserinfoEndpoint(val OptString) {
 	s.UserinfoEndpoint = val
 }
 
+type OpenIdConnect struct {
+	Request *http.Request
+	Roles   []string
+}
+
+// GetRequest returns the value of Request.
+func (s *OpenIdConnect) GetRequest() *http.Request {
+	return s.Request
+}
+
+// GetRoles returns the value of Roles.
+func (s *OpenIdConnect) GetRoles() []string {
+	return s.Roles
+}
+
+// SetRequest sets the value of Request.
+func (s *OpenIdConnect) SetRequest(val *http.Request) {
+	s.Request = val
+}
+
+// SetRoles sets the value of Roles.
+func (s *OpenIdConnect) SetRoles(val []string) {
+	s.Roles = val
+}
+
 // NewOptBool returns new OptBool with value set to v.
 func NewOptBool(v bool) OptBool {
 	return OptBool{
@@ -2731,98 +2809,6 @@ func (o OptFloat64) Get() (v float64, ok bool) {
 
 // Or returns value if set, or given parameter if does not.
 func (o OptFloat64) Or(d float64) float64 {
-	if v, ok := o.Get(); ok {
-		return v
-	}
-	return d
-}
-
-// NewOptInt returns new OptInt with value set to v.
-func NewOptInt(v int) OptInt {
-	return OptInt{
-		Value: v,
-		Set:   true,
-	}
-}
-
-// OptInt is optional int.
-type OptInt struct {
-	Value int
-	Set   bool
-}
-
-// IsSet returns true if OptInt was set.
-func (o OptInt) IsSet() bool { return o.Set }
-
-// Reset unsets value.
-func (o *OptInt) Reset() {
-	var v int
-	o.Value = v
-	o.Set = false
-}
-
-// SetTo sets value to v.
-func (o *OptInt) SetTo(v int) {
-	o.Set = true
-	o.Value = v
-}
-
-// Get returns value and boolean that denotes whether value was set.
-func (o OptInt) Get() (v int, ok bool) {
-	if !o.Set {
-		return v, false
-	}
-	return o.Value, true
-}
-
-// Or returns value if set, or given parameter if does not.
-func (o OptInt) Or(d int) int {
-	if v, ok := o.Get(); ok {
-		return v
-	}
-	return d
-}
-
-// NewOptInt32 returns new OptInt32 with value set to v.
-func NewOptInt32(v int32) OptInt32 {
-	return OptInt32{
-		Value: v,
-		Set:   true,
-	}
-}
-
-// OptInt32 is optional int32.
-type OptInt32 struct {
-	Value int32
-	Set   bool
-}
-
-// IsSet returns true if OptInt32 was set.
-func (o OptInt32) IsSet() bool { return o.Set }
-
-// Reset unsets value.
-func (o *OptInt32) Reset() {
-	var v int32
-	o.Value = v
-	o.Set = false
-}
-
-// SetTo sets value to v.
-func (o *OptInt32) SetTo(v int32) {
-	o.Set = true
-	o.Value = v
-}
-
-// Get returns value and boolean that denotes whether value was set.
-func (o OptInt32) Get() (v int32, ok bool) {
-	if !o.Set {
-		return v, false
-	}
-	return o.Value, true
-}
-
-// Or returns value if set, or given parameter if does not.
-func (o OptInt32) Or(d int32) int32 {
 	if v, ok := o.Get(); ok {
 		return v
 	}

@@ -16,6 +16,22 @@ type SecurityHandler interface {
 	// HandleBearerAuth handles bearerAuth security.
 	// An access token from `POST /auth/login`.
 	HandleBearerAuth(ctx context.Context, operationName OperationName, t BearerAuth) (context.Context, error)
+	// HandleOauth1 handles oauth1 security.
+	// OAuth 1.0 signed requests (RFC 5849 §3.5.1, HMAC-SHA1 only) with credentials from
+	// `POST /oauth/oauth1/credentials`: accepted wherever a bearer token is, as the credential's user. The
+	// signature covers the method, the URL (this API's public scheme and host), the query, the oauth_*
+	// parameters and a form-encoded body; oauth_timestamp must be within 300 s of the server's clock and
+	// each oauth_nonce is accepted once per credential.
+	HandleOauth1(ctx context.Context, operationName OperationName, t Oauth1) (context.Context, error)
+	// HandleOAuth2 handles oauth2 security.
+	// Access tokens of the declared applications' OAuth2 flows: authorization code (PKCE with S256
+	// required) and client credentials. They are the same bearer JWTs as bearerAuth's; the operations
+	// require no particular scope (a token may do what its user's roles allow), the scopes select ID token
+	// and userinfo claims and refresh tokens.
+	HandleOAuth2(ctx context.Context, operationName OperationName, t OAuth2) (context.Context, error)
+	// HandleOpenIdConnect handles openIdConnect security.
+	// OpenID Connect discovery.
+	HandleOpenIdConnect(ctx context.Context, operationName OperationName, t OpenIdConnect) (context.Context, error)
 }
 
 func findAuthorization(h http.Header, prefix string) (string, bool) {
@@ -118,6 +134,262 @@ func GetRolesForBearerAuth(operation string) []string {
 	return result
 }
 
+// operationRolesOauth1 is a private map storing roles per operation.
+var operationRolesOauth1 = map[string][]string{
+	BeginTOTPEnrollmentOperation:         []string{},
+	ChangeEmailOperation:                 []string{},
+	ChangePasswordOperation:              []string{},
+	ConfirmTOTPEnrollmentOperation:       []string{},
+	CreateGroupOperation:                 []string{},
+	CreateMeasurementOperation:           []string{},
+	CreatePatientProfileOperation:        []string{},
+	CreateSSOLinkOperation:               []string{},
+	DeleteGroupOperation:                 []string{},
+	DeleteMeasurementOperation:           []string{},
+	DeletePatientProfileOperation:        []string{},
+	DeleteUserOperation:                  []string{},
+	DisableTOTPOperation:                 []string{},
+	EnlistGroupPatientOperation:          []string{},
+	GetCurrentUserOperation:              []string{},
+	GetGroupOperation:                    []string{},
+	GetMeasurementOperation:              []string{},
+	GetPatientProfileOperation:           []string{},
+	GetUserOperation:                     []string{},
+	GetUserInfoOperation:                 []string{},
+	GrantRoleOperation:                   []string{},
+	InviteUserOperation:                  []string{},
+	IssueOAuth1CredentialOperation:       []string{},
+	LinkMeasurementGroupOperation:        []string{},
+	LinkMeasurementUserOperation:         []string{},
+	LinkPatientProfileGroupOperation:     []string{},
+	LinkPatientProfileUserOperation:      []string{},
+	ListApplicationsOperation:            []string{},
+	ListGroupPatientsOperation:           []string{},
+	ListGroupStaffOperation:              []string{},
+	ListGroupsOperation:                  []string{},
+	ListMeasurementDocumentsOperation:    []string{},
+	ListOAuth1CredentialsOperation:       []string{},
+	ListOAuthGrantsOperation:             []string{},
+	ListPatientProfileDocumentsOperation: []string{},
+	ListSSOIdentitiesOperation:           []string{},
+	ListUsersOperation:                   []string{},
+	LogoutOperation:                      []string{},
+	PostUserInfoOperation:                []string{},
+	RegenerateRecoveryCodesOperation:     []string{},
+	RemoveGroupStaffOperation:            []string{},
+	ResendVerificationOperation:          []string{},
+	ResetLoginAttemptsOperation:          []string{},
+	RevokeOAuth1CredentialOperation:      []string{},
+	RevokeOAuthGrantOperation:            []string{},
+	RevokeRoleOperation:                  []string{},
+	RotateClientSecretOperation:          []string{},
+	RotateSigningKeyOperation:            []string{},
+	SetGroupStaffOperation:               []string{},
+	UnenlistGroupPatientOperation:        []string{},
+	UnlinkMeasurementGroupOperation:      []string{},
+	UnlinkMeasurementUserOperation:       []string{},
+	UnlinkPatientProfileGroupOperation:   []string{},
+	UnlinkPatientProfileUserOperation:    []string{},
+	UnlinkSSOIdentityOperation:           []string{},
+	UpdateCurrentUserOperation:           []string{},
+	UpdateGroupOperation:                 []string{},
+	UpdateMeasurementOperation:           []string{},
+	UpdatePatientProfileOperation:        []string{},
+	UpdateUserOperation:                  []string{},
+}
+
+// GetRolesForOauth1 returns the required roles for the given operation.
+//
+// This is useful for authorization scenarios where you need to know which roles
+// are required for an operation.
+//
+// Example:
+//
+//	requiredRoles := GetRolesForOauth1(AddPetOperation)
+//
+// Returns nil if the operation has no role requirements or if the operation is unknown.
+func GetRolesForOauth1(operation string) []string {
+	roles, ok := operationRolesOauth1[operation]
+	if !ok {
+		return nil
+	}
+	// Return a copy to prevent external modification
+	result := make([]string, len(roles))
+	copy(result, roles)
+	return result
+}
+
+// oauth2ScopesOAuth2 is a private map storing OAuth2 scopes per operation.
+var oauth2ScopesOAuth2 = map[string][]string{
+	BeginTOTPEnrollmentOperation:         []string{},
+	ChangeEmailOperation:                 []string{},
+	ChangePasswordOperation:              []string{},
+	ConfirmTOTPEnrollmentOperation:       []string{},
+	CreateGroupOperation:                 []string{},
+	CreateMeasurementOperation:           []string{},
+	CreatePatientProfileOperation:        []string{},
+	CreateSSOLinkOperation:               []string{},
+	DeleteGroupOperation:                 []string{},
+	DeleteMeasurementOperation:           []string{},
+	DeletePatientProfileOperation:        []string{},
+	DeleteUserOperation:                  []string{},
+	DisableTOTPOperation:                 []string{},
+	EnlistGroupPatientOperation:          []string{},
+	GetCurrentUserOperation:              []string{},
+	GetGroupOperation:                    []string{},
+	GetMeasurementOperation:              []string{},
+	GetPatientProfileOperation:           []string{},
+	GetUserOperation:                     []string{},
+	GetUserInfoOperation:                 []string{},
+	GrantRoleOperation:                   []string{},
+	InviteUserOperation:                  []string{},
+	IssueOAuth1CredentialOperation:       []string{},
+	LinkMeasurementGroupOperation:        []string{},
+	LinkMeasurementUserOperation:         []string{},
+	LinkPatientProfileGroupOperation:     []string{},
+	LinkPatientProfileUserOperation:      []string{},
+	ListApplicationsOperation:            []string{},
+	ListGroupPatientsOperation:           []string{},
+	ListGroupStaffOperation:              []string{},
+	ListGroupsOperation:                  []string{},
+	ListMeasurementDocumentsOperation:    []string{},
+	ListOAuth1CredentialsOperation:       []string{},
+	ListOAuthGrantsOperation:             []string{},
+	ListPatientProfileDocumentsOperation: []string{},
+	ListSSOIdentitiesOperation:           []string{},
+	ListUsersOperation:                   []string{},
+	LogoutOperation:                      []string{},
+	PostUserInfoOperation:                []string{},
+	RegenerateRecoveryCodesOperation:     []string{},
+	RemoveGroupStaffOperation:            []string{},
+	ResendVerificationOperation:          []string{},
+	ResetLoginAttemptsOperation:          []string{},
+	RevokeOAuth1CredentialOperation:      []string{},
+	RevokeOAuthGrantOperation:            []string{},
+	RevokeRoleOperation:                  []string{},
+	RotateClientSecretOperation:          []string{},
+	RotateSigningKeyOperation:            []string{},
+	SetGroupStaffOperation:               []string{},
+	UnenlistGroupPatientOperation:        []string{},
+	UnlinkMeasurementGroupOperation:      []string{},
+	UnlinkMeasurementUserOperation:       []string{},
+	UnlinkPatientProfileGroupOperation:   []string{},
+	UnlinkPatientProfileUserOperation:    []string{},
+	UnlinkSSOIdentityOperation:           []string{},
+	UpdateCurrentUserOperation:           []string{},
+	UpdateGroupOperation:                 []string{},
+	UpdateMeasurementOperation:           []string{},
+	UpdatePatientProfileOperation:        []string{},
+	UpdateUserOperation:                  []string{},
+}
+
+// GetOAuth2ScopesForOAuth2 returns the required OAuth2 scopes for the given operation.
+//
+// This is useful for token exchange scenarios where you need to know which scopes
+// to request when obtaining a token for a downstream API call.
+//
+// Example:
+//
+//	requiredScopes := GetOAuth2ScopesForOAuth2(AddPetOperation)
+//	token := exchangeTokenWithScopes(requiredScopes, "https://api.example.com")
+//
+// Returns nil if the operation has no scope requirements or if the operation is unknown.
+func GetOAuth2ScopesForOAuth2(operation string) []string {
+	scopes, ok := oauth2ScopesOAuth2[operation]
+	if !ok {
+		return nil
+	}
+	// Return a copy to prevent external modification
+	result := make([]string, len(scopes))
+	copy(result, scopes)
+	return result
+}
+
+// operationRolesOpenIdConnect is a private map storing roles per operation.
+var operationRolesOpenIdConnect = map[string][]string{
+	BeginTOTPEnrollmentOperation:         []string{},
+	ChangeEmailOperation:                 []string{},
+	ChangePasswordOperation:              []string{},
+	ConfirmTOTPEnrollmentOperation:       []string{},
+	CreateGroupOperation:                 []string{},
+	CreateMeasurementOperation:           []string{},
+	CreatePatientProfileOperation:        []string{},
+	CreateSSOLinkOperation:               []string{},
+	DeleteGroupOperation:                 []string{},
+	DeleteMeasurementOperation:           []string{},
+	DeletePatientProfileOperation:        []string{},
+	DeleteUserOperation:                  []string{},
+	DisableTOTPOperation:                 []string{},
+	EnlistGroupPatientOperation:          []string{},
+	GetCurrentUserOperation:              []string{},
+	GetGroupOperation:                    []string{},
+	GetMeasurementOperation:              []string{},
+	GetPatientProfileOperation:           []string{},
+	GetUserOperation:                     []string{},
+	GetUserInfoOperation:                 []string{},
+	GrantRoleOperation:                   []string{},
+	InviteUserOperation:                  []string{},
+	IssueOAuth1CredentialOperation:       []string{},
+	LinkMeasurementGroupOperation:        []string{},
+	LinkMeasurementUserOperation:         []string{},
+	LinkPatientProfileGroupOperation:     []string{},
+	LinkPatientProfileUserOperation:      []string{},
+	ListApplicationsOperation:            []string{},
+	ListGroupPatientsOperation:           []string{},
+	ListGroupStaffOperation:              []string{},
+	ListGroupsOperation:                  []string{},
+	ListMeasurementDocumentsOperation:    []string{},
+	ListOAuth1CredentialsOperation:       []string{},
+	ListOAuthGrantsOperation:             []string{},
+	ListPatientProfileDocumentsOperation: []string{},
+	ListSSOIdentitiesOperation:           []string{},
+	ListUsersOperation:                   []string{},
+	LogoutOperation:                      []string{},
+	PostUserInfoOperation:                []string{},
+	RegenerateRecoveryCodesOperation:     []string{},
+	RemoveGroupStaffOperation:            []string{},
+	ResendVerificationOperation:          []string{},
+	ResetLoginAttemptsOperation:          []string{},
+	RevokeOAuth1CredentialOperation:      []string{},
+	RevokeOAuthGrantOperation:            []string{},
+	RevokeRoleOperation:                  []string{},
+	RotateClientSecretOperation:          []string{},
+	RotateSigningKeyOperation:            []string{},
+	SetGroupStaffOperation:               []string{},
+	UnenlistGroupPatientOperation:        []string{},
+	UnlinkMeasurementGroupOperation:      []string{},
+	UnlinkMeasurementUserOperation:       []string{},
+	UnlinkPatientProfileGroupOperation:   []string{},
+	UnlinkPatientProfileUserOperation:    []string{},
+	UnlinkSSOIdentityOperation:           []string{},
+	UpdateCurrentUserOperation:           []string{},
+	UpdateGroupOperation:                 []string{},
+	UpdateMeasurementOperation:           []string{},
+	UpdatePatientProfileOperation:        []string{},
+	UpdateUserOperation:                  []string{},
+}
+
+// GetRolesForOpenIdConnect returns the required roles for the given operation.
+//
+// This is useful for authorization scenarios where you need to know which roles
+// are required for an operation.
+//
+// Example:
+//
+//	requiredRoles := GetRolesForOpenIdConnect(AddPetOperation)
+//
+// Returns nil if the operation has no role requirements or if the operation is unknown.
+func GetRolesForOpenIdConnect(operation string) []string {
+	roles, ok := operationRolesOpenIdConnect[operation]
+	if !ok {
+		return nil
+	}
+	// Return a copy to prevent external modification
+	result := make([]string, len(roles))
+	copy(result, roles)
+	return result
+}
+
 func (s *Server) securityBearerAuth(ctx context.Context, operationName OperationName, req *http.Request) (context.Context, bool, error) {
 	var t BearerAuth
 	token, ok := findAuthorization(req.Header, "Bearer")
@@ -135,11 +407,70 @@ func (s *Server) securityBearerAuth(ctx context.Context, operationName Operation
 	return rctx, true, err
 }
 
+func (s *Server) securityOauth1(ctx context.Context, operationName OperationName, req *http.Request) (context.Context, bool, error) {
+	var t Oauth1
+	t.Request = req
+	t.Roles = operationRolesOauth1[operationName]
+	rctx, err := s.sec.HandleOauth1(ctx, operationName, t)
+	if errors.Is(err, ogenerrors.ErrSkipServerSecurity) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	return rctx, true, err
+}
+
+func (s *Server) securityOAuth2(ctx context.Context, operationName OperationName, req *http.Request) (context.Context, bool, error) {
+	var t OAuth2
+	token, ok := findAuthorization(req.Header, "Bearer")
+	if !ok {
+		return ctx, false, nil
+	}
+	t.Token = token
+	t.Scopes = oauth2ScopesOAuth2[operationName]
+	rctx, err := s.sec.HandleOAuth2(ctx, operationName, t)
+	if errors.Is(err, ogenerrors.ErrSkipServerSecurity) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	return rctx, true, err
+}
+
+func (s *Server) securityOpenIdConnect(ctx context.Context, operationName OperationName, req *http.Request) (context.Context, bool, error) {
+	var t OpenIdConnect
+	t.Request = req
+	t.Roles = operationRolesOpenIdConnect[operationName]
+	rctx, err := s.sec.HandleOpenIdConnect(ctx, operationName, t)
+	if errors.Is(err, ogenerrors.ErrSkipServerSecurity) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	return rctx, true, err
+}
+
 // SecuritySource is provider of security values (tokens, passwords, etc.).
 type SecuritySource interface {
 	// BearerAuth provides bearerAuth security value.
 	// An access token from `POST /auth/login`.
 	BearerAuth(ctx context.Context, operationName OperationName) (BearerAuth, error)
+	// Oauth1 provides oauth1 security value.
+	// OAuth 1.0 signed requests (RFC 5849 §3.5.1, HMAC-SHA1 only) with credentials from
+	// `POST /oauth/oauth1/credentials`: accepted wherever a bearer token is, as the credential's user. The
+	// signature covers the method, the URL (this API's public scheme and host), the query, the oauth_*
+	// parameters and a form-encoded body; oauth_timestamp must be within 300 s of the server's clock and
+	// each oauth_nonce is accepted once per credential.
+	Oauth1(ctx context.Context, operationName OperationName, req *http.Request) error
+	// OAuth2 provides oauth2 security value.
+	// Access tokens of the declared applications' OAuth2 flows: authorization code (PKCE with S256
+	// required) and client credentials. They are the same bearer JWTs as bearerAuth's; the operations
+	// require no particular scope (a token may do what its user's roles allow), the scopes select ID token
+	// and userinfo claims and refresh tokens.
+	OAuth2(ctx context.Context, operationName OperationName) (OAuth2, error)
+	// OpenIdConnect provides openIdConnect security value.
+	// OpenID Connect discovery.
+	OpenIdConnect(ctx context.Context, operationName OperationName, req *http.Request) error
 }
 
 func (s *Client) securityBearerAuth(ctx context.Context, operationName OperationName, req *http.Request) error {
@@ -148,5 +479,25 @@ func (s *Client) securityBearerAuth(ctx context.Context, operationName Operation
 		return errors.Wrap(err, "security source \"BearerAuth\"")
 	}
 	req.Header.Set("Authorization", "Bearer "+t.Token)
+	return nil
+}
+func (s *Client) securityOauth1(ctx context.Context, operationName OperationName, req *http.Request) error {
+	if err := s.sec.Oauth1(ctx, operationName, req); err != nil {
+		return errors.Wrap(err, "security source \"Oauth1\"")
+	}
+	return nil
+}
+func (s *Client) securityOAuth2(ctx context.Context, operationName OperationName, req *http.Request) error {
+	t, err := s.sec.OAuth2(ctx, operationName)
+	if err != nil {
+		return errors.Wrap(err, "security source \"OAuth2\"")
+	}
+	req.Header.Set("Authorization", "Bearer "+t.Token)
+	return nil
+}
+func (s *Client) securityOpenIdConnect(ctx context.Context, operationName OperationName, req *http.Request) error {
+	if err := s.sec.OpenIdConnect(ctx, operationName, req); err != nil {
+		return errors.Wrap(err, "security source \"OpenIdConnect\"")
+	}
 	return nil
 }

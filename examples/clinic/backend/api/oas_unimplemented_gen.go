@@ -321,8 +321,21 @@ func (UnimplementedHandler) ListApplications(ctx context.Context) (r *Applicatio
 
 // ListGroupPatients implements listGroupPatients operation.
 //
-// Lists the enlisted patients with the fields staff may see. Needs `groups:patients:read`, globally or
-// in the group.
+// Lists the enlisted patients matching the query with the fields staff may see, by last name unless
+// sorted. Needs `groups:patients:read`, globally or in the group. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language):
+// terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`,
+// `out`, `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has /
+// lacks a property or array index), `contains(array,condition)` (an element of an array of objects
+// matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 //
 // GET /groups/{group_id}/patients
 func (UnimplementedHandler) ListGroupPatients(ctx context.Context, params ListGroupPatientsParams) (r *MemberList, _ error) {
@@ -331,7 +344,21 @@ func (UnimplementedHandler) ListGroupPatients(ctx context.Context, params ListGr
 
 // ListGroupStaff implements listGroupStaff operation.
 //
-// Lists the staff with their group roles. Needs `groups:staff:read`, globally or in the group.
+// Lists the group's staff matching the query with their group roles, by last name unless sorted. Needs
+// `groups:staff:read`, globally or in the group. Replaces the `offset` and `limit` parameters: use
+// `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language): terms joined by
+// `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`,
+// `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a
+// property or array index), `contains(array,condition)` (an element of an array of objects matches),
+// `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 //
 // GET /groups/{group_id}/staff
 func (UnimplementedHandler) ListGroupStaff(ctx context.Context, params ListGroupStaffParams) (r *MemberList, _ error) {
@@ -340,31 +367,45 @@ func (UnimplementedHandler) ListGroupStaff(ctx context.Context, params ListGroup
 
 // ListGroups implements listGroups operation.
 //
-// Lists the groups the caller may see by name: every group with `groups:read`, else those the caller
-// is staff or a patient of.
+// Lists the groups the caller may see matching the query, by name unless sorted: every group with
+// `groups:read`, else those the caller is staff or a patient of. Replaces the `offset` and `limit`
+// parameters: use `limit(n,offset)`. The whole query string is an RQL query (Resource Query Language):
+// terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`,
+// `out`, `like(field,text)` (case-insensitive substring), `contains(path)` / `excludes(path)` (has /
+// lacks a property or array index), `contains(array,condition)` (an element of an array of objects
+// matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and
+// `skipCount()` (leave `page.total` out). The fields are those listed in `x-rql.fields`; paths use
+// dots to reach nested fields. On an array field `eq` means contains and `in` any element in. Values
+// are typed by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed
+// `string:`; special characters in values are percent-encoded twice (`(` as `%2528`). The page size
+// defaults to 20; larger limits are clamped to 100. The query only narrows what the caller may see. A
+// malformed query answers 400 with code `rql_syntax` (and the position), an unknown field
+// `rql_unknown_field` (with the nearest name), a value that does not fit `rql_invalid_value`, an
+// operator that does not apply `rql_unsupported`, and a query over the caps `rql_too_complex`.
 //
 // GET /groups
-func (UnimplementedHandler) ListGroups(ctx context.Context, params ListGroupsParams) (r *GroupList, _ error) {
+func (UnimplementedHandler) ListGroups(ctx context.Context) (r *GroupList, _ error) {
 	return r, ht.ErrNotImplemented
 }
 
 // ListMeasurementDocuments implements listMeasurementDocuments operation.
 //
 // Lists the measurement documents the caller may read that match the query, newest first unless
-// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
-// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
-// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
-// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
-// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
-// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
-// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
-// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
-// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
-// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
-// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
-// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
-// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
-// `rql_too_complex`.
+// sorted. Besides the model's fields, the server-owned ones (id, creator_id, user_ids, group_ids,
+// status, status_changed_at, created_at, updated_at, version) can be queried. The whole query string
+// is an RQL query (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`,
+// `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring),
+// `contains(path)` / `excludes(path)` (has / lacks a property or array index),
+// `contains(array,condition)` (an element of an array of objects matches), `and(…)`, `or(…)`,
+// `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total`
+// out). The fields are those listed in `x-rql.fields`; paths use dots to reach nested fields. On an
+// array field `eq` means contains and `in` any element in. Values are typed by guessing (numbers,
+// true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; special characters in
+// values are percent-encoded twice (`(` as `%2528`). The page size defaults to 20; larger limits are
+// clamped to 100. The query only narrows what the caller may see. A malformed query answers 400 with
+// code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name),
+// a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`,
+// and a query over the caps `rql_too_complex`.
 //
 // GET /data/measurement/documents
 func (UnimplementedHandler) ListMeasurementDocuments(ctx context.Context) (r *MeasurementList, _ error) {
@@ -392,20 +433,21 @@ func (UnimplementedHandler) ListOAuthGrants(ctx context.Context) (r *GrantList, 
 // ListPatientProfileDocuments implements listPatientProfileDocuments operation.
 //
 // Lists the patient profile documents the caller may read that match the query, newest first unless
-// sorted. The whole query string is an RQL query (Resource Query Language): terms joined by `&`, such
-// as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)`
-// (case-insensitive substring), `contains(path)` / `excludes(path)` (has / lacks a property or array
-// index), `contains(array,condition)` (an element of an array of objects matches), `and(…)`,
-// `or(…)`, `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave
-// `page.total` out). Paths use dots (`device.serial`, `samples.pressure`); the server-owned fields
-// (id, creator_id, user_ids, group_ids, status, status_changed_at, created_at, updated_at, version)
-// can be queried too. On an array field `eq` means contains and `in` any element in. Values are typed
-// by guessing (numbers, true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`;
-// special characters in values are percent-encoded twice (`(` as `%2528`). The page size defaults to
-// 20; larger limits are clamped to 100. A malformed query answers 400 with code `rql_syntax` (and the
-// position), an unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
-// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
-// `rql_too_complex`.
+// sorted. Besides the model's fields, the server-owned ones (id, creator_id, user_ids, group_ids,
+// status, status_changed_at, created_at, updated_at, version) can be queried. The whole query string
+// is an RQL query (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`,
+// `gt`, `ge`, `lt`, `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring),
+// `contains(path)` / `excludes(path)` (has / lacks a property or array index),
+// `contains(array,condition)` (an element of an array of objects matches), `and(…)`, `or(…)`,
+// `select(fields…)`, `sort(-field,+field)`, `limit(n,offset)` and `skipCount()` (leave `page.total`
+// out). The fields are those listed in `x-rql.fields`; paths use dots to reach nested fields. On an
+// array field `eq` means contains and `in` any element in. Values are typed by guessing (numbers,
+// true/false, null, dates, RFC 3339 date-times) unless prefixed `string:`; special characters in
+// values are percent-encoded twice (`(` as `%2528`). The page size defaults to 20; larger limits are
+// clamped to 100. The query only narrows what the caller may see. A malformed query answers 400 with
+// code `rql_syntax` (and the position), an unknown field `rql_unknown_field` (with the nearest name),
+// a value that does not fit `rql_invalid_value`, an operator that does not apply `rql_unsupported`,
+// and a query over the caps `rql_too_complex`.
 //
 // GET /data/patient_profile/documents
 func (UnimplementedHandler) ListPatientProfileDocuments(ctx context.Context) (r *PatientProfileList, _ error) {
@@ -423,10 +465,26 @@ func (UnimplementedHandler) ListSSOIdentities(ctx context.Context) (r *SSOIdenti
 
 // ListUsers implements listUsers operation.
 //
-// Users, oldest first, a page at a time. Needs `users:read`.
+// Lists the users matching the query, oldest first unless sorted. Needs `users:read`. Queryable
+// fields: the profile (no credentials, lockout state or deleted users); `eq(email,…)` is
+// case-insensitive and uses the index on the address, `eq(roles,…)` the index on the roles. Replaces
+// the `offset` and `limit` parameters: use `limit(n,offset)`. The whole query string is an RQL query
+// (Resource Query Language): terms joined by `&`, such as `eq(field,value)`, `ne`, `gt`, `ge`, `lt`,
+// `le`, `in(field,a,b)`, `out`, `like(field,text)` (case-insensitive substring), `contains(path)` /
+// `excludes(path)` (has / lacks a property or array index), `contains(array,condition)` (an element of
+// an array of objects matches), `and(…)`, `or(…)`, `select(fields…)`, `sort(-field,+field)`,
+// `limit(n,offset)` and `skipCount()` (leave `page.total` out). The fields are those listed in
+// `x-rql.fields`; paths use dots to reach nested fields. On an array field `eq` means contains and
+// `in` any element in. Values are typed by guessing (numbers, true/false, null, dates, RFC 3339
+// date-times) unless prefixed `string:`; special characters in values are percent-encoded twice (`(`
+// as `%2528`). The page size defaults to 20; larger limits are clamped to 100. The query only narrows
+// what the caller may see. A malformed query answers 400 with code `rql_syntax` (and the position), an
+// unknown field `rql_unknown_field` (with the nearest name), a value that does not fit
+// `rql_invalid_value`, an operator that does not apply `rql_unsupported`, and a query over the caps
+// `rql_too_complex`.
 //
 // GET /users
-func (UnimplementedHandler) ListUsers(ctx context.Context, params ListUsersParams) (r *UserPage, _ error) {
+func (UnimplementedHandler) ListUsers(ctx context.Context) (r *UserPage, _ error) {
 	return r, ht.ErrNotImplemented
 }
 

@@ -22,11 +22,13 @@ func newAPI(d *app.Deps) (http.Handler, error) {
 		api.WithNotFound(server.NotFound), api.WithMethodNotAllowed(server.MethodNotAllowed))
 }
 
-// security authenticates bearer tokens for the generated operations.
+// security authenticates the generated operations' requests. Every
+// scheme the API lists carries the same access tokens (see app.Deps.Authenticate).
 type security struct{ d *app.Deps }
 
+// HandleBearerAuth handles the bearerAuth scheme.
 func (s security) HandleBearerAuth(ctx context.Context, _ api.OperationName, t api.BearerAuth) (context.Context, error) {
-	return s.d.Tokens.Authenticate(ctx, t.Token)
+	return s.d.Authenticate(ctx, t.Token)
 }
 
 // handler implements api.Handler by calling the runtime's document service.
