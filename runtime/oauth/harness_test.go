@@ -145,15 +145,21 @@ func (e *env) build(p *project.Project, mutate ...func(*Config)) {
 	t.Helper()
 	e.tokens = auth.NewTokens(pool, e.issuer, 15*time.Minute, e.clock.Now, auth.WithRoles(p.Roles),
 		auth.WithRevocationCheck(RevocationCheck(pool)), auth.WithUserCache(0))
-	e.users = user.NewService(pool, p, e.tokens, slog.New(slog.DiscardHandler), user.WithClock(e.clock.Now))
 	secret, err := LoadSecret(t.Context(), pool, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.mfa, err = mfa.New(pool, secret, "Clinic", e.clock.Now, nil)
+	// Wired as runtime/app does: the MFA service counts wrong codes in the
+	// users' lockout, logins ask it for second factors, and password
+	// changes revoke grants.
+	lockout := &lockoutOf{}
+	e.mfa, err = mfa.New(pool, secret, "Clinic", e.clock.Now, lockout)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.users = user.NewService(pool, p, e.tokens, slog.New(slog.DiscardHandler), user.WithClock(e.clock.Now),
+		user.WithMFA(e.mfa, []string{"clinician"}), user.WithGrantRevoker(UserGrantRevoker(e.clock.Now)))
+	lockout.Service = e.users
 	cfg := Config{Pool: pool, Project: p, Tokens: e.tokens, Logger: slog.New(slog.DiscardHandler), Clock: e.clock.Now,
 		Passwords: testPasswords(e.users, e.tokens), Secret: secret, MFA: e.mfa, MFARoles: []string{"clinician"},
 		Accounts: e.users}
@@ -178,6 +184,9 @@ func (e *env) build(p *project.Project, mutate ...func(*Config)) {
 	mux.HandleFunc("/test/whoami", whoami(e.tokens))
 	e.setHandler(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, srv.OAuth1Middleware(mux), nil, nil).Handler())
 }
+
+// lockoutOf is the user service as mfa.FailureRecorder (app.userLockout).
+type lockoutOf struct{ *user.Service }
 
 // testPasswords is the adapter runtime/app wires (app.UserPasswords).
 func testPasswords(users *user.Service, _ *auth.Tokens) PasswordChecker {
