@@ -237,11 +237,11 @@ func buildExample(t *testing.T, example string) builtBackend {
 }
 
 // runDriver runs one phase of the driver tests against a backend. The
-// driver gets the database URL only to bootstrap an administrator, as an
-// operator would.
+// driver gets the backend binary and the database URL only to bootstrap an
+// administrator (`users grant-role`), as an operator would.
 func runDriver(t *testing.T, bb builtBackend, url, dbURL, phase, state string) {
 	t.Helper()
-	goCmd(t, bb.dir, []string{"EXH_E2E_URL=" + url, "EXH_E2E_STATE=" + state, "EXH_E2E_DATABASE_URL=" + dbURL},
+	goCmd(t, bb.dir, []string{"EXH_E2E_URL=" + url, "EXH_E2E_STATE=" + state, "EXH_E2E_DATABASE_URL=" + dbURL, "EXH_E2E_BACKEND=" + bb.bin},
 		"test", "-count=1", "-v", "-run", "^"+phase+"$", "./e2e/")
 }
 

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/imports"
 
+	"github.com/exhgen/exhgen/runtime/oauth"
 	"github.com/exhgen/exhgen/spec"
 	"github.com/exhgen/exhgen/templates"
 )
@@ -74,8 +75,9 @@ func Generate(p *spec.Project, opts Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Fixed services a project enables add their fragments.
-	if len(p.Applications) > 0 {
+	// Fixed services a project enables add their fragments: the OAuth
+	// provider exactly when runtime/app mounts it.
+	if oauth.Enabled(compiled) {
 		o, err := oauthDocument(p)
 		if err != nil {
 			return nil, err

@@ -2,7 +2,7 @@
 
 role "admin" {
   description = "Manages users, roles and clinics. Membership resources are named: wildcards never grant them."
-  permissions = ["users:*", "groups:*", "groups:patients:*", "groups:staff:*", "roles:*", "data:*:*", "auth:applications:read", "auth:applications:update", "auth:keys:update", "auth:oauth1_credentials:create", "auth:oauth1_credentials:read", "auth:oauth1_credentials:delete"]
+  permissions = ["users:*", "users:roles:*", "groups:*", "groups:patients:*", "groups:staff:*", "roles:*", "data:*:*", "auth:applications:read", "auth:applications:update", "auth:keys:update", "auth:oauth1_credentials:create", "auth:oauth1_credentials:read", "auth:oauth1_credentials:delete"]
 }
 
 # A clinician sees patients' data only through the clinic they work for:

@@ -10,12 +10,13 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/ogen-go/ogen/ogenerrors"
 
 	"github.com/exhgen/exhgen/runtime/rql"
@@ -74,9 +75,13 @@ func newClient(t *testing.T) (*api.Client, *bearer) {
 
 func login(t *testing.T, ctx context.Context, c *api.Client, sec *bearer, email string) {
 	t.Helper()
-	tok, err := c.Login(ctx, &api.LoginRequest{Email: email, Password: password})
+	res, err := c.Login(ctx, &api.LoginRequest{Email: email, Password: password})
 	if err != nil {
 		t.Fatalf("login %s: %v", email, err)
+	}
+	tok, ok := res.(*api.TokenResponse)
+	if !ok {
+		t.Fatalf("login %s: %+v, want a token (no MFA in this example)", email, res)
 	}
 	if tok.TokenType != "Bearer" || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
 		t.Fatalf("login: unexpected token response %+v", tok)
@@ -311,6 +316,12 @@ func TestPhase2(t *testing.T) {
 // register registers a user and returns a client logged in as them.
 func register(t *testing.T, ctx context.Context, c *api.Client, name string) (*api.Client, uuid.UUID) {
 	t.Helper()
+	uc, id, _ := registerEmail(t, ctx, c, name)
+	return uc, id
+}
+
+func registerEmail(t *testing.T, ctx context.Context, c *api.Client, name string) (*api.Client, uuid.UUID, string) {
+	t.Helper()
 	email := name + "-" + uuid.NewString()[:8] + "@example.com"
 	u, err := c.RegisterUser(ctx, &api.RegisterRequest{Email: email, Password: password})
 	if err != nil {
@@ -318,21 +329,25 @@ func register(t *testing.T, ctx context.Context, c *api.Client, name string) (*a
 	}
 	uc, sec := newClient(t)
 	login(t, ctx, uc, sec, email)
-	return uc, u.ID
+	return uc, u.ID, email
 }
 
-// grantRole bootstraps a global role in the database, as an operator does
-// for the first administrator.
-func grantRole(t *testing.T, ctx context.Context, id uuid.UUID, role string) {
+// bootstrapAdmin registers the first administrator and gives it the admin
+// role with the backend's `users grant-role` command, as an operator does
+// (the one role not granted through the API); it returns a client logged
+// in as them.
+func bootstrapAdmin(t *testing.T, ctx context.Context, c *api.Client) *api.Client {
 	t.Helper()
-	conn, err := pgx.Connect(ctx, os.Getenv("EXH_E2E_DATABASE_URL"))
-	if err != nil {
-		t.Fatal(err)
+	_, _, email := registerEmail(t, ctx, c, "admin")
+	cmd := exec.CommandContext(ctx, os.Getenv("EXH_E2E_BACKEND"), "users", "grant-role", email, "admin")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+os.Getenv("EXH_E2E_DATABASE_URL"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("users grant-role: %v\n%s", err, out)
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `UPDATE users SET roles = array_append(roles, $1) WHERE id = $2`, role, id); err != nil {
-		t.Fatal(err)
-	}
+	// A new session: its roles are read afresh.
+	admin, sec := newClient(t)
+	login(t, ctx, admin, sec, email)
+	return admin
 }
 
 func wantStatus(t *testing.T, what string, err error, status int) {
@@ -347,9 +362,15 @@ func wantStatus(t *testing.T, what string, err error, status int) {
 // review the readings; a read-only viewer cannot review; staff of clinic B
 // and a stranger see nothing; a linked user sees what is shared with them.
 func clinics(t *testing.T, ctx context.Context, pc *api.Client, patientID, kept uuid.UUID, stranger *api.Client) {
-	admin, adminID := register(t, ctx, pc, "admin")
-	grantRole(t, ctx, adminID, "admin")
+	admin := bootstrapAdmin(t, ctx, pc)
 	staff, staffID := register(t, ctx, pc, "clinician")
+	// Every other role is granted through the API.
+	if u, err := admin.GrantRole(ctx, api.GrantRoleParams{UserID: staffID, Role: "clinician"}); err != nil || !slices.Contains(u.Roles, "clinician") {
+		t.Fatalf("grant role: %+v, %v", u, err)
+	}
+	// AC-5: nobody changes their own roles.
+	_, err := staff.RevokeRole(ctx, api.RevokeRoleParams{UserID: staffID, Role: "clinician"})
+	wantStatus(t, "own role change", err, http.StatusForbidden)
 	viewer, viewerID := register(t, ctx, pc, "viewer")
 	otherStaff, otherStaffID := register(t, ctx, pc, "clinician-b")
 	gp, gpID := register(t, ctx, pc, "family-doctor")

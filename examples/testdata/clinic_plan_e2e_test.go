@@ -86,9 +86,13 @@ func TestAfterPlanApply(t *testing.T) {
 	if _, err := conn.Exec(ctx, `UPDATE users SET roles = array_append(roles, 'data_steward') WHERE id = $1`, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := c.Login(ctx, &api.LoginRequest{Email: email, Password: password})
+	res, err := c.Login(ctx, &api.LoginRequest{Email: email, Password: password})
 	if err != nil {
 		t.Fatalf("login: %v", err)
+	}
+	tok, ok := res.(*api.TokenResponse)
+	if !ok {
+		t.Fatalf("login: %+v, want a token", res)
 	}
 	sec.token = tok.AccessToken
 

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/audit"
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
@@ -110,10 +111,18 @@ func run(ctx context.Context, args []string, b Backend, getenv func(string) stri
 		return 0
 	}
 	cmd := args[0]
-	if cmd != "serve" && cmd != "migrate" {
+	if cmd != "serve" && cmd != "migrate" && cmd != "users" {
 		fmt.Fprintf(stderr, "%s: unknown command %q\n\n", b.Name, cmd)
 		usage(stderr, b.Name)
 		return 2
+	}
+	var grant []string // users grant-role EMAIL ROLE
+	if cmd == "users" {
+		if len(args) != 4 || args[1] != "grant-role" {
+			fmt.Fprintf(stderr, "%s users: want `users grant-role EMAIL ROLE`\n", b.Name)
+			return 2
+		}
+		grant, args = args[2:], args[:1]
 	}
 	if len(args) > 1 {
 		if a := args[1]; a == "-h" || a == "--help" {
@@ -132,6 +141,8 @@ func run(ctx context.Context, args []string, b Backend, getenv func(string) stri
 	switch cmd {
 	case "migrate":
 		err = migrate(ctx, cfg, b, logger)
+	case "users":
+		err = grantRole(ctx, cfg, b, logger, grant[0], grant[1], stdout)
 	default:
 		err = serve(ctx, cfg, b, logger)
 	}
@@ -148,6 +159,9 @@ func usage(w io.Writer, name string) {
 Usage:
   %[1]s serve     serve the API (applies pending migrations first unless EXH_MIGRATE_ON_START=false)
   %[1]s migrate   apply pending database migrations and exit
+  %[1]s users grant-role EMAIL ROLE
+                  give the account of EMAIL a global role (the first
+                  administrator's bootstrap; audited, no permission check)
   %[1]s --help    show this help
 
 Configuration (environment variables):
@@ -172,6 +186,31 @@ func migrate(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) er
 		return err
 	}
 	return applyMigrations(ctx, pool, migs, b, time.Now, logger)
+}
+
+// grantRole is `users grant-role EMAIL ROLE`: the operators' way to give
+// a role, and the bootstrap of the first administrator (who then grants
+// roles through the API). The database must be migrated.
+func grantRole(ctx context.Context, cfg Config, b Backend, logger *slog.Logger, email, role string, stdout io.Writer) error {
+	p, err := project.Load(b.Project)
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tokens := auth.NewTokens(pool, "http://localhost", 0, time.Now)
+	u, err := user.NewService(pool, p, tokens, logger).GrantRoleByEmail(ctx, email, role)
+	if errors.Is(err, apierr.ErrNotFound) {
+		return fmt.Errorf("grant role: no account with the email address %q", email)
+	}
+	if err != nil {
+		return fmt.Errorf("grant role %q: %w", role, err)
+	}
+	fmt.Fprintf(stdout, "%s now has the roles %s\n", u.Email, strings.Join(u.Roles, ", "))
+	return nil
 }
 
 // snapshotFile is the schema snapshot next to the project migrations.
@@ -272,14 +311,36 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 		}
 	}
 	ttl := time.Duration(p.Auth.AccessTokenTTL)
-	tokenOpts := []auth.Option{auth.WithRoles(p.Roles),
-		auth.WithGroupRoles(p.GroupRoles), auth.WithMemberships(group.Loader(pool, time.Now))}
-	if len(p.Applications) > 0 {
-		tokenOpts = append(tokenOpts, auth.WithRevocationCheck(oauth.RevocationCheck(pool)))
-	}
-	tokens := auth.NewTokens(pool, cfg.Issuer, ttl, time.Now, tokenOpts...)
+	// Access tokens of OAuth grants fail once their grant is revoked
+	// (TOK-6, TOK-7, and password changes: AUTH-8).
+	tokens := auth.NewTokens(pool, cfg.Issuer, ttl, time.Now, auth.WithRoles(p.Roles),
+		auth.WithGroupRoles(p.GroupRoles), auth.WithMemberships(group.Loader(pool, time.Now)),
+		auth.WithRevocationCheck(oauth.RevocationCheck(pool)))
 	groups := group.New(pool, p, tokens, logger)
-	users := user.NewService(pool, p, tokens, logger)
+	userOpts := []user.Option{user.WithGrantRevoker(oauth.UserGrantRevoker(time.Now))}
+	var (
+		secret  []byte
+		factors *mfa.Service
+		lockout *userLockout
+	)
+	// MFA (enrolment lives in the provider) and the provider exist when
+	// the project enables them (oauth.Enabled).
+	if oauth.Enabled(p) {
+		if secret, err = oauth.LoadSecret(ctx, pool, time.Now()); err != nil {
+			return fail(err)
+		}
+		// Logins ask the MFA service for second factors, and it counts
+		// wrong codes in the users' lockout (MFA-3): each needs the other.
+		lockout = &userLockout{}
+		if factors, err = mfa.New(pool, secret, p.Title, time.Now, lockout); err != nil {
+			return fail(err)
+		}
+		userOpts = append(userOpts, user.WithMFA(factors, p.Auth.MFARequiredForRoles))
+	}
+	users := user.NewService(pool, p, tokens, logger, userOpts...)
+	if lockout != nil {
+		lockout.Service = users
+	}
 	docs, err := document.New(pool, p, logger)
 	if err != nil {
 		return fail(err)
@@ -299,20 +360,14 @@ func Build(ctx context.Context, cfg Config, b Backend, logger *slog.Logger) (*se
 	mux.Handle("/.well-known/", fixed)
 	mux.Handle("/groups", fixed)
 	mux.Handle("/groups/", fixed)
-	if len(p.Applications) > 0 {
-		secret, err := oauth.LoadSecret(ctx, pool, time.Now())
-		if err != nil {
-			return fail(err)
-		}
-		// No lockout yet to count wrong codes (MFA-3): the users work
-		// provides one; pass it here.
-		factors, err := mfa.New(pool, secret, p.Title, time.Now, nil)
-		if err != nil {
-			return fail(err)
-		}
+	// The provider (OAuth2, OIDC, MFA enrolment, OAuth 1.0 credentials and
+	// their verification) is mounted when the project declares
+	// applications, lets a role issue OAuth 1.0 credentials, or requires
+	// MFA for a role (oauth.Enabled; the generator documents it then).
+	if oauth.Enabled(p) {
 		provider, err := oauth.New(ctx, oauth.Config{Pool: pool, Project: p, Tokens: tokens, Logger: logger,
-			Passwords: UserPasswords(users, tokens), Secret: secret, MFA: factors, MFARoles: p.Auth.MFARequiredForRoles,
-			SSOSecrets: ssoSecrets(p, cfg.Getenv, logger)})
+			Passwords: UserPasswords(users), Secret: secret, MFA: factors, MFARoles: p.Auth.MFARequiredForRoles,
+			Accounts: users, SSOSecrets: ssoSecrets(p, cfg.Getenv, logger)})
 		if err != nil {
 			return fail(err)
 		}
@@ -372,26 +427,21 @@ func ssoSecrets(p *project.Project, getenv func(string) string, logger *slog.Log
 	return out
 }
 
-// UserPasswords adapts the user service's login to oauth.PasswordChecker:
-// the login's access token is verified to learn the user's id. (The
-// lockout work gives the user service a direct password check; rewire to
-// it then.)
-func UserPasswords(users *user.Service, tokens *auth.Tokens) oauth.PasswordChecker {
+// UserPasswords adapts the user service's password check (lockout,
+// throttling and audit included, no session) to oauth.PasswordChecker.
+func UserPasswords(users *user.Service) oauth.PasswordChecker {
 	return oauth.PasswordCheckerFunc(func(ctx context.Context, email, password string) (uuid.UUID, error) {
-		t, err := users.Login(ctx, user.Credentials{Email: email, Password: password})
+		id, err := users.CheckPassword(ctx, email, password)
 		if errors.Is(err, user.ErrInvalidCredentials) {
 			return uuid.Nil, oauth.ErrInvalidCredentials
 		}
-		if err != nil {
-			return uuid.Nil, err
-		}
-		c, err := tokens.Verify(ctx, t.AccessToken)
-		if err != nil {
-			return uuid.Nil, fmt.Errorf("check password: %w", err)
-		}
-		return uuid.Parse(c.Subject)
+		return id, err
 	})
 }
+
+// userLockout is the user service as the MFA service's FailureRecorder,
+// set once both exist.
+type userLockout struct{ *user.Service }
 
 // serveDebug serves pprof on its own listener, never on the API's.
 func serveDebug(ctx context.Context, addr string, logger *slog.Logger) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -17,7 +18,18 @@ type Principal struct {
 	// SessionID is the login session the token belongs to (uuid.Nil when
 	// it names none).
 	SessionID uuid.UUID
-	Email     string
+	// GrantID is the OAuth2 grant an access token belongs to (uuid.Nil
+	// for login sessions and OAuth 1.0 requests).
+	GrantID uuid.UUID
+	// AuthTime is when the user last signed in (password, second factor
+	// or SSO): the token's auth_time, else its iat (login tokens are only
+	// issued at sign-in). Zero for OAuth 1.0 requests. See
+	// RequireRecentAuth.
+	AuthTime time.Time
+	// EnrollmentOnly marks a session that may only set up MFA
+	// (SessionMFAEnrollment; see Tokens.AuthenticateEnrollment).
+	EnrollmentOnly bool
+	Email          string
 	// Roles are the user's global roles as currently stored (not as they
 	// were when the token was issued).
 	Roles []string

@@ -264,10 +264,27 @@ func isAccessTokenTyp(typ string) bool {
 // Authenticate verifies token and returns ctx carrying the Principal, with
 // the user's roles as stored now (so revoked roles take effect before the
 // token expires) and the permissions those roles grant. A token for a user
-// that no longer exists is refused.
+// that no longer exists is refused, and so is one whose login session was
+// revoked, has expired (SessionTTL), sat unused for SessionIdle (AUTH-8),
+// or may only set up MFA (403 mfa_enrollment_required).
 func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Context, error) {
+	return t.authenticate(ctx, token, false)
+}
+
+// AuthenticateEnrollment is Authenticate that also accepts the tokens of a
+// session that may only set up MFA (SessionMFAEnrollment), marking the
+// Principal EnrollmentOnly. Only the MFA enrolment endpoints use it.
+func (t *Tokens) AuthenticateEnrollment(ctx context.Context, token string) (context.Context, error) {
+	return t.authenticate(ctx, token, true)
+}
+
+func (t *Tokens) authenticate(ctx context.Context, token string, allowEnrollment bool) (context.Context, error) {
 	id, ok := preauthenticated(ctx, token)
-	var sid uuid.UUID // the login session; none for pre-authenticated (OAuth1) requests
+	var (
+		sid      uuid.UUID // the login session; none for pre-authenticated (OAuth1) requests
+		grant    uuid.UUID
+		authTime time.Time
+	)
 	if !ok {
 		claims, err := t.Verify(ctx, token)
 		if err != nil {
@@ -280,10 +297,19 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 		if claims.SessionID != "" {
 			sid = uuid.MustParse(claims.SessionID) // checked by Verify
 		}
+		if g, err := uuid.Parse(claims.GrantID); err == nil {
+			grant = g
+		}
+		switch {
+		case claims.AuthTime != 0:
+			authTime = time.Unix(claims.AuthTime, 0)
+		case claims.IssuedAt != nil && claims.ClientID == "":
+			authTime = claims.IssuedAt.Time // login tokens are issued at sign-in only
+		}
 	}
 	var err error
 	key := userKey{user: id, session: sid}
-	p := &Principal{UserID: id, SessionID: sid}
+	p := &Principal{UserID: id, SessionID: sid, GrantID: grant, AuthTime: authTime}
 	now := t.clock()
 	var entry userEntry
 	if u, ok := t.users.get(key, now); ok {
@@ -292,12 +318,21 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 		// Noted before the read: if ForgetUser runs after it, what is read
 		// may predate the change and must not be cached.
 		gen := t.users.generation()
+		// The session's last use is recorded at most once a minute, in
+		// the same statement (a data-modifying WITH runs whether or not
+		// the query reads it).
 		err = db.QueryRow(ctx, t.pool, `
-			SELECT u.email, u.roles, s.id IS NOT NULL
+			WITH touch AS (
+			    UPDATE auth_sessions SET last_seen_at = $3
+			    WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $3
+			      AND last_seen_at > $4 AND last_seen_at <= $5
+			    RETURNING id)
+			SELECT u.email, u.roles, s.id IS NOT NULL, COALESCE(s.purpose, '')
 			FROM users u
 			LEFT JOIN auth_sessions s ON s.id = $2 AND s.user_id = u.id
-			     AND s.revoked_at IS NULL AND s.expires_at > $3
-			WHERE u.id = $1 AND u.deleted_at IS NULL`, id, sid, now).Scan(&entry.email, &entry.roles, &entry.sessionOK)
+			     AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4
+			WHERE u.id = $1 AND u.deleted_at IS NULL`, id, sid, now, now.Add(-SessionIdle), now.Add(-sessionTouchEvery)).
+			Scan(&entry.email, &entry.roles, &entry.sessionOK, &entry.sessionPurpose)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ctx, unauthorized(errors.New("user no longer exists"))
 		}
@@ -320,9 +355,19 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (context.Contex
 		t.users.putEntry(key, entry, now, gen)
 	}
 	if sid != uuid.Nil && !entry.sessionOK {
-		return ctx, unauthorized(errors.New("session revoked or expired"))
+		return ctx, unauthorized(errors.New("session revoked, expired or idle"))
+	}
+	if entry.sessionPurpose == SessionMFAEnrollment {
+		if !allowEnrollment {
+			return ctx, ErrMFAEnrollmentRequired
+		}
+		p.EnrollmentOnly = true
 	}
 	p.Email, p.Roles, p.PatientGroups = entry.email, entry.roles, entry.patients
+	if p.EnrollmentOnly {
+		// Until MFA is set up the session holds no role's rights.
+		p.Roles, p.PatientGroups, entry.staff = nil, nil, nil
+	}
 	if len(entry.staff) > 0 {
 		p.GroupPermissions = make(map[uuid.UUID][]string, len(entry.staff))
 		for g, roles := range entry.staff {

@@ -42,6 +42,8 @@ type userEntry struct {
 	// sessionOK: the session exists, is the user's, and is neither revoked
 	// nor expired (false when the token names no session).
 	sessionOK bool
+	// sessionPurpose is the session's purpose ("" without a session).
+	sessionPurpose string
 }
 
 func newUserCache(max int, ttl time.Duration) *userCache {

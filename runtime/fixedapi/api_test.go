@@ -149,9 +149,13 @@ func TestRegisterLoginMe(t *testing.T) {
 		t.Fatalf("registered = %+v", u)
 	}
 
-	tok, err := e.client.Login(ctx, &oas.LoginRequest{Email: "Alice@Example.com", Password: strongPassword})
+	res, err := e.client.Login(ctx, &oas.LoginRequest{Email: "Alice@Example.com", Password: strongPassword})
 	if err != nil {
 		t.Fatal(err)
+	}
+	tok, ok := res.(*oas.TokenResponse)
+	if !ok {
+		t.Fatalf("login answered %T, want a token", res)
 	}
 	if tok.TokenType != oas.TokenResponseTokenTypeBearer || tok.ExpiresIn != 900 || tok.AccessToken == "" {
 		t.Fatalf("token = %+v", tok)

@@ -3,8 +3,10 @@ package fixedapi
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/fixedapi/oas"
@@ -74,16 +76,41 @@ func (h *handler) RegisterUser(ctx context.Context, req *oas.RegisterRequest) (*
 	return toUser(u), nil
 }
 
-func (h *handler) Login(ctx context.Context, req *oas.LoginRequest) (*oas.TokenResponse, error) {
+func (h *handler) Login(ctx context.Context, req *oas.LoginRequest) (oas.LoginRes, error) {
 	t, err := h.users.Login(ctx, user.Credentials{Email: req.Email, Password: req.Password})
+	var me *user.MFAError
+	if errors.As(err, &me) {
+		out := &oas.MFAChallenge{Code: oas.MFAChallengeCode(me.Err.Code), Message: me.Err.Message}
+		if me.MFAToken != "" {
+			out.MfaToken = oas.NewOptString(me.MFAToken)
+			out.ExpiresIn = oas.NewOptInt64(int64(me.ExpiresIn / time.Second))
+		}
+		if me.EnrollmentToken != nil {
+			out.EnrollmentToken = oas.NewOptString(me.EnrollmentToken.AccessToken)
+			out.ExpiresIn = oas.NewOptInt64(int64(me.EnrollmentToken.ExpiresIn / time.Second))
+		}
+		return out, nil
+	}
 	if err != nil {
 		return nil, err
 	}
+	return tokenResponse(t), nil
+}
+
+func (h *handler) LoginMFA(ctx context.Context, req *oas.LoginMFARequest) (*oas.TokenResponse, error) {
+	t, err := h.users.LoginMFA(ctx, req.MfaToken, req.Code)
+	if err != nil {
+		return nil, err
+	}
+	return tokenResponse(t), nil
+}
+
+func tokenResponse(t *user.AccessToken) *oas.TokenResponse {
 	return &oas.TokenResponse{
 		AccessToken: t.AccessToken,
 		TokenType:   oas.TokenResponseTokenTypeBearer,
 		ExpiresIn:   int64(t.ExpiresIn.Seconds()),
-	}, nil
+	}
 }
 
 func (h *handler) GetJWKS(ctx context.Context) (*oas.JWKS, error) {

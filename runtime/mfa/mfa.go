@@ -8,7 +8,8 @@
 //     code twice, or an older one after a newer one, is refused even when
 //     the requests race.
 //   - MFA-3: every wrong code is reported to the FailureRecorder (the
-//     AUTH-6 lockout).
+//     AUTH-6 lockout of runtime/user); while the account is locked even a
+//     right code is refused, before any code is looked at or consumed.
 //   - MFA-4: ten recovery codes of 50 bits, stored as HMACs, consumed with
 //     one UPDATE … WHERE used_at IS NULL RETURNING; regenerating replaces
 //     the set.
@@ -42,6 +43,7 @@ import (
 
 	"github.com/exhgen/exhgen/runtime/apierr"
 	"github.com/exhgen/exhgen/runtime/audit"
+	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/outbox"
 )
@@ -53,7 +55,7 @@ const (
 	Skew      = 1 // steps accepted either side of now
 	secretLen = 20
 	// RecentAuth is how recent an authentication must be to change MFA (MFA-5, AUTH-8).
-	RecentAuth        = time.Hour
+	RecentAuth        = auth.RecentAuthAge
 	RecoveryCodeCount = 10
 	recoveryCodeBytes = 7 // 56 random bits, 50 kept in 10 base32 characters
 )
@@ -61,16 +63,22 @@ const (
 // Errors, as clients see them.
 var (
 	ErrInvalidCode = apierr.New(http.StatusUnauthorized, "mfa_invalid_code", "The one-time code is not valid.")
-	ErrReauth      = apierr.New(http.StatusForbidden, "reauthentication_required",
-		"Sign in again to change multi-factor authentication.")
+	ErrReauth      = auth.ErrReauthRequired
 	ErrNotEnrolled = apierr.New(http.StatusConflict, "mfa_not_enrolled", "Multi-factor authentication is not set up.")
 	ErrEnrolled    = apierr.New(http.StatusConflict, "mfa_already_enrolled", "Multi-factor authentication is already set up.")
 )
 
-// FailureRecorder counts wrong second factors toward the account lockout
-// (MFA-3); the AUTH-6 lockout implements it.
+// FailureRecorder is the account lockout as second factors see it
+// (MFA-3); runtime/user's AUTH-6 lockout implements it.
 type FailureRecorder interface {
+	// CheckLocked returns the error (429) a locked account's attempts
+	// get, or nil.
+	CheckLocked(ctx context.Context, userID uuid.UUID) error
+	// RecordFailure counts a wrong code like a wrong password; it returns
+	// the 429 error when the account is locked now.
 	RecordFailure(ctx context.Context, userID uuid.UUID) error
+	// RecordSuccess resets the count: the sign-in is complete.
+	RecordSuccess(ctx context.Context, userID uuid.UUID) error
 }
 
 // Service manages users' second factors.
@@ -130,12 +138,10 @@ type Enrollment struct {
 	URL    string // otpauth:// URI, for a QR code
 }
 
-// CheckRecent returns ErrReauth unless authTime is within RecentAuth.
+// CheckRecent returns ErrReauth unless authTime is within RecentAuth (the
+// one rule of auth.Principal.RequireRecentAuth).
 func (s *Service) CheckRecent(authTime time.Time) error {
-	if authTime.IsZero() || s.clock().Sub(authTime) > RecentAuth {
-		return ErrReauth
-	}
-	return nil
+	return (&auth.Principal{AuthTime: authTime}).RequireRecentAuth(s.clock())
 }
 
 // BeginTOTP creates (or replaces an unconfirmed) TOTP secret for the user.
@@ -167,6 +173,11 @@ func (s *Service) BeginTOTP(ctx context.Context, userID uuid.UUID, account strin
 func (s *Service) ConfirmTOTP(ctx context.Context, userID uuid.UUID, email, code string, authTime time.Time) ([]string, error) {
 	if err := s.CheckRecent(authTime); err != nil {
 		return nil, err
+	}
+	if s.failures != nil {
+		if err := s.failures.CheckLocked(ctx, userID); err != nil {
+			return nil, err
+		}
 	}
 	var codes []string
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -246,6 +257,11 @@ func (s *Service) Enrolled(ctx context.Context, userID uuid.UUID) (bool, error) 
 // Verify checks a second factor at login: a TOTP code, or a recovery code.
 // A wrong one is ErrInvalidCode and is reported to the FailureRecorder.
 func (s *Service) Verify(ctx context.Context, userID uuid.UUID, code string) error {
+	if s.failures != nil {
+		if err := s.failures.CheckLocked(ctx, userID); err != nil {
+			return err
+		}
+	}
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if len(code) == Digits {
@@ -275,6 +291,11 @@ func (s *Service) Verify(ctx context.Context, userID uuid.UUID, code string) err
 		}
 		return err
 	})
+	if err == nil && s.failures != nil {
+		if err := s.failures.RecordSuccess(ctx, userID); err != nil {
+			return fmt.Errorf("verify second factor: %w", err)
+		}
+	}
 	return s.wrongCode(ctx, userID, err)
 }
 

@@ -41,9 +41,24 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // failures counts RecordFailure calls; with lock set it answers 429.
+// With locked set, CheckLocked answers 429 (the account is locked).
 type failures struct {
-	n    atomic.Int64
-	lock atomic.Bool
+	n         atomic.Int64
+	successes atomic.Int64
+	lock      atomic.Bool
+	locked    atomic.Bool
+}
+
+func (f *failures) CheckLocked(context.Context, uuid.UUID) error {
+	if f.locked.Load() {
+		return apierr.New(http.StatusTooManyRequests, "locked", "Too many attempts.")
+	}
+	return nil
+}
+
+func (f *failures) RecordSuccess(context.Context, uuid.UUID) error {
+	f.successes.Add(1)
+	return nil
 }
 
 func (f *failures) RecordFailure(context.Context, uuid.UUID) error {

@@ -215,12 +215,17 @@ func nonNil(s []string) []string {
 
 // bearer authenticates the request's bearer token as a user.
 func (s *Server) bearer(r *http.Request) (context.Context, *auth.Principal, error) {
+	return s.bearerWith(r, s.tokens.Authenticate)
+}
+
+// bearerWith is bearer with another authentication of the token.
+func (s *Server) bearerWith(r *http.Request, authenticate func(context.Context, string) (context.Context, error)) (context.Context, *auth.Principal, error) {
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return nil, nil, apierr.ErrUnauthorized
 	}
-	ctx, err := s.tokens.Authenticate(r.Context(), strings.TrimSpace(token))
+	ctx, err := authenticate(r.Context(), strings.TrimSpace(token))
 	if err != nil {
 		return nil, nil, err
 	}

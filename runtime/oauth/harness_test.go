@@ -145,17 +145,24 @@ func (e *env) build(p *project.Project, mutate ...func(*Config)) {
 	t.Helper()
 	e.tokens = auth.NewTokens(pool, e.issuer, 15*time.Minute, e.clock.Now, auth.WithRoles(p.Roles),
 		auth.WithRevocationCheck(RevocationCheck(pool)), auth.WithUserCache(0))
-	e.users = user.NewService(pool, p, e.tokens, slog.New(slog.DiscardHandler), user.WithClock(e.clock.Now))
 	secret, err := LoadSecret(t.Context(), pool, e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.mfa, err = mfa.New(pool, secret, "Clinic", e.clock.Now, nil)
+	// Wired as runtime/app does: the MFA service counts wrong codes in the
+	// users' lockout, logins ask it for second factors, and password
+	// changes revoke grants.
+	lockout := &lockoutOf{}
+	e.mfa, err = mfa.New(pool, secret, "Clinic", e.clock.Now, lockout)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.users = user.NewService(pool, p, e.tokens, slog.New(slog.DiscardHandler), user.WithClock(e.clock.Now),
+		user.WithMFA(e.mfa, []string{"clinician"}), user.WithGrantRevoker(UserGrantRevoker(e.clock.Now)))
+	lockout.Service = e.users
 	cfg := Config{Pool: pool, Project: p, Tokens: e.tokens, Logger: slog.New(slog.DiscardHandler), Clock: e.clock.Now,
-		Passwords: testPasswords(e.users, e.tokens), Secret: secret, MFA: e.mfa, MFARoles: []string{"clinician"}}
+		Passwords: testPasswords(e.users, e.tokens), Secret: secret, MFA: e.mfa, MFARoles: []string{"clinician"},
+		Accounts: e.users}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -178,21 +185,17 @@ func (e *env) build(p *project.Project, mutate ...func(*Config)) {
 	e.setHandler(server.New(server.Config{Logger: slog.New(slog.DiscardHandler)}, srv.OAuth1Middleware(mux), nil, nil).Handler())
 }
 
+// lockoutOf is the user service as mfa.FailureRecorder (app.userLockout).
+type lockoutOf struct{ *user.Service }
+
 // testPasswords is the adapter runtime/app wires (app.UserPasswords).
-func testPasswords(users *user.Service, tokens *auth.Tokens) PasswordChecker {
+func testPasswords(users *user.Service, _ *auth.Tokens) PasswordChecker {
 	return PasswordCheckerFunc(func(ctx context.Context, email, password string) (uuid.UUID, error) {
-		t, err := users.Login(ctx, user.Credentials{Email: email, Password: password})
+		id, err := users.CheckPassword(ctx, email, password)
 		if err == user.ErrInvalidCredentials {
 			return uuid.Nil, ErrInvalidCredentials
 		}
-		if err != nil {
-			return uuid.Nil, err
-		}
-		c, err := tokens.Verify(ctx, t.AccessToken)
-		if err != nil {
-			return uuid.Nil, err
-		}
-		return uuid.Parse(c.Subject)
+		return id, err
 	})
 }
 

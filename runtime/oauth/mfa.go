@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -133,30 +132,26 @@ func (s *Server) verifySecondFactor(ctx context.Context, userID uuid.UUID, code 
 }
 
 // mfaCaller authenticates an MFA management request and returns the user,
-// the email and when the user last authenticated (auth_time, or iat for
-// first-party login tokens, which are only issued at login).
-func (s *Server) mfaCaller(r *http.Request) (context.Context, uuid.UUID, string, time.Time, error) {
-	ctx, p, err := s.bearer(r)
-	if err != nil {
-		return nil, uuid.Nil, "", time.Time{}, err
-	}
+// the email and when the user last signed in (auth.Principal.AuthTime;
+// MFA-5 needs it recent). enrol accepts the tokens of an enrolment-only
+// session (a user whose role requires MFA and who has not set it up).
+func (s *Server) mfaCaller(r *http.Request, enrol bool) (context.Context, uuid.UUID, string, time.Time, error) {
 	if s.cfg.MFA == nil {
 		return nil, uuid.Nil, "", time.Time{}, apierr.ErrNotFound
 	}
-	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	c, err := s.tokens.Verify(ctx, strings.TrimSpace(token))
+	authenticate := s.tokens.Authenticate
+	if enrol {
+		authenticate = s.tokens.AuthenticateEnrollment
+	}
+	ctx, p, err := s.bearerWith(r, authenticate)
 	if err != nil {
 		return nil, uuid.Nil, "", time.Time{}, err
 	}
-	at := c.IssuedAt.Time
-	if c.AuthTime != 0 {
-		at = time.Unix(c.AuthTime, 0)
-	}
-	return ctx, p.UserID, p.Email, at, nil
+	return ctx, p.UserID, p.Email, p.AuthTime, nil
 }
 
 func (s *Server) beginTOTP(w http.ResponseWriter, r *http.Request) {
-	ctx, uid, email, at, err := s.mfaCaller(r)
+	ctx, uid, email, at, err := s.mfaCaller(r, true)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
@@ -170,7 +165,7 @@ func (s *Server) beginTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	ctx, uid, email, at, err := s.mfaCaller(r)
+	ctx, uid, email, at, err := s.mfaCaller(r, true)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
@@ -192,7 +187,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) {
-	ctx, uid, email, at, err := s.mfaCaller(r)
+	ctx, uid, email, at, err := s.mfaCaller(r, false)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
@@ -205,7 +200,7 @@ func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
-	ctx, uid, email, at, err := s.mfaCaller(r)
+	ctx, uid, email, at, err := s.mfaCaller(r, false)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return

@@ -3,6 +3,7 @@ package oauth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/exhgen/exhgen/runtime/mfa"
+	"github.com/exhgen/exhgen/runtime/user"
 )
 
 // enrolMFA sets up TOTP through the API with a first-party login token and
@@ -20,6 +22,10 @@ import (
 func (e *env) enrolMFA(email string) *otp.Key {
 	e.t.Helper()
 	lt, err := e.users.Login(e.t.Context(), userCreds(email, e.password))
+	var me *user.MFAError
+	if errors.As(err, &me) && me.EnrollmentToken != nil {
+		lt, err = me.EnrollmentToken, nil // a role requires MFA: an enrolment-only session
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}

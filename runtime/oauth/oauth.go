@@ -23,7 +23,9 @@ import (
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/mfa"
+	"github.com/exhgen/exhgen/runtime/permission"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/user"
 )
 
 // Defaults and limits.
@@ -84,6 +86,9 @@ type Config struct {
 	// enrolled; users holding one of MFARoles must have enrolled.
 	MFA      *mfa.Service
 	MFARoles []string
+	// Accounts creates the accounts of SSO users (runtime/user's
+	// Service); required when an SSO provider is enabled.
+	Accounts ExternalAccounts
 	// SSOSecrets holds the client secret of each declared SSO provider,
 	// read from the environment variable the spec names. A provider
 	// without one is disabled (not shown, its endpoints answer 404).
@@ -91,6 +96,12 @@ type Config struct {
 	// HTTPClient makes the calls to SSO providers (discovery, keys,
 	// token); default: a client with a 10 s timeout.
 	HTTPClient *http.Client
+}
+
+// ExternalAccounts creates accounts for identities of SSO providers
+// (runtime/user.Service).
+type ExternalAccounts interface {
+	CreateExternal(ctx context.Context, tx pgx.Tx, e user.External) (uuid.UUID, error)
 }
 
 // Server is the OAuth2 / OpenID Connect provider.
@@ -170,11 +181,32 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		clock: cfg.Clock, issuer: strings.TrimSuffix(cfg.Tokens.Issuer(), "/"), hmacKey: key,
 		sso: ssoSetup(cfg.Project, cfg.SSOSecrets), httpClient: cfg.HTTPClient, oauth1AEAD: aead,
 	}
+	if len(s.sso) > 0 && cfg.Accounts == nil {
+		return nil, errors.New("oauth: SSO providers need Config.Accounts to create users")
+	}
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s.routes()
 	return s, nil
+}
+
+// Enabled reports whether a project needs the provider mounted: it
+// declares applications, or one of its roles may issue OAuth 1.0
+// credentials (their signed requests are verified by OAuth1Middleware),
+// or it requires MFA for some roles (whose holders enrol at
+// /oauth/mfa/totp). runtime/app mounts the provider, and the generator
+// documents its endpoints, exactly when this holds.
+func Enabled(p *project.Project) bool {
+	if len(p.Applications) > 0 || len(p.Auth.MFARequiredForRoles) > 0 {
+		return true
+	}
+	for _, r := range p.Roles {
+		if permission.MatchAny(r.Permissions, PermCreateOAuth1) {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadSecret returns the server secret stored in the database, creating it

@@ -17,6 +17,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/auth"
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/user"
 )
 
 // ErrTokenRevoked is the cause of the 401 for an access token whose grant
@@ -278,4 +279,25 @@ func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// UserGrantRevoker returns the user.GrantRevoker of runtime/user: in the
+// transaction of a password change or reset it revokes every grant of the
+// user (their refresh token families stop working and their access tokens
+// fail the revocation check) except keep, and audits it (AUTH-8).
+func UserGrantRevoker(clock func() time.Time) user.GrantRevoker {
+	return func(ctx context.Context, tx pgx.Tx, userID, keep uuid.UUID, reason string) error {
+		now := clock().UTC()
+		tag, err := tx.Exec(ctx, `UPDATE oauth_grants SET revoked_at = $3, revoked_reason = $4
+			WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, userID, keep, now, reason)
+		if err != nil {
+			return fmt.Errorf("revoke grants: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		return audit.Write(ctx, tx, audit.Entry{ActorID: &userID, Action: "oauth.grant.revoke", Resource: "user",
+			ResourceID: userID.String(), Outcome: audit.Success, Reason: reason, At: now,
+			Details: map[string]any{"grants": tag.RowsAffected()}})
+	}
 }

@@ -30,9 +30,6 @@ const (
 	ssoRequestTTL = 10 * time.Minute
 	// linkTicketTTL bounds how long a link URL may wait to be opened.
 	linkTicketTTL = 5 * time.Minute
-	// linkReauthAge is how recent a sign-in must be to link an account
-	// (AUTH-8: sensitive actions need authentication at most 1 h old).
-	linkReauthAge = time.Hour
 	// ssoLinkCookie binds a link flow to the browser that opened it.
 	ssoLinkCookie = "exh_sso_link"
 	prefixState   = "exh_ss_"
@@ -341,43 +338,26 @@ func (s *Server) ssoUser(ctx context.Context, sp *ssoProvider, id *ssoIdentity) 
 			return &ssoFailure{http.StatusConflict, "unverified_email_in_use", "An account with your email address already exists. Sign in with your password, then link your " +
 				sp.cfg.Title + " account from your account settings."}
 		case err == nil:
+			// The provider verified the address the account has.
+			if _, err := tx.Exec(ctx, `UPDATE users SET email_verified_at = $2 WHERE id = $1 AND email_verified_at IS NULL`, userID, now); err != nil {
+				return fmt.Errorf("mark email verified: %w", err)
+			}
 			return s.insertIdentity(ctx, tx, sp, id, userID, nil, "verified_email")
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		case !sp.cfg.CreateUsers:
 			return &ssoFailure{http.StatusForbidden, "no_account", "There is no account for your " + sp.cfg.Title + " account. Ask an administrator for an invitation."}
 		}
-		userID = uuid.New()
-		roles := sp.cfg.DefaultRoles
-		if roles == nil {
-			roles = []string{}
-		}
-		lang := "en"
-		if len(s.project.Languages) > 0 {
-			lang = s.project.Languages[0]
-		}
-		// No password: the account signs in through the provider until
-		// the user sets one (password reset).
-		if _, err := tx.Exec(ctx, `INSERT INTO users (id, email, email_key, first_name, last_name, language, roles, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, userID, id.email, user.EmailKey(id.email),
-			truncate(id.firstName, 100), truncate(id.lastName, 100), lang, roles, now); err != nil {
-			return fmt.Errorf("create user: %w", err)
-		}
-		if err := audit.Write(ctx, tx, audit.Entry{ActorID: &userID, Action: "user.create", Resource: "user", ResourceID: userID.String(),
-			Outcome: audit.Success, At: now, Details: map[string]any{"method": "sso", "provider": sp.cfg.Name}}); err != nil {
+		// Through the user service, so the account has every column a
+		// registration fills; no password: the account signs in through
+		// the provider until the user sets one (password reset).
+		if userID, err = s.cfg.Accounts.CreateExternal(ctx, tx, user.External{Email: id.email, EmailVerified: id.emailVerified,
+			FirstName: id.firstName, LastName: id.lastName, Roles: sp.cfg.DefaultRoles, Provider: sp.cfg.Name}); err != nil {
 			return err
 		}
 		return s.insertIdentity(ctx, tx, sp, id, userID, nil, "created")
 	})
 	return userID, err
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // insertIdentity links a provider's account to a user and audits it.
@@ -494,7 +474,7 @@ type LinkTicket struct {
 }
 
 func (s *Server) ssoLinkTicket(w http.ResponseWriter, r *http.Request) {
-	ctx, uid, _, at, err := s.recentCaller(r)
+	ctx, uid, _, _, err := s.recentCaller(r)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
@@ -502,10 +482,6 @@ func (s *Server) ssoLinkTicket(w http.ResponseWriter, r *http.Request) {
 	sp, ok := s.sso[r.PathValue("provider")]
 	if !ok {
 		writeAPIError(w, r, apierr.ErrNotFound)
-		return
-	}
-	if s.clock().Sub(at) > linkReauthAge {
-		writeAPIError(w, r, errReauth)
 		return
 	}
 	ticket := newToken(prefixTicket)
@@ -520,26 +496,18 @@ func (s *Server) ssoLinkTicket(w http.ResponseWriter, r *http.Request) {
 		ExpiresIn: int64(linkTicketTTL / time.Second)})
 }
 
-var errReauth = apierr.New(http.StatusForbidden, "reauthentication_required",
-	"Sign in again: this action needs a sign-in less than an hour old.")
-
-// recentCaller authenticates a bearer request and says when its user last
-// authenticated.
+// recentCaller authenticates a bearer request whose user signed in at
+// most auth.RecentAuthAge ago (AUTH-8: linking and unlinking accounts are
+// sensitive actions).
 func (s *Server) recentCaller(r *http.Request) (context.Context, uuid.UUID, string, time.Time, error) {
 	ctx, p, err := s.bearer(r)
 	if err != nil {
 		return nil, uuid.Nil, "", time.Time{}, err
 	}
-	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	c, err := s.tokens.Verify(ctx, strings.TrimSpace(token))
-	if err != nil {
+	if err := p.RequireRecentAuth(s.clock()); err != nil {
 		return nil, uuid.Nil, "", time.Time{}, err
 	}
-	at := c.IssuedAt.Time
-	if c.AuthTime != 0 {
-		at = time.Unix(c.AuthTime, 0)
-	}
-	return ctx, p.UserID, p.Email, at, nil
+	return ctx, p.UserID, p.Email, p.AuthTime, nil
 }
 
 // ssoLinkStart opens a link URL: it binds the flow to this browser with a
@@ -683,7 +651,7 @@ var errLastSignIn = apierr.New(http.StatusConflict, "last_sign_in_method",
 	"This is the account's only way to sign in: set a password before unlinking it.")
 
 func (s *Server) unlinkIdentity(w http.ResponseWriter, r *http.Request) {
-	ctx, uid, _, at, err := s.recentCaller(r)
+	ctx, uid, _, _, err := s.recentCaller(r)
 	if err != nil {
 		writeAPIError(w, r, err)
 		return
@@ -691,10 +659,6 @@ func (s *Server) unlinkIdentity(w http.ResponseWriter, r *http.Request) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
 		writeAPIError(w, r, apierr.ErrNotFound)
-		return
-	}
-	if s.clock().Sub(at) > linkReauthAge {
-		writeAPIError(w, r, errReauth)
 		return
 	}
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {

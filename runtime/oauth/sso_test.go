@@ -502,3 +502,46 @@ func TestSSO_ProviderWithoutSecretDisabled(t *testing.T) {
 		t.Errorf("disabled provider: %d", resp.StatusCode)
 	}
 }
+
+// TestSSO_CreatedAccountsThroughUserService: an account created at an SSO
+// sign-in is made by runtime/user (every column of a registration) and is
+// email-verified exactly when the provider says the address is; linking an
+// existing account by a verified address verifies it too.
+func TestSSO_CreatedAccountsThroughUserService(t *testing.T) {
+	t.Parallel()
+	p := newSSOPair(t)
+	account := func(uid uuid.UUID) (verified bool, lang, tz, phone string) {
+		t.Helper()
+		if err := p.rp.pool.QueryRow(t.Context(), `SELECT email_verified_at IS NOT NULL, language, time_zone, phone FROM users WHERE id = $1`, uid).
+			Scan(&verified, &lang, &tz, &phone); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	p.idp.register("grace@hospital.example")
+	uid, _ := p.signInTokens("grace@hospital.example")
+	if v, lang, tz, phone := account(uid); v || lang != "en" || tz != "UTC" || phone != "" {
+		t.Errorf("unverified at the provider: verified=%v %q %q %q", v, lang, tz, phone)
+	}
+	p.idp.register("alan@hospital.example")
+	p.verifyEmail("alan@hospital.example")
+	uid, _ = p.signInTokens("alan@hospital.example")
+	if v, _, _, _ := account(uid); !v {
+		t.Error("verified at the provider: email_verified_at not set")
+	}
+	var created int
+	_ = p.rp.pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE action = 'user.create' AND details->>'method' = 'sso'`).Scan(&created)
+	if created != 2 {
+		t.Errorf("%d sso user creations audited, want 2", created)
+	}
+
+	existing := p.rp.register("ada@hospital.example")
+	p.idp.register("ada@hospital.example")
+	p.verifyEmail("ada@hospital.example")
+	if uid, _ := p.signInTokens("ada@hospital.example"); uid != existing {
+		t.Fatalf("linked %s, want %s", uid, existing)
+	}
+	if v, _, _, _ := account(existing); !v {
+		t.Error("linked by a verified address: email_verified_at not set")
+	}
+}

@@ -59,12 +59,16 @@ const (
 	// for another user is acting as them, so, like roles, the resource
 	// must be named (Protected).
 	OAuth1Credentials = "oauth1_credentials"
+	Users             = "users"
+	AuthService       = "auth"
+	Applications      = "applications"
+	Keys              = "keys"
 )
 
 // Catalogue lists every service, sorted by name. data is listed with no
 // resources: its resources are the models (see Valid).
 var Catalogue = []Service{
-	{Name: "auth", Actions: CRUD, Resources: map[string][]string{
+	{Name: AuthService, Actions: CRUD, Resources: map[string][]string{
 		"applications":    {Read, Update},         // registered OAuth2 clients: list, rotate secrets
 		"keys":            {Update},               // rotate the token signing key (TOK-4)
 		OAuth1Credentials: {Read, Create, Delete}, // OAuth 1.0 machine credentials acting as a user
@@ -83,16 +87,29 @@ var Catalogue = []Service{
 	{Name: RolesService, Actions: CRUD},
 	{Name: "tasks", Actions: CRUD},
 	{Name: "templates", Actions: CRUD},
-	{Name: "users", Actions: CRUD, Resources: map[string][]string{
+	{Name: Users, Actions: CRUD, Resources: map[string][]string{
 		RolesResource: {Read, Create, Delete}, // a user's roles: read, grant, revoke
 	}},
 }
 
-// Protected are the segments a `*` never matches: role and membership
-// resources can only be granted by naming them (AC-5), so `*:*`,
-// `groups:*:*` or `users:*:*` never let a user change roles or group
-// memberships, their own or anybody's.
-var Protected = []string{RolesService, GroupPatients, GroupStaff, OAuth1Credentials}
+// Protected are the permission prefixes a `*` never reaches: a grant
+// covers a permission under one of them only by naming every segment of
+// the prefix (AC-5). Roles and group memberships (`*:*`, `groups:*:*` or
+// `users:*:*` never let a user change roles or memberships, their own or
+// anybody's), and everything of the auth service: applications and their
+// secrets, the token signing keys and OAuth 1.0 credentials that act as a
+// user. Prefixes, not bare segments: a model named `keys` or `roles` is an
+// ordinary data resource.
+var Protected = []string{
+	RolesService,
+	Users + ":" + RolesResource,
+	GroupsPatients,
+	GroupsStaff,
+	AuthService,
+	AuthService + ":" + Applications,
+	AuthService + ":" + Keys,
+	AuthService + ":" + OAuth1Credentials,
+}
 
 // Lookup returns the named service.
 func Lookup(name string) (Service, bool) {
@@ -129,8 +146,8 @@ func Data(model, action string) string { return DataService + ":" + model + ":" 
 // permission. Both are colon-separated segments with the same count; a `*`
 // segment in granted matches any one segment of wanted: `data:*:read`
 // covers `data:measurement:read`, `data:*` does not. A wanted permission
-// holding a Protected segment is covered only by a grant naming every
-// segment up to and including it: `groups:staff:*` covers
+// under a Protected prefix is covered only by a grant naming every
+// segment of that prefix: `groups:staff:*` covers
 // `groups:staff:create`, while `groups:*:create`, `*:staff:create` and
 // `*:*:*` do not.
 func Match(granted, wanted string) bool {
@@ -138,16 +155,29 @@ func Match(granted, wanted string) bool {
 	if len(g) != len(w) {
 		return false
 	}
-	named := slices.IndexFunc(w, func(seg string) bool { return slices.Contains(Protected, seg) })
+	named := protectedPrefix(w)
 	for i := range g {
 		switch {
 		case g[i] == w[i]:
-		case g[i] == "*" && i > named:
+		case g[i] == "*" && i >= named:
 		default:
 			return false
 		}
 	}
 	return true
+}
+
+// protectedPrefix returns how many leading segments of wanted a grant
+// must name: the length of its longest Protected prefix (0 if none).
+func protectedPrefix(wanted []string) int {
+	n := 0
+	for _, p := range Protected {
+		ps := strings.Split(p, ":")
+		if len(ps) > n && len(ps) < len(wanted)+1 && slices.Equal(ps, wanted[:len(ps)]) {
+			n = len(ps)
+		}
+	}
+	return n
 }
 
 // MatchAny reports whether one of granted covers wanted.

@@ -53,3 +53,37 @@ func TestAC5_WildcardsNeverMatchMembershipOrRoleResources(t *testing.T) {
 		}
 	}
 }
+
+// TestAC5_WildcardsNeverMatchAuthResources: applications (client secrets),
+// signing keys and OAuth 1.0 credentials are reached only by naming them,
+// and no wildcard reaches the auth service at all; a data model that
+// happens to share a protected name stays an ordinary resource.
+func TestAC5_WildcardsNeverMatchAuthResources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		granted, wanted string
+		want            bool
+	}{
+		{"*:*:*", "auth:applications:read", false},
+		{"*:*:*", "auth:applications:update", false},
+		{"auth:*:*", "auth:applications:update", false},
+		{"auth:*:update", "auth:keys:update", false},
+		{"*:keys:update", "auth:keys:update", false},
+		{"auth:*:create", "auth:oauth1_credentials:create", false},
+		{"*:*", "auth:read", false},
+		{"*:read", "auth:read", false},
+		{"auth:applications:*", "auth:applications:update", true},
+		{"auth:keys:update", "auth:keys:update", true},
+		{"auth:oauth1_credentials:*", "auth:oauth1_credentials:delete", true},
+		{"auth:*", "auth:read", true},
+		{"data:*:read", "data:keys:read", true},
+		{"data:*:*", "data:applications:update", true},
+		{"data:*:read", "data:roles:read", true},
+		{"*:*:*", "users:roles:create", false},
+	}
+	for _, tt := range tests {
+		if got := Match(tt.granted, tt.wanted); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.granted, tt.wanted, got, tt.want)
+		}
+	}
+}

@@ -110,7 +110,7 @@ func (s *Service) VerifyEmail(ctx context.Context, sec Secret) error {
 // verified (VerifyEmail). A taken address answers as a free one (no
 // verification mail is sent), so this does not reveal accounts.
 func (s *Service) ChangeEmail(ctx context.Context, email, currentPassword string) error {
-	p, err := caller(ctx)
+	p, err := auth.RequireRecentAuth(ctx, s.now())
 	if err != nil {
 		return err
 	}
@@ -166,10 +166,11 @@ func (s *Service) checkPassword(ctx context.Context, id uuid.UUID, password stri
 }
 
 // ChangePassword sets the caller's password after checking the current
-// one and revokes every other session of the user (AUTH-8); the caller's
-// own session stays valid.
+// one and revokes every other session and OAuth grant of the user (AUTH-8);
+// the caller's own session or grant stays valid. It needs a sign-in at
+// most auth.RecentAuthAge old.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
-	p, err := caller(ctx)
+	p, err := auth.RequireRecentAuth(ctx, s.now())
 	if err != nil {
 		return err
 	}
@@ -191,6 +192,11 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		}
 		if err := s.revokeSessions(ctx, tx, p.UserID, p.SessionID); err != nil {
 			return err
+		}
+		if s.revokeGrants != nil {
+			if err := s.revokeGrants(ctx, tx, p.UserID, p.GrantID, "password_change"); err != nil {
+				return err
+			}
 		}
 		return s.writeAudit(ctx, tx, audit.Entry{ActorID: &p.UserID, Action: ActionPasswordChange, Resource: "user",
 			ResourceID: p.UserID.String(), Outcome: audit.Success})
@@ -269,6 +275,11 @@ func (s *Service) ResetPassword(ctx context.Context, sec Secret, password string
 		}
 		if err := s.revokeSessions(ctx, tx, *c.UserID, uuid.Nil); err != nil {
 			return err
+		}
+		if s.revokeGrants != nil {
+			if err := s.revokeGrants(ctx, tx, *c.UserID, uuid.Nil, "password_reset"); err != nil {
+				return err
+			}
 		}
 		id = *c.UserID
 		return s.writeAudit(ctx, tx, audit.Entry{ActorID: c.UserID, Action: ActionPasswordReset, Resource: "user",

@@ -17,7 +17,21 @@
 // account, so neither the answer, the lockout nor the time taken tells
 // whether an address has an account; outdated hashes are rehashed; each
 // login opens a session (auth_sessions) its tokens name, which logout,
-// password changes and deletion revoke.
+// password changes and deletion revoke; a session unused for 30 minutes or
+// older than 12 hours ends (runtime/auth). Password changes and resets
+// also revoke the user's OAuth grants (WithGrantRevoker), a change keeping
+// the caller's own session or grant; they and email changes need a sign-in
+// at most an hour old (auth.RequireRecentAuth).
+//
+// MFA (WithMFA, runtime/mfa): a user with a second factor gets no session
+// for the password alone but 403 mfa_required with a challenge token that
+// LoginMFA (POST /auth/login/mfa) redeems with a TOTP or recovery code; the
+// failure count is reset only then, and wrong codes count toward the
+// lockout (the Service is runtime/mfa's FailureRecorder; MFA-3). A user
+// whose role requires MFA and who has not enrolled gets 403
+// mfa_enrollment_required with the token of a session that may only enrol
+// (auth.SessionMFAEnrollment). CheckPassword serves the OAuth password
+// grant, which asks for the second factor itself.
 //
 // Administration: list, get, update and delete users, grant and revoke
 // global roles, reset failed logins, invite, each behind a permission.

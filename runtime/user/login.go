@@ -38,7 +38,49 @@ const (
 //
 // Every outcome writes an auth.login audit row that commits even though the
 // login fails.
+//
+// A user who enrolled in MFA gets no token for the password alone: the
+// answer is 403 mfa_required with a challenge token that LoginMFA redeems
+// with a code, and the failure count is only reset once the second factor
+// is right (so right passwords cannot wipe wrong codes off the lockout,
+// MFA-3). A user whose role requires MFA but who has not enrolled gets 403
+// mfa_enrollment_required with the token of a session that may only set
+// MFA up (auth.SessionMFAEnrollment).
 func (s *Service) Login(ctx context.Context, c Credentials) (*AccessToken, error) {
+	f, err := s.firstFactor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	next, err := s.secondFactor(ctx, f.id, f.roles)
+	if err != nil {
+		return nil, err
+	}
+	switch next {
+	case factorChallenge:
+		return nil, s.challenge(ctx, f.id)
+	case factorEnroll:
+		t, err := s.succeed(ctx, f, auth.SessionMFAEnrollment, "password")
+		if err != nil {
+			return nil, err
+		}
+		return nil, &MFAError{Err: ErrMFAEnrollmentRequired, EnrollmentToken: t}
+	}
+	return s.succeed(ctx, f, auth.SessionLogin, "password")
+}
+
+// firstFactor is a checked password: the user and what succeed needs.
+type firstFactor struct {
+	id       uuid.UUID
+	email    string
+	roles    []string
+	hash     string
+	password string
+	rehash   bool
+}
+
+// firstFactor checks an email address and password (AUTH-6, AUTH-7; see
+// Login) without opening a session or resetting the failure count.
+func (s *Service) firstFactor(ctx context.Context, c Credentials) (*firstFactor, error) {
 	if err := s.limitIP(ctx); err != nil {
 		s.auditAlone(ctx, audit.Entry{Action: ActionLogin, Resource: "user", Outcome: audit.Denied, Reason: "ip_rate_limited"})
 		return nil, err
@@ -96,43 +138,52 @@ func (s *Service) Login(ctx context.Context, c Credentials) (*AccessToken, error
 	if !ok {
 		return nil, s.fail(ctx, target)
 	}
-	return s.succeed(ctx, *id, *email, roles, *hash, c.Password, rehash)
+	return &firstFactor{id: *id, email: *email, roles: roles, hash: *hash, password: c.Password, rehash: rehash}, nil
 }
 
 // succeed resets the failure count, stores a rehashed password when
-// needed, opens a session and issues its token.
-func (s *Service) succeed(ctx context.Context, id uuid.UUID, email string, roles []string, hash, password string, rehash bool) (*AccessToken, error) {
+// needed, opens a session of the given purpose and issues its token.
+func (s *Service) succeed(ctx context.Context, f *firstFactor, purpose, method string) (*AccessToken, error) {
 	var err error
 	fresh := ""
-	if rehash {
-		if fresh, err = s.hasher.Hash(ctx, password); err != nil {
-			s.logger.WarnContext(ctx, "rehash password", "user_id", id, "error", err)
+	if f.rehash {
+		if fresh, err = s.hasher.Hash(ctx, f.password); err != nil {
+			s.logger.WarnContext(ctx, "rehash password", "user_id", f.id, "error", err)
 			fresh = ""
 		}
 	}
 	var sid uuid.UUID
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
-		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, failed_since = NULL, locked_until = NULL
-			WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)`, id); err != nil {
-			return fmt.Errorf("reset failed logins: %w", err)
+		if err := s.resetFailures(ctx, tx, f.id); err != nil {
+			return err
 		}
 		if fresh != "" {
 			if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2
-				WHERE id = $3 AND password_hash = $4`, fresh, now, id, hash); err != nil {
+				WHERE id = $3 AND password_hash = $4`, fresh, now, f.id, f.hash); err != nil {
 				return fmt.Errorf("store rehashed password: %w", err)
 			}
 		}
-		if sid, err = s.openSession(ctx, tx, id); err != nil {
+		if sid, err = s.openSession(ctx, tx, f.id, purpose); err != nil {
 			return err
 		}
-		return s.writeAudit(ctx, tx, audit.Entry{ActorID: &id, Action: ActionLogin, Resource: "user",
-			ResourceID: id.String(), Outcome: audit.Success, Details: map[string]any{"session_id": sid.String()}})
+		return s.writeAudit(ctx, tx, audit.Entry{ActorID: &f.id, Action: ActionLogin, Resource: "user",
+			ResourceID: f.id.String(), Outcome: audit.Success,
+			Details: map[string]any{"session_id": sid.String(), "method": method, "purpose": purpose}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	return s.issue(ctx, &auth.Principal{UserID: id, SessionID: sid, Email: email, Roles: roles})
+	return s.issue(ctx, &auth.Principal{UserID: f.id, SessionID: sid, Email: f.email, Roles: f.roles})
+}
+
+// resetFailures clears the user's failed-login count in tx.
+func (s *Service) resetFailures(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, failed_since = NULL, locked_until = NULL
+		WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)`, id); err != nil {
+		return fmt.Errorf("reset failed logins: %w", err)
+	}
+	return nil
 }
 
 // issue signs an access token for p.
@@ -146,11 +197,11 @@ func (s *Service) issue(ctx context.Context, p *auth.Principal) (*AccessToken, e
 
 // openSession inserts a session of SessionTTL for user id (a new 128-bit
 // random id, AUTH-8).
-func (s *Service) openSession(ctx context.Context, tx pgx.Tx, id uuid.UUID) (uuid.UUID, error) {
+func (s *Service) openSession(ctx context.Context, tx pgx.Tx, id uuid.UUID, purpose string) (uuid.UUID, error) {
 	sid := uuid.New()
 	now := s.now()
-	if _, err := tx.Exec(ctx, `INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		sid, id, now, now.Add(SessionTTL)); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO auth_sessions (id, user_id, created_at, expires_at, last_seen_at, purpose)
+		VALUES ($1, $2, $3, $4, $3, $5)`, sid, id, now, now.Add(SessionTTL), purpose); err != nil {
 		return uuid.Nil, fmt.Errorf("open session: %w", err)
 	}
 	return sid, nil

@@ -140,3 +140,34 @@ func (s *Service) SetRoles(ctx context.Context, id uuid.UUID, roles []string) er
 	s.tokens.ForgetUser(id)
 	return nil
 }
+
+// GrantRoleByEmail adds a global role to the account of email without a
+// permission check: the operators' command line (`BACKEND users grant-role
+// EMAIL ROLE`), the bootstrap of the first administrator. Never for a
+// request. The role must be defined by the project; the change is audited
+// with no actor and "via": "cli".
+func (s *Service) GrantRoleByEmail(ctx context.Context, email, role string) (*User, error) {
+	if _, ok := s.roles[role]; !ok {
+		return nil, ErrUnknownRole
+	}
+	var u *User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET roles = CASE WHEN $1 = ANY (roles) THEN roles ELSE array_append(roles, $1) END,
+			    updated_at = $2
+			WHERE email_key = $3 AND deleted_at IS NULL RETURNING `+userColumns, role, s.now(), EmailKey(email)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apierr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("grant role: %w", err)
+		}
+		return s.writeAudit(ctx, tx, audit.Entry{Action: ActionRoleGrant, Resource: "user", ResourceID: u.ID.String(),
+			Outcome: audit.Success, Details: map[string]any{"role": role, "via": "cli"}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.tokens.ForgetUser(u.ID)
+	return u, nil
+}

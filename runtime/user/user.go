@@ -137,8 +137,9 @@ const (
 	PINTTL         = 15 * time.Minute
 	PINDigits      = 6
 	MaxPINAttempts = 5
-	// SessionTTL is the absolute lifetime of a login session (AUTH-8).
-	SessionTTL = 12 * time.Hour
+	// SessionTTL is the absolute lifetime of a login session (AUTH-8;
+	// auth.SessionIdle ends it sooner when unused).
+	SessionTTL = auth.SessionTTL
 )
 
 // Service manages users: registration, login, profiles, roles.
@@ -155,6 +156,10 @@ type Service struct {
 	lockout  Lockout
 	ipLimit  *auth.RateLimiter
 	deletion string
+	// mfa and mfaRoles: see WithMFA; revokeGrants: WithGrantRevoker.
+	mfa          SecondFactor
+	mfaRoles     []string
+	revokeGrants GrantRevoker
 
 	keyMu     sync.Mutex
 	secretKey []byte // HMAC key of user_secrets; loaded on first use

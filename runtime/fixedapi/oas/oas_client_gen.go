@@ -150,8 +150,27 @@ type Invoker interface {
 	// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
 	// Retry-After, even for the right password.
 	//
+	// A user who set up multi-factor authentication gets no token for the password alone: the answer is
+	// 403 `mfa_required` with an `mfa_token` to send with a one-time or recovery code to
+	// `POST /auth/login/mfa` (or to the OAuth `mfa` grant's equivalent). A user whose role requires MFA
+	// (`auth.mfa.required_for_roles`) but who has not set it up gets 403 `mfa_enrollment_required` with an
+	// `enrollment_token`: the access token of a session that can only set MFA up (`POST /oauth/mfa/totp`,
+	// `POST /oauth/mfa/totp/confirm`) and answers 403 `mfa_enrollment_required` everywhere else; then the
+	// user signs in again.
+	//
 	// POST /auth/login
-	Login(ctx context.Context, request *LoginRequest) (*TokenResponse, error)
+	Login(ctx context.Context, request *LoginRequest) (LoginRes, error)
+	// LoginMFA invokes loginMFA operation.
+	//
+	// Exchanges the `mfa_token` of a login that answered `mfa_required`, and a TOTP code or an unused
+	// recovery code, for the access token of a new session. The token is single-use, lives 5 minutes and
+	// is void after 5 wrong codes. Wrong codes count toward the account lockout like wrong passwords, and
+	// while the account is locked even the right code answers 429 `too_many_requests` with Retry-After. A
+	// wrong code answers 401 `mfa_invalid_code`; an unknown, used or expired token 401
+	// `mfa_token_invalid`.
+	//
+	// POST /auth/login/mfa
+	LoginMFA(ctx context.Context, request *LoginMFARequest) (*TokenResponse, error)
 	// Logout invokes logout operation.
 	//
 	// Ends the session the bearer token belongs to; its tokens stop working at once.
@@ -1745,13 +1764,21 @@ func (c *Client) sendListUsers(ctx context.Context) (res *UserPage, err error) {
 // attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
 // Retry-After, even for the right password.
 //
+// A user who set up multi-factor authentication gets no token for the password alone: the answer is
+// 403 `mfa_required` with an `mfa_token` to send with a one-time or recovery code to
+// `POST /auth/login/mfa` (or to the OAuth `mfa` grant's equivalent). A user whose role requires MFA
+// (`auth.mfa.required_for_roles`) but who has not set it up gets 403 `mfa_enrollment_required` with an
+// `enrollment_token`: the access token of a session that can only set MFA up (`POST /oauth/mfa/totp`,
+// `POST /oauth/mfa/totp/confirm`) and answers 403 `mfa_enrollment_required` everywhere else; then the
+// user signs in again.
+//
 // POST /auth/login
-func (c *Client) Login(ctx context.Context, request *LoginRequest) (*TokenResponse, error) {
+func (c *Client) Login(ctx context.Context, request *LoginRequest) (LoginRes, error) {
 	res, err := c.sendLogin(ctx, request)
 	return res, err
 }
 
-func (c *Client) sendLogin(ctx context.Context, request *LoginRequest) (res *TokenResponse, err error) {
+func (c *Client) sendLogin(ctx context.Context, request *LoginRequest) (res LoginRes, err error) {
 
 	u := uri.Clone(c.requestURL(ctx))
 	var pathParts [1]string
@@ -1780,6 +1807,57 @@ func (c *Client) sendLogin(ctx context.Context, request *LoginRequest) (res *Tok
 	}()
 
 	result, err := decodeLoginResponse(resp)
+	if err != nil {
+		return res, errors.Wrap(err, "decode response")
+	}
+
+	return result, nil
+}
+
+// LoginMFA invokes loginMFA operation.
+//
+// Exchanges the `mfa_token` of a login that answered `mfa_required`, and a TOTP code or an unused
+// recovery code, for the access token of a new session. The token is single-use, lives 5 minutes and
+// is void after 5 wrong codes. Wrong codes count toward the account lockout like wrong passwords, and
+// while the account is locked even the right code answers 429 `too_many_requests` with Retry-After. A
+// wrong code answers 401 `mfa_invalid_code`; an unknown, used or expired token 401
+// `mfa_token_invalid`.
+//
+// POST /auth/login/mfa
+func (c *Client) LoginMFA(ctx context.Context, request *LoginMFARequest) (*TokenResponse, error) {
+	res, err := c.sendLoginMFA(ctx, request)
+	return res, err
+}
+
+func (c *Client) sendLoginMFA(ctx context.Context, request *LoginMFARequest) (res *TokenResponse, err error) {
+
+	u := uri.Clone(c.requestURL(ctx))
+	var pathParts [1]string
+	pathParts[0] = "/auth/login/mfa"
+	uri.AddPathParts(u, pathParts[:]...)
+
+	r, err := ht.NewRequest(ctx, "POST", u)
+	if err != nil {
+		return res, errors.Wrap(err, "create request")
+	}
+	if err := encodeLoginMFARequest(request, r); err != nil {
+		return res, errors.Wrap(err, "encode request")
+	}
+
+	resp, err := c.cfg.Client.Do(r)
+	if err != nil {
+		return res, errors.Wrap(err, "do request")
+	}
+	body := resp.Body
+	defer func() {
+		// Drain the body to EOF before closing, so the underlying
+		// connection can be reused by the Transport regardless of the
+		// response status code. See https://github.com/ogen-go/ogen/issues/1670.
+		_, _ = io.Copy(io.Discard, body)
+		_ = body.Close()
+	}()
+
+	result, err := decodeLoginMFAResponse(resp)
 	if err != nil {
 		return res, errors.Wrap(err, "decode response")
 	}

@@ -2299,6 +2299,14 @@ func (s *Server) handleListUsersRequest(args [0]string, argsEscaped bool, w http
 // attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
 // Retry-After, even for the right password.
 //
+// A user who set up multi-factor authentication gets no token for the password alone: the answer is
+// 403 `mfa_required` with an `mfa_token` to send with a one-time or recovery code to
+// `POST /auth/login/mfa` (or to the OAuth `mfa` grant's equivalent). A user whose role requires MFA
+// (`auth.mfa.required_for_roles`) but who has not set it up gets 403 `mfa_enrollment_required` with an
+// `enrollment_token`: the access token of a session that can only set MFA up (`POST /oauth/mfa/totp`,
+// `POST /oauth/mfa/totp/confirm`) and answers 403 `mfa_enrollment_required` everywhere else; then the
+// user signs in again.
+//
 // POST /auth/login
 func (s *Server) handleLoginRequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
 	statusWriter := &codeRecorder{ResponseWriter: w}
@@ -2330,7 +2338,7 @@ func (s *Server) handleLoginRequest(args [0]string, argsEscaped bool, w http.Res
 		}
 	}()
 
-	var response *TokenResponse
+	var response LoginRes
 	if m := s.cfg.Middleware; m != nil {
 		mreq := middleware.Request{
 			Context:          ctx,
@@ -2346,7 +2354,7 @@ func (s *Server) handleLoginRequest(args [0]string, argsEscaped bool, w http.Res
 		type (
 			Request  = *LoginRequest
 			Params   = struct{}
-			Response = *TokenResponse
+			Response = LoginRes
 		)
 		response, err = middleware.HookMiddleware[
 			Request,
@@ -2382,6 +2390,106 @@ func (s *Server) handleLoginRequest(args [0]string, argsEscaped bool, w http.Res
 	}
 
 	if err := encodeLoginResponse(response, w); err != nil {
+		defer recordError("EncodeResponse", err)
+		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
+			s.cfg.ErrorHandler(ctx, w, r, err)
+		}
+		return
+	}
+}
+
+// handleLoginMFARequest handles loginMFA operation.
+//
+// Exchanges the `mfa_token` of a login that answered `mfa_required`, and a TOTP code or an unused
+// recovery code, for the access token of a new session. The token is single-use, lives 5 minutes and
+// is void after 5 wrong codes. Wrong codes count toward the account lockout like wrong passwords, and
+// while the account is locked even the right code answers 429 `too_many_requests` with Retry-After. A
+// wrong code answers 401 `mfa_invalid_code`; an unknown, used or expired token 401
+// `mfa_token_invalid`.
+//
+// POST /auth/login/mfa
+func (s *Server) handleLoginMFARequest(args [0]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {
+	statusWriter := &codeRecorder{ResponseWriter: w}
+	w = statusWriter
+	ctx := r.Context()
+
+	var (
+		err          error
+		opErrContext = ogenerrors.OperationContext{
+			Name: LoginMFAOperation,
+			ID:   "loginMFA",
+		}
+	)
+
+	var rawBody []byte
+	request, rawBody, close, err := s.decodeLoginMFARequest(r)
+	if err != nil {
+		err = &ogenerrors.DecodeRequestError{
+			OperationContext: opErrContext,
+			Err:              err,
+		}
+		defer recordError("DecodeRequest", err)
+		s.cfg.ErrorHandler(ctx, w, r, err)
+		return
+	}
+	defer func() {
+		if err := close(); err != nil {
+			recordError("CloseRequest", err)
+		}
+	}()
+
+	var response *TokenResponse
+	if m := s.cfg.Middleware; m != nil {
+		mreq := middleware.Request{
+			Context:          ctx,
+			OperationName:    LoginMFAOperation,
+			OperationSummary: "Complete a login with a second factor",
+			OperationID:      "loginMFA",
+			Body:             request,
+			RawBody:          rawBody,
+			Params:           middleware.Parameters{},
+			Raw:              r,
+		}
+
+		type (
+			Request  = *LoginMFARequest
+			Params   = struct{}
+			Response = *TokenResponse
+		)
+		response, err = middleware.HookMiddleware[
+			Request,
+			Params,
+			Response,
+		](
+			m,
+			mreq,
+			nil,
+			func(ctx context.Context, request Request, params Params) (response Response, err error) {
+				response, err = s.h.LoginMFA(ctx, request)
+				return response, err
+			},
+		)
+	} else {
+		response, err = s.h.LoginMFA(ctx, request)
+	}
+	if err != nil {
+		if errRes, ok := errors.Into[*ErrorStatusCode](err); ok {
+			if err := encodeErrorResponse(errRes, w); err != nil {
+				defer recordError("Internal", err)
+			}
+			return
+		}
+		if errors.Is(err, ht.ErrNotImplemented) {
+			s.cfg.ErrorHandler(ctx, w, r, err)
+			return
+		}
+		if err := encodeErrorResponse(s.h.NewError(ctx, err), w); err != nil {
+			defer recordError("Internal", err)
+		}
+		return
+	}
+
+	if err := encodeLoginMFAResponse(response, w); err != nil {
 		defer recordError("EncodeResponse", err)
 		if !errors.Is(err, ht.ErrInternalServerErrorResponse) {
 			s.cfg.ErrorHandler(ctx, w, r, err)

@@ -24,6 +24,7 @@ const (
 	ListGroupsOperation           OperationName = "ListGroups"
 	ListUsersOperation            OperationName = "ListUsers"
 	LoginOperation                OperationName = "Login"
+	LoginMFAOperation             OperationName = "LoginMFA"
 	LogoutOperation               OperationName = "Logout"
 	RegisterUserOperation         OperationName = "RegisterUser"
 	RemoveGroupStaffOperation     OperationName = "RemoveGroupStaff"

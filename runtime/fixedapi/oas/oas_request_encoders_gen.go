@@ -94,6 +94,20 @@ func encodeLoginRequest(
 	return nil
 }
 
+func encodeLoginMFARequest(
+	req *LoginMFARequest,
+	r *http.Request,
+) error {
+	const contentType = "application/json"
+	e := new(jx.Encoder)
+	{
+		req.Encode(e)
+	}
+	encoded := e.Bytes()
+	ht.SetBody(r, bytes.NewReader(encoded), contentType)
+	return nil
+}
+
 func encodeRegisterUserRequest(
 	req *RegisterRequest,
 	r *http.Request,

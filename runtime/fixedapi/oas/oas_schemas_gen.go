@@ -582,6 +582,33 @@ func (s *ListPage) SetTotal(val OptInt64) {
 	s.Total = val
 }
 
+// Ref: #/components/schemas/LoginMFARequest
+type LoginMFARequest struct {
+	MfaToken string `json:"mfa_token"`
+	// A 6-digit TOTP code or a recovery code.
+	Code string `json:"code"`
+}
+
+// GetMfaToken returns the value of MfaToken.
+func (s *LoginMFARequest) GetMfaToken() string {
+	return s.MfaToken
+}
+
+// GetCode returns the value of Code.
+func (s *LoginMFARequest) GetCode() string {
+	return s.Code
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *LoginMFARequest) SetMfaToken(val string) {
+	s.MfaToken = val
+}
+
+// SetCode sets the value of Code.
+func (s *LoginMFARequest) SetCode(val string) {
+	s.Code = val
+}
+
 // Ref: #/components/schemas/LoginRequest
 type LoginRequest struct {
 	Email    string `json:"email"`
@@ -610,6 +637,112 @@ func (s *LoginRequest) SetPassword(val string) {
 
 // LogoutNoContent is response for Logout operation.
 type LogoutNoContent struct{}
+
+// A login that needs a second factor, or MFA set up first.
+// Ref: #/components/schemas/MFAChallenge
+type MFAChallenge struct {
+	Code    MFAChallengeCode `json:"code"`
+	Message string           `json:"message"`
+	// With `mfa_required`, the token to send to `POST /auth/login/mfa`.
+	MfaToken OptString `json:"mfa_token"`
+	// Seconds until `mfa_token` (or `enrollment_token`) expires.
+	ExpiresIn OptInt64 `json:"expires_in"`
+	// With `mfa_enrollment_required`, an access token (`Authorization: Bearer`) that can only set up MFA.
+	EnrollmentToken OptString `json:"enrollment_token"`
+}
+
+// GetCode returns the value of Code.
+func (s *MFAChallenge) GetCode() MFAChallengeCode {
+	return s.Code
+}
+
+// GetMessage returns the value of Message.
+func (s *MFAChallenge) GetMessage() string {
+	return s.Message
+}
+
+// GetMfaToken returns the value of MfaToken.
+func (s *MFAChallenge) GetMfaToken() OptString {
+	return s.MfaToken
+}
+
+// GetExpiresIn returns the value of ExpiresIn.
+func (s *MFAChallenge) GetExpiresIn() OptInt64 {
+	return s.ExpiresIn
+}
+
+// GetEnrollmentToken returns the value of EnrollmentToken.
+func (s *MFAChallenge) GetEnrollmentToken() OptString {
+	return s.EnrollmentToken
+}
+
+// SetCode sets the value of Code.
+func (s *MFAChallenge) SetCode(val MFAChallengeCode) {
+	s.Code = val
+}
+
+// SetMessage sets the value of Message.
+func (s *MFAChallenge) SetMessage(val string) {
+	s.Message = val
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *MFAChallenge) SetMfaToken(val OptString) {
+	s.MfaToken = val
+}
+
+// SetExpiresIn sets the value of ExpiresIn.
+func (s *MFAChallenge) SetExpiresIn(val OptInt64) {
+	s.ExpiresIn = val
+}
+
+// SetEnrollmentToken sets the value of EnrollmentToken.
+func (s *MFAChallenge) SetEnrollmentToken(val OptString) {
+	s.EnrollmentToken = val
+}
+
+func (*MFAChallenge) loginRes() {}
+
+type MFAChallengeCode string
+
+const (
+	MFAChallengeCodeMfaRequired           MFAChallengeCode = "mfa_required"
+	MFAChallengeCodeMfaEnrollmentRequired MFAChallengeCode = "mfa_enrollment_required"
+)
+
+// AllValues returns all MFAChallengeCode values.
+func (MFAChallengeCode) AllValues() []MFAChallengeCode {
+	return []MFAChallengeCode{
+		MFAChallengeCodeMfaRequired,
+		MFAChallengeCodeMfaEnrollmentRequired,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s MFAChallengeCode) MarshalText() ([]byte, error) {
+	switch s {
+	case MFAChallengeCodeMfaRequired:
+		return []byte(s), nil
+	case MFAChallengeCodeMfaEnrollmentRequired:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *MFAChallengeCode) UnmarshalText(data []byte) error {
+	switch MFAChallengeCode(data) {
+	case MFAChallengeCodeMfaRequired:
+		*s = MFAChallengeCodeMfaRequired
+		return nil
+	case MFAChallengeCodeMfaEnrollmentRequired:
+		*s = MFAChallengeCodeMfaEnrollmentRequired
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
 
 // A patient or staff member of a group, with the fields staff may see.
 // Ref: #/components/schemas/Member
@@ -1169,6 +1302,8 @@ func (s *TokenResponse) SetTokenType(val TokenResponseTokenType) {
 func (s *TokenResponse) SetExpiresIn(val int64) {
 	s.ExpiresIn = val
 }
+
+func (*TokenResponse) loginRes() {}
 
 type TokenResponseTokenType string
 

@@ -5,6 +5,10 @@ type GetUserInfoRes interface {
 	getUserInfoRes()
 }
 
+type LoginRes interface {
+	loginRes()
+}
+
 type OauthAuthorizeRes interface {
 	oauthAuthorizeRes()
 }

@@ -47,6 +47,7 @@ const (
 	ListSSOIdentitiesOperation           OperationName = "ListSSOIdentities"
 	ListUsersOperation                   OperationName = "ListUsers"
 	LoginOperation                       OperationName = "Login"
+	LoginMFAOperation                    OperationName = "LoginMFA"
 	LogoutOperation                      OperationName = "Logout"
 	OauthAuthorizeOperation              OperationName = "OauthAuthorize"
 	OauthIntrospectOperation             OperationName = "OauthIntrospect"

@@ -500,7 +500,38 @@ func encodeListUsersResponse(response *UserPage, w http.ResponseWriter) error {
 	return nil
 }
 
-func encodeLoginResponse(response *TokenResponse, w http.ResponseWriter) error {
+func encodeLoginResponse(response LoginRes, w http.ResponseWriter) error {
+	switch response := response.(type) {
+	case *TokenResponse:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(200)
+
+		e := new(jx.Encoder)
+		response.Encode(e)
+		if _, err := e.WriteTo(w); err != nil {
+			return errors.Wrap(err, "write")
+		}
+
+		return nil
+
+	case *MFAChallenge:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(403)
+
+		e := new(jx.Encoder)
+		response.Encode(e)
+		if _, err := e.WriteTo(w); err != nil {
+			return errors.Wrap(err, "write")
+		}
+
+		return nil
+
+	default:
+		return errors.Errorf("unexpected response type: %T", response)
+	}
+}
+
+func encodeLoginMFAResponse(response *TokenResponse, w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(200)
 

@@ -1042,6 +1042,33 @@ func (s *ListPage) SetTotal(val OptInt64) {
 	s.Total = val
 }
 
+// Ref: #/components/schemas/LoginMFARequest
+type LoginMFARequest struct {
+	// A 6-digit TOTP code or a recovery code.
+	Code     string `json:"code"`
+	MfaToken string `json:"mfa_token"`
+}
+
+// GetCode returns the value of Code.
+func (s *LoginMFARequest) GetCode() string {
+	return s.Code
+}
+
+// GetMfaToken returns the value of MfaToken.
+func (s *LoginMFARequest) GetMfaToken() string {
+	return s.MfaToken
+}
+
+// SetCode sets the value of Code.
+func (s *LoginMFARequest) SetCode(val string) {
+	s.Code = val
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *LoginMFARequest) SetMfaToken(val string) {
+	s.MfaToken = val
+}
+
 // Ref: #/components/schemas/LoginRequest
 type LoginRequest struct {
 	Email    string `json:"email"`
@@ -1070,6 +1097,112 @@ func (s *LoginRequest) SetPassword(val string) {
 
 // LogoutNoContent is response for Logout operation.
 type LogoutNoContent struct{}
+
+// A login that needs a second factor, or MFA set up first.
+// Ref: #/components/schemas/MFAChallenge
+type MFAChallenge struct {
+	Code MFAChallengeCode `json:"code"`
+	// With `mfa_enrollment_required`, an access token (`Authorization: Bearer`) that can only set up MFA.
+	EnrollmentToken OptString `json:"enrollment_token"`
+	// Seconds until `mfa_token` (or `enrollment_token`) expires.
+	ExpiresIn OptInt64 `json:"expires_in"`
+	Message   string   `json:"message"`
+	// With `mfa_required`, the token to send to `POST /auth/login/mfa`.
+	MfaToken OptString `json:"mfa_token"`
+}
+
+// GetCode returns the value of Code.
+func (s *MFAChallenge) GetCode() MFAChallengeCode {
+	return s.Code
+}
+
+// GetEnrollmentToken returns the value of EnrollmentToken.
+func (s *MFAChallenge) GetEnrollmentToken() OptString {
+	return s.EnrollmentToken
+}
+
+// GetExpiresIn returns the value of ExpiresIn.
+func (s *MFAChallenge) GetExpiresIn() OptInt64 {
+	return s.ExpiresIn
+}
+
+// GetMessage returns the value of Message.
+func (s *MFAChallenge) GetMessage() string {
+	return s.Message
+}
+
+// GetMfaToken returns the value of MfaToken.
+func (s *MFAChallenge) GetMfaToken() OptString {
+	return s.MfaToken
+}
+
+// SetCode sets the value of Code.
+func (s *MFAChallenge) SetCode(val MFAChallengeCode) {
+	s.Code = val
+}
+
+// SetEnrollmentToken sets the value of EnrollmentToken.
+func (s *MFAChallenge) SetEnrollmentToken(val OptString) {
+	s.EnrollmentToken = val
+}
+
+// SetExpiresIn sets the value of ExpiresIn.
+func (s *MFAChallenge) SetExpiresIn(val OptInt64) {
+	s.ExpiresIn = val
+}
+
+// SetMessage sets the value of Message.
+func (s *MFAChallenge) SetMessage(val string) {
+	s.Message = val
+}
+
+// SetMfaToken sets the value of MfaToken.
+func (s *MFAChallenge) SetMfaToken(val OptString) {
+	s.MfaToken = val
+}
+
+func (*MFAChallenge) loginRes() {}
+
+type MFAChallengeCode string
+
+const (
+	MFAChallengeCodeMfaRequired           MFAChallengeCode = "mfa_required"
+	MFAChallengeCodeMfaEnrollmentRequired MFAChallengeCode = "mfa_enrollment_required"
+)
+
+// AllValues returns all MFAChallengeCode values.
+func (MFAChallengeCode) AllValues() []MFAChallengeCode {
+	return []MFAChallengeCode{
+		MFAChallengeCodeMfaRequired,
+		MFAChallengeCodeMfaEnrollmentRequired,
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s MFAChallengeCode) MarshalText() ([]byte, error) {
+	switch s {
+	case MFAChallengeCodeMfaRequired:
+		return []byte(s), nil
+	case MFAChallengeCodeMfaEnrollmentRequired:
+		return []byte(s), nil
+	default:
+		return nil, errors.Errorf("invalid value: %q", s)
+	}
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *MFAChallengeCode) UnmarshalText(data []byte) error {
+	switch MFAChallengeCode(data) {
+	case MFAChallengeCodeMfaRequired:
+		*s = MFAChallengeCodeMfaRequired
+		return nil
+	case MFAChallengeCodeMfaEnrollmentRequired:
+		*s = MFAChallengeCodeMfaEnrollmentRequired
+		return nil
+	default:
+		return errors.Errorf("invalid value: %q", data)
+	}
+}
 
 // A measurement document: server-owned metadata and the fields in `data`.
 // Ref: #/components/schemas/Measurement
@@ -5586,6 +5719,8 @@ func (s *TokenResponse) SetExpiresIn(val int64) {
 func (s *TokenResponse) SetTokenType(val TokenResponseTokenType) {
 	s.TokenType = val
 }
+
+func (*TokenResponse) loginRes() {}
 
 type TokenResponseTokenType string
 

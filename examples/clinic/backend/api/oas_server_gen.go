@@ -371,8 +371,27 @@ type Handler interface {
 	// attempts a minute from one client address are refused: both answer 429 `too_many_requests` with
 	// Retry-After, even for the right password.
 	//
+	// A user who set up multi-factor authentication gets no token for the password alone: the answer is
+	// 403 `mfa_required` with an `mfa_token` to send with a one-time or recovery code to
+	// `POST /auth/login/mfa` (or to the OAuth `mfa` grant's equivalent). A user whose role requires MFA
+	// (`auth.mfa.required_for_roles`) but who has not set it up gets 403 `mfa_enrollment_required` with an
+	// `enrollment_token`: the access token of a session that can only set MFA up (`POST /oauth/mfa/totp`,
+	// `POST /oauth/mfa/totp/confirm`) and answers 403 `mfa_enrollment_required` everywhere else; then the
+	// user signs in again.
+	//
 	// POST /auth/login
-	Login(ctx context.Context, req *LoginRequest) (*TokenResponse, error)
+	Login(ctx context.Context, req *LoginRequest) (LoginRes, error)
+	// LoginMFA implements loginMFA operation.
+	//
+	// Exchanges the `mfa_token` of a login that answered `mfa_required`, and a TOTP code or an unused
+	// recovery code, for the access token of a new session. The token is single-use, lives 5 minutes and
+	// is void after 5 wrong codes. Wrong codes count toward the account lockout like wrong passwords, and
+	// while the account is locked even the right code answers 429 `too_many_requests` with Retry-After. A
+	// wrong code answers 401 `mfa_invalid_code`; an unknown, used or expired token 401
+	// `mfa_token_invalid`.
+	//
+	// POST /auth/login/mfa
+	LoginMFA(ctx context.Context, req *LoginMFARequest) (*TokenResponse, error)
 	// Logout implements logout operation.
 	//
 	// Ends the session the bearer token belongs to; its tokens stop working at once.
