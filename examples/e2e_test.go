@@ -256,6 +256,10 @@ func TestE2EClinic(t *testing.T) {
 	b := start(t, bb.bin, dbURL, freePort(t))
 	runDriver(t, bb, b.url, dbURL, "TestPhase1", state)
 	checkHTTPBasics(t, b.url)
+	// The bad-input sweep shares this build and backend (IN-2, IN-3, IN-5).
+	t.Run("IN5_NoServerErrorForClientMistakes", func(t *testing.T) {
+		sweepBadInput(t, b.url, bb.bin, dbURL)
+	})
 	b.stop(t)
 
 	b = start(t, bb.bin, dbURL, freePort(t))

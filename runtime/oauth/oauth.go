@@ -25,6 +25,7 @@ import (
 	"github.com/exhgen/exhgen/runtime/mfa"
 	"github.com/exhgen/exhgen/runtime/permission"
 	"github.com/exhgen/exhgen/runtime/project"
+	"github.com/exhgen/exhgen/runtime/server"
 	"github.com/exhgen/exhgen/runtime/user"
 )
 
@@ -302,7 +303,36 @@ func (s *Server) routes() {
 	for _, r := range Routes() {
 		m.HandleFunc(r, handlers[r])
 	}
+	// Every other method or path under the provider's prefixes gets the
+	// documented JSON error (IN-5), not ServeMux's plain-text 404 and 405.
+	m.HandleFunc(fallbackPrefix, s.fallback)
+	m.HandleFunc(fallbackDiscovery, s.fallback)
 	s.mux = m
+}
+
+// The patterns of fallback: what no route under them matches.
+const (
+	fallbackPrefix    = "/oauth/"
+	fallbackDiscovery = "/.well-known/openid-configuration"
+)
+
+// fallback answers a request no route matches: 405 method_not_allowed with
+// an Allow header if the path has routes for other methods (204 for an
+// OPTIONS preflight), else 404 not_found.
+func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != fallbackPrefix && pattern != fallbackDiscovery {
+			allowed = append(allowed, method)
+		}
+	}
+	if len(allowed) == 0 {
+		server.NotFound(w, r)
+		return
+	}
+	server.MethodNotAllowed(w, r, strings.Join(allowed, ", "))
 }
 
 // newToken returns a fresh opaque token: prefix and 256 random bits,

@@ -651,3 +651,40 @@ func TestTOK7_DatabaseHoldsNoIssuedToken(t *testing.T) {
 		}
 	}
 }
+
+// TestIN5_UnroutedRequestsGetJSONErrors: a wrong method or an unknown path
+// under the provider's prefixes answers the documented JSON error, not
+// ServeMux's plain text.
+func TestIN5_UnroutedRequestsGetJSONErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{http.MethodGet, "/oauth/token", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
+		{http.MethodDelete, "/oauth/userinfo", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD, POST"},
+		{http.MethodPut, "/oauth/grants/0190c4c4-0000-7000-8000-000000000001", http.StatusMethodNotAllowed, "method_not_allowed", "DELETE"},
+		{http.MethodDelete, "/.well-known/openid-configuration", http.StatusMethodNotAllowed, "method_not_allowed", "GET, HEAD"},
+		{http.MethodGet, "/oauth/grants/", http.StatusNotFound, "not_found", ""},
+		{http.MethodGet, "/oauth/nothing", http.StatusNotFound, "not_found", ""},
+		{http.MethodPost, "/oauth/token.json", http.StatusNotFound, "not_found", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, e.issuer+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Code string `json:"code"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || err != nil || body.Code != tc.code || resp.Header.Get("Allow") != tc.allow ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %q (Allow %q, %s, %v), want %d %q (Allow %q)", tc.method, tc.path, resp.StatusCode, body.Code,
+				resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), err, tc.status, tc.code, tc.allow)
+		}
+	}
+}
