@@ -46,6 +46,8 @@ type sweepReq struct {
 	auth        string
 	accept      string // why a 2xx is fine, if it is
 	ifMatch     string
+	header      map[string][]string
+	want        int // the status required, if one is
 }
 
 // rqlValues are query values of every shape, to compare with each field.
@@ -101,6 +103,18 @@ func sweepBadInput(t *testing.T, url, bin, dbURL string) {
 		"nul token":       "Bearer a\x01b",
 		"two schemes":     "Bearer a, Bearer b",
 		"lowercase valid": "bearer " + tokens["user"] + "x",
+		"bearer no space": "Bearer",
+		"basic no colon":  "Basic " + base64.StdEncoding.EncodeToString([]byte("mobile")),
+		"basic bad b64":   "Basic %%%",
+		"basic escapes":   "Basic " + base64.StdEncoding.EncodeToString([]byte("%zz:%zz")),
+		"basic bad utf8":  "Basic " + base64.StdEncoding.EncodeToString([]byte("\xff:\xfe")),
+		"oauth1 empty":    "OAuth ",
+		"oauth1 open":     `OAuth oauth_consumer_key="`,
+		"oauth1 escapes":  `OAuth realm="x",oauth_consumer_key="%zz",oauth_signature=%zz`,
+		"oauth1 full":     `OAuth oauth_consumer_key="x",oauth_token="y",oauth_nonce="n",oauth_timestamp="99999999999999999999",oauth_signature_method="HMAC-SHA1",oauth_version="1.0",oauth_signature="x"`,
+		"oauth1 dupes":    `OAuth oauth_consumer_key="x",oauth_consumer_key="y",oauth_signature_method="PLAINTEXT",oauth_signature="a&b"`,
+		"oauth1 negative": `OAuth oauth_consumer_key="x",oauth_nonce="",oauth_timestamp="-1",oauth_signature_method="RSA-SHA1",oauth_signature=""`,
+		"dpop":            "DPoP " + tokens["user"],
 	}
 	valid := map[string]string{}
 	for role, tok := range tokens {
@@ -123,6 +137,33 @@ func sweepBadInput(t *testing.T, url, bin, dbURL string) {
 				r.ctype, r.body = "application/json", []byte(`{}`)
 			} else if op.form {
 				r.ctype, r.body = "application/x-www-form-urlencoded", []byte("a=b")
+			}
+			add(r)
+		}
+		// Odd headers: every operation must still answer as documented.
+		for what, h := range map[string]map[string][]string{
+			"two authorizations": {"Authorization": {valid["user"], valid["admin"]}},
+			"accept-language":    {"Accept-Language": {";;;q=abc,*-*-*,de-DE-x-" + strings.Repeat("a", 500) + ";q=2"}},
+			"accept-languages":   {"Accept-Language": {"xx", "zz-ZZ;q=0", "*;q=-1"}},
+			"request id":         {"X-Request-ID": {strings.Repeat("r", 5000)}},
+			"request id utf8":    {"X-Request-ID": {"\xff\xfe"}},
+			"content-encoding":   {"Content-Encoding": {"gzip"}},
+			"origin":             {"Origin": {"null"}, "Access-Control-Request-Method": {"DELETE"}},
+			"accept":             {"Accept": {"application/xml"}},
+			"forwarded":          {"X-Forwarded-For": {"not-an-ip, ::::, 999.1.1.1"}, "Forwarded": {"for=\"[garbage"}, "X-Real-IP": {"%zz"}},
+			"expect":             {"Expect": {"100-continue"}},
+		} {
+			r := sweepReq{what: "header " + what, method: op.method, url: url + base, auth: valid["admin"], header: h, accept: "headers only"}
+			if op.json {
+				r.ctype, r.body = "application/json", []byte(`{}`)
+			} else if op.form {
+				r.ctype, r.body = "application/x-www-form-urlencoded", []byte("a=b")
+			}
+			if sideEffect {
+				r.auth = ""
+			}
+			if what == "two authorizations" {
+				r.accept, r.want = "", http.StatusBadRequest
 			}
 			add(r)
 		}
@@ -150,20 +191,24 @@ func sweepBadInput(t *testing.T, url, bin, dbURL string) {
 			// parameters; elsewhere ignored or refused.
 			if op.method == http.MethodGet || !sideEffect {
 				for what, q := range map[string]string{
-					"bad escape":  "%zz",
-					"rql syntax":  "and((",
-					"rql field":   "eq(no_such_field,1)",
-					"rql value":   "eq(created_at,yesterday)",
-					"rql limit":   "limit(-1,-5)",
-					"rql deep":    strings.Repeat("and(", 200) + "eq(id,1)" + strings.Repeat(")", 200),
-					"rql nul":     "eq(id,%2500)",
-					"rql huge":    "limit(99999999999999999999999)",
-					"rql sort":    "sort(-,+)",
-					"rql like":    "like(id,%25%5C)",
-					"params":      "limit=abc&offset=-1&cursor=%00%FF&state=%FF",
-					"long":        "a=" + strings.Repeat("x", 6000),
-					"bad utf8":    "eq(status,%FF%FE)",
-					"many params": strings.Repeat("a=1&", 2000),
+					"bad escape":   "%zz",
+					"rql syntax":   "and((",
+					"rql field":    "eq(no_such_field,1)",
+					"rql value":    "eq(created_at,yesterday)",
+					"rql limit":    "limit(-1,-5)",
+					"rql deep":     strings.Repeat("and(", 200) + "eq(id,1)" + strings.Repeat(")", 200),
+					"rql nul":      "eq(id,%2500)",
+					"rql huge":     "limit(99999999999999999999999)",
+					"rql sort":     "sort(-,+)",
+					"rql like":     "like(id,%25%5C)",
+					"params":       "limit=abc&offset=-1&cursor=%00%FF&state=%FF",
+					"long":         "a=" + strings.Repeat("x", 6000),
+					"bad utf8":     "eq(status,%FF%FE)",
+					"many params":  strings.Repeat("a=1&", 2000),
+					"authorize":    "response_type=code&client_id=mobile&redirect_uri=%zz&scope=%FF&code_challenge=x&code_challenge_method=S256&state=" + strings.Repeat("s", 5000),
+					"authorize js": "response_type=token&client_id=mobile&redirect_uri=javascript:alert(1)&response_type=code",
+					"authorize ok": "response_type=code&client_id=mobile&redirect_uri=http://127.0.0.1/callback&scope=openid%00&code_challenge=" + strings.Repeat("A", 43) + "&code_challenge_method=S256&nonce=%FF",
+					"sso":          "state=%00&code=%FF&iss=%zz&error=access_denied&ticket=garbage",
 				} {
 					if sideEffect {
 						continue
@@ -416,6 +461,9 @@ func check(ctx context.Context, client *http.Client, r sweepReq, seen func(int))
 	if r.ifMatch != "" {
 		req.Header["If-Match"] = []string{r.ifMatch}
 	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if strings.Contains(err.Error(), "invalid header field value") {
@@ -427,6 +475,8 @@ func check(ctx context.Context, client *http.Client, r sweepReq, seen func(int))
 	seen(resp.StatusCode)
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
+	case r.want != 0 && resp.StatusCode != r.want:
+		return fmt.Sprintf("IN-2: status %d, want %d: %.300s", resp.StatusCode, r.want, data)
 	case resp.StatusCode >= 500:
 		return fmt.Sprintf("IN-5: status %d: %.300s", resp.StatusCode, data)
 	case leaks.Match(data):

@@ -236,6 +236,24 @@ func setRetryAfter(h http.Header, status int) {
 
 func (w *retryAfterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// errTwoCredentials answers a request with more than one Authorization
+// header: which one counts would depend on who reads it (Go takes the
+// first, some proxies the last), so neither does.
+var errTwoCredentials = apierr.New(http.StatusBadRequest, apierr.CodeBadRequest, "Send at most one Authorization header.")
+
+// oneCredential refuses requests carrying several Authorization headers
+// (IN-2): a handler would act on the first and a logout, say, end a
+// session the client did not mean.
+func oneCredential(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.Header.Values("Authorization")) > 1 {
+			WriteError(w, r, errTwoCredentials)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (s *Server) bodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBodyBytes {

@@ -148,6 +148,7 @@ func New(cfg Config, api http.Handler, ready func(context.Context) error, openap
 	s := &Server{cfg: cfg}
 	var h http.Handler = mux
 	h = strictJSON(h, cfg.MaxBodyBytes)
+	h = oneCredential(h)
 	h = s.bodyLimit(h)
 	h = s.deadline(h)
 	h = retryAfter(h)

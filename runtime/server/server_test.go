@@ -90,6 +90,32 @@ func TestIN3_BodyLimit(t *testing.T) {
 	}
 }
 
+// TestIN2_OneAuthorizationHeader: two Authorization headers are a 400,
+// before any handler picks one.
+func TestIN2_OneAuthorizationHeader(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{}, nil)
+	for _, tc := range []struct {
+		name   string
+		values []string
+		status int
+	}{
+		{"none", nil, http.StatusOK},
+		{"one", []string{"Bearer a"}, http.StatusOK},
+		{"two", []string{"Bearer a", "Bearer b"}, http.StatusBadRequest},
+		{"two schemes", []string{"Basic YTpi", "Bearer b"}, http.StatusBadRequest},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/echo", strings.NewReader("x"))
+		if tc.values != nil {
+			req.Header["Authorization"] = tc.values
+		}
+		res := f.do(t, req)
+		if res.status != tc.status || (tc.status == http.StatusBadRequest && res.body.Code != apierr.CodeBadRequest) {
+			t.Errorf("%s: %d %s, want %d", tc.name, res.status, res.raw, tc.status)
+		}
+	}
+}
+
 func TestIN5_PanicRecovery(t *testing.T) {
 	t.Parallel()
 	for _, path := range []string{"/panic", "/things"} {
