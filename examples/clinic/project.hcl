@@ -15,4 +15,11 @@ auth {
   access_token_ttl  = "15m"
   refresh_token_ttl = "30d"
   registration      = "open"
+
+  # Administrators manage users, roles and clinics: they sign in with a
+  # second factor (SECURITY.md MFA-5). Until they set one up, a login
+  # answers mfa_enrollment_required with a token that can only enrol.
+  mfa {
+    required_for_roles = ["admin"]
+  }
 }

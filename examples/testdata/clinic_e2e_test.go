@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ogen-go/ogen/ogenerrors"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/exhgen/exhgen/runtime/rql"
 
@@ -81,7 +84,7 @@ func login(t *testing.T, ctx context.Context, c *api.Client, sec *bearer, email 
 	}
 	tok, ok := res.(*api.TokenResponse)
 	if !ok {
-		t.Fatalf("login %s: %+v, want a token (no MFA in this example)", email, res)
+		t.Fatalf("login %s: %+v, want a token (no MFA for this role)", email, res)
 	}
 	if tok.TokenType != "Bearer" || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
 		t.Fatalf("login: unexpected token response %+v", tok)
@@ -335,7 +338,7 @@ func registerEmail(t *testing.T, ctx context.Context, c *api.Client, name string
 // bootstrapAdmin registers the first administrator and gives it the admin
 // role with the backend's `users grant-role` command, as an operator does
 // (the one role not granted through the API); it returns a client logged
-// in as them.
+// in as them, through the second factor administrators must use (MFA-5).
 func bootstrapAdmin(t *testing.T, ctx context.Context, c *api.Client) *api.Client {
 	t.Helper()
 	_, _, email := registerEmail(t, ctx, c, "admin")
@@ -346,8 +349,123 @@ func bootstrapAdmin(t *testing.T, ctx context.Context, c *api.Client) *api.Clien
 	}
 	// A new session: its roles are read afresh.
 	admin, sec := newClient(t)
-	login(t, ctx, admin, sec, email)
+	adminMFALogin(t, ctx, admin, sec, email)
 	return admin
+}
+
+// totpCode is what an authenticator app shows for key at time at.
+func totpCode(t *testing.T, key *otp.Key, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCodeCustom(key.Secret(), at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// passwordLogin logs in with the password alone, which for an
+// administrator must answer a challenge with the given code, never a token.
+func passwordLogin(t *testing.T, ctx context.Context, c *api.Client, email string, want api.MFAChallengeCode) *api.MFAChallenge {
+	t.Helper()
+	res, err := c.Login(ctx, &api.LoginRequest{Email: email, Password: password})
+	if err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	ch, ok := res.(*api.MFAChallenge)
+	if !ok {
+		t.Fatalf("admin login with the password alone: %T %+v, want the %s challenge and no token", res, res, want)
+	}
+	if ch.Code != want {
+		t.Fatalf("admin login: challenge %q, want %q", ch.Code, want)
+	}
+	return ch
+}
+
+// adminMFALogin is MFA-5 from the administrator's side, with
+// github.com/pquerna/otp as the authenticator app: the first login only
+// allows enrolling TOTP; later logins need a code; wrong and replayed
+// codes are refused (MFA-2); then sec holds an administrator's token.
+func adminMFALogin(t *testing.T, ctx context.Context, c *api.Client, sec *bearer, email string) {
+	t.Helper()
+	ch := passwordLogin(t, ctx, c, email, api.MFAChallengeCodeMfaEnrollmentRequired)
+	if !ch.EnrollmentToken.Set || ch.EnrollmentToken.Value == "" || ch.MfaToken.Set {
+		t.Fatalf("enrolment challenge: %+v", ch)
+	}
+	// The enrolment-only token does no administrator's work.
+	sec.token = ch.EnrollmentToken.Value
+	_, err := c.ListUsers(ctx)
+	if e := apiError(t, err); e.StatusCode != http.StatusForbidden || e.Response.Code != "mfa_enrollment_required" {
+		t.Fatalf("list users with the enrolment token: %d %+v", e.StatusCode, e.Response)
+	}
+	_, err = c.CreateGroup(ctx, &api.GroupInput{Name: "Before MFA"})
+	wantStatus(t, "create group with the enrolment token", err, http.StatusForbidden)
+
+	// Enrol the authenticator app and confirm it with its current code.
+	en, err := c.BeginTOTPEnrollment(ctx)
+	if err != nil {
+		t.Fatalf("begin TOTP enrolment: %v", err)
+	}
+	key, err := otp.NewKeyFromURL(en.OtpauthURL)
+	if err != nil {
+		t.Fatalf("otpauth url %q: %v", en.OtpauthURL, err)
+	}
+	if key.Secret() != en.Secret || key.Period() != 30 || key.Digits() != otp.DigitsSix || key.AccountName() != email {
+		t.Fatalf("enrolment key: %s (secret %q), want 30 s, 6 digits, account %s", en.OtpauthURL, en.Secret, email)
+	}
+	enrolled := time.Now()
+	confirmCode := totpCode(t, key, enrolled)
+	rc, err := c.ConfirmTOTPEnrollment(ctx, &api.ConfirmTOTPEnrollmentReq{Code: confirmCode})
+	if err != nil {
+		t.Fatalf("confirm TOTP enrolment: %v", err)
+	}
+	if len(rc.RecoveryCodes) < 10 {
+		t.Fatalf("recovery codes: %d, want at least 10", len(rc.RecoveryCodes))
+	}
+	// Still no administrator: the user signs in again.
+	_, err = c.ListUsers(ctx)
+	wantStatus(t, "list users with the enrolment token after enrolling", err, http.StatusForbidden)
+
+	// Enrolled: the password alone gives an mfa_token, not a token.
+	ch = passwordLogin(t, ctx, c, email, api.MFAChallengeCodeMfaRequired)
+	if !ch.MfaToken.Set || ch.MfaToken.Value == "" || ch.EnrollmentToken.Set {
+		t.Fatalf("mfa challenge: %+v", ch)
+	}
+	// The next step's code (accepted with the ±1 step of MFA-1): the
+	// confirmation recorded this step's, and codes only move forward.
+	code := totpCode(t, key, enrolled.Add(30*time.Second))
+	valid := map[string]bool{}
+	for s := -2; s <= 3; s++ {
+		valid[totpCode(t, key, enrolled.Add(time.Duration(s)*30*time.Second))] = true
+	}
+	wrong := "000000"
+	for i := 1; valid[wrong]; i++ {
+		wrong = fmt.Sprintf("%06d", i*111111%1000000)
+	}
+	_, err = c.LoginMFA(ctx, &api.LoginMFARequest{MfaToken: ch.MfaToken.Value, Code: wrong})
+	if e := apiError(t, err); e.StatusCode != http.StatusUnauthorized || e.Response.Code != "mfa_invalid_code" {
+		t.Fatalf("wrong code: %d %+v", e.StatusCode, e.Response)
+	}
+	tok, err := c.LoginMFA(ctx, &api.LoginMFARequest{MfaToken: ch.MfaToken.Value, Code: code})
+	if err != nil {
+		t.Fatalf("login with the second factor: %v", err)
+	}
+	if tok.TokenType != "Bearer" || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
+		t.Fatalf("login with the second factor: %+v", tok)
+	}
+	sec.token = tok.AccessToken
+	if me, err := c.GetCurrentUser(ctx); err != nil || me.Email != email || !slices.Contains(me.Roles, "admin") {
+		t.Fatalf("users/me as the administrator: %+v, %v", me, err)
+	}
+
+	// MFA-2: the same code a second time, and the older code that
+	// confirmed the enrolment, are refused on a fresh challenge.
+	ch = passwordLogin(t, ctx, c, email, api.MFAChallengeCodeMfaRequired)
+	for what, replay := range map[string]string{"the same code twice": code, "the enrolment's earlier code": confirmCode} {
+		_, err = c.LoginMFA(ctx, &api.LoginMFARequest{MfaToken: ch.MfaToken.Value, Code: replay})
+		if e := apiError(t, err); e.StatusCode != http.StatusUnauthorized || e.Response.Code != "mfa_invalid_code" {
+			t.Fatalf("%s: %d %+v", what, e.StatusCode, e.Response)
+		}
+	}
 }
 
 func wantStatus(t *testing.T, what string, err error, status int) {
