@@ -21,6 +21,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 )
 
 // A bad-input sweep over the whole HTTP surface of a running generated
@@ -912,14 +914,67 @@ func sweepAccount(t *testing.T, url, bin, dbURL string, admin bool) string {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	sweepPost(t, url+"/auth/login", "", map[string]string{"email": email, "password": pw}, &tok)
+	login := map[string]string{"email": email, "password": pw}
+	if !admin {
+		sweepPost(t, url+"/auth/login", "", login, &tok)
+		return tok.AccessToken
+	}
+	// Administrators must use MFA (MFA-5): enrol TOTP with the enrolment
+	// token the first login gives, then sign in with the next step's code.
+	var ch struct {
+		EnrollmentToken string `json:"enrollment_token"`
+		MFAToken        string `json:"mfa_token"`
+	}
+	sweepDoStatus(t, http.MethodPost, url+"/auth/login", "", login, http.StatusForbidden, &ch)
+	var en struct {
+		Secret string `json:"secret"`
+	}
+	sweepPost(t, url+"/oauth/mfa/totp", ch.EnrollmentToken, nil, &en)
+	now := time.Now()
+	code := func(at time.Time) string {
+		c, err := totp.GenerateCodeCustom(en.Secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sweepPost(t, url+"/oauth/mfa/totp/confirm", ch.EnrollmentToken, map[string]string{"code": code(now)}, nil)
+	sweepDoStatus(t, http.MethodPost, url+"/auth/login", "", login, http.StatusForbidden, &ch)
+	sweepPost(t, url+"/auth/login/mfa", "", map[string]string{"mfa_token": ch.MFAToken, "code": code(now.Add(30 * time.Second))}, &tok)
 	return tok.AccessToken
+}
+
+// sweepDoStatus sends in as JSON and requires the status want.
+func sweepDoStatus(t *testing.T, method, url, token string, in any, want int, out any) {
+	t.Helper()
+	b, _ := json.Marshal(in)
+	req, _ := http.NewRequestWithContext(t.Context(), method, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, url, resp.StatusCode, data, want)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
 }
 
 func sweepPost(t *testing.T, url, token string, in, out any) {
 	t.Helper()
-	b, _ := json.Marshal(in)
-	sweepDo(t, http.MethodPost, url, token, bytes.NewReader(b), out)
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	sweepDo(t, http.MethodPost, url, token, body, out)
 }
 
 func sweepGet(t *testing.T, url, token string, out any) {
