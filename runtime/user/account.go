@@ -143,7 +143,16 @@ func (s *Service) ChangeEmail(ctx context.Context, email, currentPassword string
 
 // checkPassword verifies the password of user id for a sensitive change;
 // a wrong one is 401 invalid_credentials and counts towards the lockout.
+// Like a login it is refused (429) while the account is locked, even with
+// the right password, and counts against the per-IP limit: a stolen
+// session must not become an unthrottled password oracle (AUTH-6).
 func (s *Service) checkPassword(ctx context.Context, id uuid.UUID, password string) (*User, error) {
+	if err := s.limitIP(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.checkLocked(ctx, id, ActionPasswordCheck); err != nil {
+		return nil, err
+	}
 	u, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ const (
 	ActionLogout         = "auth.logout"
 	ActionLockoutReset   = "auth.lockout_reset"
 	ActionPasswordChange = "auth.password_change"
+	ActionPasswordCheck  = "auth.password_check" // the current password, checked for a sensitive change
 	ActionPasswordReset  = "auth.password_reset"
 	ActionEmailVerify    = "auth.email_verify"
 )

@@ -396,3 +396,32 @@ func TestAUD3_LoginAuditRowsAreAppendOnly(t *testing.T) {
 		t.Fatalf("audit rows = %+v", rows)
 	}
 }
+
+// TestAUTH6_SensitiveChangesHonourTheLockout: the current-password check of
+// a password or email change counts failures like a login and, once the
+// account is locked, refuses even the right password with 429 — a stolen
+// session is not an unthrottled password oracle.
+func TestAUTH6_SensitiveChangesHonourTheLockout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, user.RegistrationOpen)
+	u := f.register(t, "alice@example.com")
+	ctx := f.loginCtx(t, "alice@example.com", strongPassword)
+	const next = "a brand new passphrase for alice"
+	for range 30 {
+		err := f.users.ChangePassword(ctx, wrongPassword, next)
+		requireAPIError(t, err, http.StatusUnauthorized, apierr.CodeInvalidCredentials)
+	}
+	if n := f.failedLogins(t, u.ID); n != 30 {
+		t.Fatalf("failed logins = %d, want 30", n)
+	}
+	f.advance(10 * time.Second)
+	requireRetryAfter(t, f.users.ChangePassword(ctx, strongPassword, next), 50*time.Second)
+	requireRetryAfter(t, f.users.ChangePassword(ctx, wrongPassword, next), 50*time.Second)
+	if rows := f.audits(t, user.ActionPasswordCheck); len(rows) != 2 || rows[0].Reason != "locked" {
+		t.Fatalf("refusals audited as %+v", rows)
+	}
+	f.advance(time.Minute)
+	if err := f.users.ChangePassword(ctx, strongPassword, next); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+}

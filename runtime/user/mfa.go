@@ -169,13 +169,18 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string) (uu
 // CheckLocked returns 429 with a Retry-After while the user's account is
 // locked (mfa.FailureRecorder).
 func (s *Service) CheckLocked(ctx context.Context, id uuid.UUID) error {
+	return s.checkLocked(ctx, id, ActionLoginMFA)
+}
+
+// checkLocked is CheckLocked auditing a refusal as action.
+func (s *Service) checkLocked(ctx context.Context, id uuid.UUID, action string) error {
 	var until *time.Time
 	err := db.QueryRow(ctx, s.pool, `SELECT locked_until FROM users WHERE id = $1`, id).Scan(&until)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("check lockout: %w", err)
 	}
 	if now := s.now(); until != nil && now.Before(*until) {
-		s.auditAlone(ctx, audit.Entry{ActorID: &id, Action: ActionLoginMFA, Resource: "user", ResourceID: id.String(),
+		s.auditAlone(ctx, audit.Entry{ActorID: &id, Action: action, Resource: "user", ResourceID: id.String(),
 			Outcome: audit.Denied, Reason: "locked"})
 		return tooManyRequests(until.Sub(now))
 	}
