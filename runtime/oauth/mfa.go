@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -46,6 +47,38 @@ func (s *Server) mfaNeeded(ctx context.Context, userID uuid.UUID) (bool, *Error)
 			if slices.Contains(s.cfg.MFARoles, r) {
 				return false, errMFAEnrollment
 			}
+		}
+	}
+	return false, nil
+}
+
+// grantPredatesMFA reports whether a grant authenticated at authTime was
+// issued without the second factor the user now has or needs: TOTP
+// confirmed after authTime, or a role requiring MFA while not enrolled.
+// Grants issued after enrolment went through the MFA step (every user
+// grant path asks for it), so they are not stale.
+func (s *Server) grantPredatesMFA(ctx context.Context, tx pgx.Tx, userID uuid.UUID, authTime time.Time) (bool, error) {
+	if s.cfg.MFA == nil {
+		return false, nil
+	}
+	var (
+		confirmed *time.Time
+		roles     []string
+	)
+	err := tx.QueryRow(ctx, `SELECT (SELECT confirmed_at FROM mfa_totp WHERE user_id = u.id), u.roles FROM users u WHERE u.id = $1`, userID).
+		Scan(&confirmed, &roles)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil // a deleted user: Authenticate refuses the tokens
+	}
+	if err != nil {
+		return false, fmt.Errorf("check grant against mfa: %w", err)
+	}
+	if confirmed != nil {
+		return confirmed.After(authTime), nil
+	}
+	for _, r := range roles {
+		if slices.Contains(s.cfg.MFARoles, r) {
+			return true, nil
 		}
 	}
 	return false, nil

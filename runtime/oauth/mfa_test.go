@@ -157,3 +157,35 @@ func TestMFA_RequiredForRoles(t *testing.T) {
 		t.Fatalf("enrolled clinician: %d %v", st, body)
 	}
 }
+
+// TestMFA5_GrantsFromBeforeMFADoNotRefresh: a refresh token obtained with
+// the password alone stops working once the user enrols TOTP (or a role
+// comes to require MFA), and its family is revoked — refreshing must not
+// skip the second factor for the rest of the grant's life.
+func TestMFA5_GrantsFromBeforeMFADoNotRefresh(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.register("ada@example.test")
+	pw := tokenForm("grant_type", "password", "username", "ada@example.test", "password", e.password, "client_id", "legacy")
+	st, body := e.post("/oauth/token", pw, "", "")
+	rt, _ := body["refresh_token"].(string)
+	if st != http.StatusOK || rt == "" {
+		t.Fatalf("password grant: %d %v", st, body)
+	}
+	// Before MFA the refresh works and rotates.
+	st, body = e.post("/oauth/token", tokenForm("grant_type", "refresh_token", "refresh_token", rt, "client_id", "legacy"), "", "")
+	rt, _ = body["refresh_token"].(string)
+	if st != http.StatusOK || rt == "" {
+		t.Fatalf("refresh before MFA: %d %v", st, body)
+	}
+	e.clock.Advance(time.Second)
+	e.enrolMFA("ada@example.test")
+	st, body = e.post("/oauth/token", tokenForm("grant_type", "refresh_token", "refresh_token", rt, "client_id", "legacy"), "", "")
+	if st != http.StatusBadRequest || errCode(body) != "invalid_grant" || body["access_token"] != nil {
+		t.Fatalf("refresh after MFA enrolment: %d %v", st, body)
+	}
+	var revoked int
+	if err := e.pool.QueryRow(t.Context(), `SELECT count(*) FROM oauth_grants WHERE revoked_reason = 'mfa_required'`).Scan(&revoked); err != nil || revoked != 1 {
+		t.Fatalf("revoked grants = %d, %v", revoked, err)
+	}
+}

@@ -379,6 +379,23 @@ func (s *Server) refreshGrant(ctx context.Context, app *project.Application, for
 			entry.Outcome, entry.Reason = audit.Denied, "refresh_reuse"
 			return audit.Write(ctx, tx, entry)
 		}
+		if userID != nil {
+			// A grant from before the user's second factor (enrolled since,
+			// or now required by a role) must not outlive it: refreshing
+			// would skip MFA for the rest of the grant's life (MFA-5).
+			stale, err := s.grantPredatesMFA(ctx, tx, *userID, authTime)
+			if err != nil {
+				return err
+			}
+			if stale {
+				fail = invalid
+				if err := s.revokeGrantTx(ctx, tx, grantID, "mfa_required"); err != nil {
+					return err
+				}
+				entry.Outcome, entry.Reason = audit.Denied, "mfa_required"
+				return audit.Write(ctx, tx, entry)
+			}
+		}
 		if req := first(form["scope"]); req != "" {
 			narrowed, e := checkScopes(req, scopes)
 			if e != nil {
