@@ -65,6 +65,16 @@ const CodeOwnMembership = "own_membership"
 var ErrOwnMembership = apierr.New(http.StatusForbidden, CodeOwnMembership,
 	"You cannot change your own group memberships or group roles.")
 
+// ErrRoleBeyondRights refuses giving or taking a group role whose
+// permissions the caller does not hold in the group (or globally): staff
+// managers cannot mint stronger staff, e.g. a second account of their own
+// with clinical access (AC-5). The code is the one global role grants use.
+var ErrRoleBeyondRights = apierr.New(http.StatusForbidden, CodeRoleBeyondRights,
+	"You cannot give or take a group role with permissions you do not hold in the group yourself.")
+
+// CodeRoleBeyondRights is ErrRoleBeyondRights' code.
+const CodeRoleBeyondRights = "role_beyond_rights"
+
 // Limits.
 const (
 	MaxNameLen        = 200
@@ -102,7 +112,8 @@ type Service struct {
 	now        func() time.Time
 	newID      func() uuid.UUID
 	groupRoles []string
-	synced     []string // quoted tables of models with creator_patient_groups sync
+	rolePerms  map[string][]string // group role → its permissions
+	synced     []string            // quoted tables of models with creator_patient_groups sync
 }
 
 // Option configures a Service.
@@ -118,8 +129,10 @@ func New(pool *pgxpool.Pool, p *project.Project, tokens *auth.Tokens, logger *sl
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{pool: pool, tokens: tokens, logger: logger, now: time.Now, newID: uuid.New}
+	s.rolePerms = make(map[string][]string, len(p.GroupRoles))
 	for _, r := range p.GroupRoles {
 		s.groupRoles = append(s.groupRoles, r.Name)
+		s.rolePerms[r.Name] = r.Permissions
 	}
 	for _, m := range p.Models {
 		if m.Access.GroupSync == project.GroupSyncCreatorPatientGroups {
@@ -510,7 +523,8 @@ func (s *Service) UnenlistPatient(ctx context.Context, group, user uuid.UUID) er
 // SetStaff makes user staff of group with the given group roles, or
 // replaces the roles of existing staff. The caller needs
 // groups:staff:create (new staff) or groups:staff:update (existing),
-// globally or in the group, and can never change their own membership.
+// globally or in the group, must hold every permission of the roles given
+// and replaced, and can never change their own membership.
 func (s *Service) SetStaff(ctx context.Context, group, user uuid.UUID, roles []string) (*Member, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -552,6 +566,15 @@ func (s *Service) SetStaff(ctx context.Context, group, user uuid.UUID, roles []s
 		}
 		if !allowed(p, group, need) {
 			return s.deny(ctx, p, group, "set_staff", need, apierr.ErrForbidden)
+		}
+		// Every permission of the roles given, and of the roles replaced,
+		// must be the caller's own in this group (AC-5).
+		for _, r := range slices.Concat(roles, old) {
+			for _, perm := range s.rolePerms[r] {
+				if !allowed(p, group, perm) {
+					return s.deny(ctx, p, group, "set_staff", perm, ErrRoleBeyondRights)
+				}
+			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO group_staff (group_id, user_id, roles, added_by, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $5)

@@ -25,7 +25,7 @@ var testProject = &project.Project{
 	Name: "clinic",
 	Roles: []project.Role{
 		{Name: "admin", Permissions: []string{"*:*:*", "*:*", "groups:*"}},
-		{Name: "registrar", Permissions: []string{"groups:*", "groups:patients:*", "groups:staff:*"}},
+		{Name: "registrar", Permissions: []string{"groups:*", "groups:patients:*", "groups:staff:*", "data:measurement:read"}},
 	},
 	GroupRoles: []project.Role{
 		{Name: "clinic_manager", Permissions: []string{"groups:update", "groups:patients:*", "groups:staff:*"}},
@@ -363,4 +363,29 @@ func TestGroupSyncFollowsEnlistments(t *testing.T) {
 	}
 	err := e.svc.UnenlistPatient(e.as(reg), g.ID, pat)
 	wantCode(t, err, 404, apierr.CodeNotFound)
+}
+
+// TestAC5_StaffManagersCannotGrantBeyondTheirRights: a manager who may add
+// staff but holds no clinical permission cannot make anybody (a second
+// account of their own, say) clinical staff, nor take such a role away.
+func TestAC5_StaffManagersCannotGrantBeyondTheirRights(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	reg := e.addUser("registrar")
+	g := e.group(reg, "Clinic")
+	mgr, clinician, sybil := e.addUser(), e.addUser(), e.addUser()
+	if _, err := e.svc.SetStaff(e.as(reg), g.ID, mgr, []string{"clinic_manager"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SetStaff(e.as(reg), g.ID, clinician, []string{"clinic_staff"}); err != nil {
+		t.Fatal(err)
+	}
+	mctx := e.as(mgr)
+	_, err := e.svc.SetStaff(mctx, g.ID, sybil, []string{"clinic_staff"})
+	wantCode(t, err, 403, CodeRoleBeyondRights)
+	_, err = e.svc.SetStaff(mctx, g.ID, clinician, []string{"clinic_manager"}) // replaces clinic_staff
+	wantCode(t, err, 403, CodeRoleBeyondRights)
+	if _, err := e.svc.SetStaff(mctx, g.ID, sybil, []string{"clinic_manager"}); err != nil {
+		t.Fatalf("a manager appoints a manager: %v", err)
+	}
 }

@@ -3479,7 +3479,8 @@ func (s *Server) handleRevokeRoleRequest(args [2]string, argsEscaped bool, w htt
 //
 // Makes the user staff of the group with the given group roles, or replaces their roles. Needs
 // `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
-// changes their own roles (403 `own_membership`).
+// changes their own roles (403 `own_membership`), and the caller must hold every permission of the
+// roles given or replaced (403 `role_beyond_rights`), so a staff manager cannot mint stronger staff.
 //
 // PUT /groups/{group_id}/staff/{user_id}
 func (s *Server) handleSetGroupStaffRequest(args [2]string, argsEscaped bool, w http.ResponseWriter, r *http.Request) {

@@ -720,7 +720,8 @@ func (UnimplementedHandler) RotateSigningKey(ctx context.Context) (r *RotateSign
 //
 // Makes the user staff of the group with the given group roles, or replaces their roles. Needs
 // `groups:staff:create` (new) or `groups:staff:update` (existing), globally or in the group; nobody
-// changes their own roles (403 `own_membership`).
+// changes their own roles (403 `own_membership`), and the caller must hold every permission of the
+// roles given or replaced (403 `role_beyond_rights`), so a staff manager cannot mint stronger staff.
 //
 // PUT /groups/{group_id}/staff/{user_id}
 func (UnimplementedHandler) SetGroupStaff(ctx context.Context, req *StaffRequest, params SetGroupStaffParams) (r *Member, _ error) {
