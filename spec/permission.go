@@ -70,6 +70,15 @@ func (l *loader) link() hcl.Diagnostics {
 						fmt.Sprintf("A group role grants rights within one group, over its documents and members, so its permissions start with %s; %s does not. Grant it with a global role instead.",
 							quotedList(groupRoleServices), quote(perm))))
 				}
+				if group && permission.Match(perm, permission.GroupsPatients+":"+permission.Create) {
+					diags = append(diags, &hcl.Diagnostic{
+						Severity: hcl.DiagWarning,
+						Summary:  "Group staff can enlist any user",
+						Detail: fmt.Sprintf("The group role %s lets its holders enlist any user of the backend as a patient of their group, without the user's consent; with group_sync, the user's earlier documents then join the group and its staff can read them. Prefer granting %q with a global role held by trusted administrators.",
+							quote(role.Name), permission.GroupsPatients+":"+permission.Create),
+						Subject: ranges[i].Ptr(),
+					})
+				}
 			}
 		}
 	}

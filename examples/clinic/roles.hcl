@@ -45,7 +45,10 @@ group_role "clinic_viewer" {
   permissions = ["data:measurement:read", "groups:patients:read"]
 }
 
+# Enlisting a patient is an administrator's job (a global permission):
+# with a group-level groups:patients:create, a clinic could enlist any user
+# of the backend and, through group sync, read their earlier readings.
 group_role "clinic_manager" {
-  description = "Manages a clinic's staff and patient enlistments; sees no clinical data."
-  permissions = ["groups:read", "groups:update", "groups:patients:*", "groups:staff:*"]
+  description = "Manages a clinic's details, managers and unenlistments; sees no clinical data."
+  permissions = ["groups:read", "groups:update", "groups:patients:read", "groups:patients:delete", "groups:staff:*"]
 }

@@ -64,3 +64,10 @@ group_role "clinic_viewer" {
     "users:read", # ERROR: Permission not available to a group role
   ]
 }
+
+group_role "front_desk" {
+  permissions = [
+    "groups:patients:create", # WARNING: Group staff can enlist any user
+    "groups:patients:read",
+  ]
+}
