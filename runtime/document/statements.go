@@ -1,6 +1,8 @@
 package document
 
 import (
+	"fmt"
+
 	"github.com/google/uuid"
 
 	"github.com/exhgen/exhgen/runtime/auth"
@@ -17,9 +19,11 @@ func (s *Service) Statements(modelName string) (insert, getByID string, err erro
 		return "", "", err
 	}
 	// As a caller whose access depends on the document, with no groups.
+	// Rules that grant such a caller nothing yield no statement: never an
+	// unfiltered one.
 	cond, ok := m.access.read.cond(&auth.Principal{}, newParams(uuid.Nil))
 	if !ok {
-		cond = "TRUE"
+		return "", "", fmt.Errorf("model %q: its read rules grant a caller without permissions nothing", modelName)
 	}
 	return m.sql.insert, m.sql.get.with(cond), nil
 }
