@@ -107,6 +107,9 @@ func (s *Server) requireMFA(ctx context.Context, app *project.Application, userI
 
 // mfaGrant exchanges an mfa_token and a one-time (or recovery) code for
 // tokens. The token is single-use once a code was right.
+// mfaGrantAttempts is how many wrong codes one mfa_token survives.
+const mfaGrantAttempts = 5
+
 func (s *Server) mfaGrant(ctx context.Context, app *project.Application, form map[string][]string) (*TokenResponse, *Error) {
 	token, code := first(form["mfa_token"]), first(form["otp"])
 	if code == "" {
@@ -136,6 +139,13 @@ func (s *Server) mfaGrant(ctx context.Context, app *project.Application, form ma
 		return nil, unavailable(err)
 	}
 	if e := s.verifySecondFactor(ctx, userID, code); e != nil {
+		// A wrong code spends one of the token's attempts; the last one
+		// spends the token (a right code after that is refused too).
+		if _, err := db.Exec(ctx, s.pool, `UPDATE oauth_mfa_challenges SET attempts = attempts + 1,
+			used_at = CASE WHEN attempts + 1 >= $3 THEN $2 ELSE used_at END
+			WHERE hash = $1 AND used_at IS NULL`, h, s.now(), mfaGrantAttempts); err != nil {
+			return nil, unavailable(err)
+		}
 		return nil, e
 	}
 	tag, err := db.Exec(ctx, s.pool, `UPDATE oauth_mfa_challenges SET used_at = $2 WHERE hash = $1 AND used_at IS NULL`, h, s.now())

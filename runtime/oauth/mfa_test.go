@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -187,5 +188,36 @@ func TestMFA5_GrantsFromBeforeMFADoNotRefresh(t *testing.T) {
 	var revoked int
 	if err := e.pool.QueryRow(t.Context(), `SELECT count(*) FROM oauth_grants WHERE revoked_reason = 'mfa_required'`).Scan(&revoked); err != nil || revoked != 1 {
 		t.Fatalf("revoked grants = %d, %v", revoked, err)
+	}
+}
+
+// TestMFA3_MFATokenSurvivesFewWrongCodes: the mfa grant's token is spent
+// after five wrong codes, so one password step buys a bounded number of
+// guesses; the right code is refused afterwards.
+func TestMFA3_MFATokenSurvivesFewWrongCodes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.register("ada@example.test")
+	key := e.enrolMFA("ada@example.test")
+	pw := tokenForm("grant_type", "password", "username", "ada@example.test", "password", e.password, "client_id", "legacy")
+	_, body := e.post("/oauth/token", pw, "", "")
+	mt, _ := body["mfa_token"].(string)
+	if mt == "" {
+		t.Fatalf("password step: %v", body)
+	}
+	valid := map[string]bool{e.otp(key, -1): true, e.otp(key, 0): true, e.otp(key, 1): true}
+	wrong := "000000"
+	for n := 1; valid[wrong]; n++ {
+		wrong = fmt.Sprintf("%06d", n)
+	}
+	for range 5 {
+		st, body := e.post("/oauth/token", tokenForm("grant_type", "mfa", "mfa_token", mt, "otp", wrong, "client_id", "legacy"), "", "")
+		if st != http.StatusBadRequest || errCode(body) != "invalid_grant" {
+			t.Fatalf("wrong code: %d %v", st, body)
+		}
+	}
+	st, body := e.post("/oauth/token", tokenForm("grant_type", "mfa", "mfa_token", mt, "otp", e.otp(key, 0), "client_id", "legacy"), "", "")
+	if st != http.StatusBadRequest || body["access_token"] != nil {
+		t.Fatalf("right code after five wrong ones: %d %v", st, body)
 	}
 }
