@@ -218,6 +218,18 @@ func (s *Server) bearer(r *http.Request) (context.Context, *auth.Principal, erro
 	return s.bearerWith(r, s.tokens.Authenticate)
 }
 
+// permitted is bearer for an operation needing perm: 403 without it.
+func (s *Server) permitted(r *http.Request, perm string) (context.Context, *auth.Principal, error) {
+	ctx, p, err := s.bearer(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !p.Can(perm) {
+		return nil, nil, apierr.ErrForbidden
+	}
+	return ctx, p, nil
+}
+
 // bearerWith is bearer with another authentication of the token.
 func (s *Server) bearerWith(r *http.Request, authenticate func(context.Context, string) (context.Context, error)) (context.Context, *auth.Principal, error) {
 	h := r.Header.Get("Authorization")
@@ -242,13 +254,9 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
-	ctx, p, err := s.bearer(r)
+	ctx, _, err := s.permitted(r, PermReadApplications)
 	if err != nil {
 		writeAPIError(w, r, err)
-		return
-	}
-	if !p.Can(PermReadApplications) {
-		writeAPIError(w, r, apierr.ErrForbidden)
 		return
 	}
 	apps, err := s.Applications(ctx)
@@ -260,13 +268,9 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
-	ctx, p, err := s.bearer(r)
+	ctx, p, err := s.permitted(r, PermUpdateApplications)
 	if err != nil {
 		writeAPIError(w, r, err)
-		return
-	}
-	if !p.Can(PermUpdateApplications) {
-		writeAPIError(w, r, apierr.ErrForbidden)
 		return
 	}
 	out, err := s.RotateSecret(ctx, r.PathValue("client_id"), &p.UserID)
@@ -284,13 +288,9 @@ const PermRotateKeys = "auth:keys:update"
 // tokens signed with the previous key keep verifying until they expire,
 // then that key is retired for good.
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
-	ctx, p, err := s.bearer(r)
+	ctx, p, err := s.permitted(r, PermRotateKeys)
 	if err != nil {
 		writeAPIError(w, r, err)
-		return
-	}
-	if !p.Can(PermRotateKeys) {
-		writeAPIError(w, r, apierr.ErrForbidden)
 		return
 	}
 	kid, err := s.tokens.Keys().Rotate(ctx)

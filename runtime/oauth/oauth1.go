@@ -402,13 +402,9 @@ func (s *Server) verifyOAuth1(r *http.Request) (uuid.UUID, string, error) {
 // Admin endpoints.
 
 func (s *Server) issueOAuth1(w http.ResponseWriter, r *http.Request) {
-	ctx, p, err := s.bearer(r)
+	ctx, p, err := s.permitted(r, PermCreateOAuth1)
 	if err != nil {
 		writeAPIError(w, r, err)
-		return
-	}
-	if !p.Can(PermCreateOAuth1) {
-		writeAPIError(w, r, apierr.ErrForbidden)
 		return
 	}
 	var body struct {
@@ -429,13 +425,9 @@ func (s *Server) issueOAuth1(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listOAuth1(w http.ResponseWriter, r *http.Request) {
-	ctx, p, err := s.bearer(r)
+	ctx, _, err := s.permitted(r, PermReadOAuth1)
 	if err != nil {
 		writeAPIError(w, r, err)
-		return
-	}
-	if !p.Can(PermReadOAuth1) {
-		writeAPIError(w, r, apierr.ErrForbidden)
 		return
 	}
 	rows, err := db.Query(ctx, s.pool, `SELECT id, consumer_key, token, user_id, description, created_at, revoked_at
@@ -460,13 +452,9 @@ func (s *Server) listOAuth1(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeOAuth1(w http.ResponseWriter, r *http.Request) {
-	ctx, p, err := s.bearer(r)
+	ctx, p, err := s.permitted(r, PermDeleteOAuth1)
 	if err != nil {
 		writeAPIError(w, r, err)
-		return
-	}
-	if !p.Can(PermDeleteOAuth1) {
-		writeAPIError(w, r, apierr.ErrForbidden)
 		return
 	}
 	id, err := uuid.Parse(r.PathValue("id"))
