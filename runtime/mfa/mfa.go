@@ -89,7 +89,13 @@ type Service struct {
 	clock    func() time.Time
 	issuer   string
 	failures FailureRecorder
+	// verifying serialises the verifications of one user (striped by user
+	// id; a buffered channel per stripe, so waiting honours ctx).
+	verifying [verifyStripes]chan struct{}
 }
+
+// verifyStripes bounds the per-user verification locks' memory.
+const verifyStripes = 256
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -129,7 +135,11 @@ func New(pool *pgxpool.Pool, secret []byte, issuer string, clock func() time.Tim
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Service{pool: pool, aead: aead, hmacKey: macKey, clock: clock, issuer: issuer, failures: failures}, nil
+	s := &Service{pool: pool, aead: aead, hmacKey: macKey, clock: clock, issuer: issuer, failures: failures}
+	for k := range s.verifying {
+		s.verifying[k] = make(chan struct{}, 1)
+	}
+	return s, nil
 }
 
 // Enrollment is a TOTP secret waiting for confirmation.
@@ -256,7 +266,18 @@ func (s *Service) Enrolled(ctx context.Context, userID uuid.UUID) (bool, error) 
 
 // Verify checks a second factor at login: a TOTP code, or a recovery code.
 // A wrong one is ErrInvalidCode and is reported to the FailureRecorder.
+//
+// Verifications of one user run one at a time in this process, from the
+// lockout check to the recorded outcome, so a burst of parallel guesses
+// cannot all pass the check before any failure is counted (MFA-3, AUTH-6).
 func (s *Service) Verify(ctx context.Context, userID uuid.UUID, code string) error {
+	stripe := s.verifying[int(binary.BigEndian.Uint16(userID[14:]))%verifyStripes]
+	select {
+	case stripe <- struct{}{}:
+		defer func() { <-stripe }()
+	case <-ctx.Done():
+		return fmt.Errorf("verify second factor: %w", ctx.Err())
+	}
 	if s.failures != nil {
 		if err := s.failures.CheckLocked(ctx, userID); err != nil {
 			return err

@@ -329,3 +329,66 @@ func TestMFA5_ChangesNeedRecentAuthAuditedAndNotified(t *testing.T) {
 		t.Fatal("still enrolled after disable")
 	}
 }
+
+// thresholdFailures locks after limit failures, like runtime/user's lockout.
+type thresholdFailures struct {
+	limit int64
+	n     atomic.Int64
+}
+
+func (f *thresholdFailures) CheckLocked(context.Context, uuid.UUID) error {
+	if f.n.Load() >= f.limit {
+		return apierr.New(http.StatusTooManyRequests, "locked", "Too many attempts.")
+	}
+	return nil
+}
+
+func (f *thresholdFailures) RecordSuccess(context.Context, uuid.UUID) error { return nil }
+
+func (f *thresholdFailures) RecordFailure(context.Context, uuid.UUID) error {
+	if f.n.Add(1) >= f.limit {
+		return apierr.New(http.StatusTooManyRequests, "locked", "Too many attempts.")
+	}
+	return nil
+}
+
+// TestMFA3_ParallelGuessesCannotOvershootTheLockout: forty parallel wrong
+// codes against an account that locks after three failures get at most
+// three code checks; the rest are refused as locked.
+func TestMFA3_ParallelGuessesCannotOvershootTheLockout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.user(t)
+	key, _ := f.enrol(t, id)
+	f.clock.Advance(2 * Period)
+	th := &thresholdFailures{limit: 3}
+	svc, err := New(f.pool, bytes.Repeat([]byte{7}, 32), "Clinic", f.clock.Now, th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := "123456"
+	if wrong == f.code(t, key, 0) || wrong == f.code(t, key, 1) || wrong == f.code(t, key, -1) {
+		wrong = "654321"
+	}
+	var checked, locked atomic.Int64
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			err := svc.Verify(t.Context(), id, wrong)
+			var ae *apierr.Error
+			switch {
+			case errors.Is(err, ErrInvalidCode):
+				checked.Add(1)
+			case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
+				locked.Add(1)
+			default:
+				t.Errorf("verify: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if checked.Load() > 2 || checked.Load()+locked.Load() != 40 || th.n.Load() != 3 {
+		t.Fatalf("%d codes checked and refused as wrong, %d refused as locked, %d failures counted; want ≤2 wrong (the 3rd locks), 3 counted",
+			checked.Load(), locked.Load(), th.n.Load())
+	}
+}
