@@ -58,8 +58,8 @@ func (p *Project) SSOProvider(name string) *SSOProvider {
 
 var ssoNameRule = nameRule{
 	kind:  "sso_provider",
-	re:    regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`),
-	shape: "1 to 63 lower-case letters, digits, underscores and hyphens, starting with a letter",
+	re:    projectNameRule.re, // the project name's form: client ids and provider names appear in URLs
+	shape: projectNameRule.shape,
 }
 
 var ssoSchema = &hcl.BodySchema{

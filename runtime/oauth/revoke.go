@@ -99,14 +99,9 @@ func (s *Server) findGrant(ctx context.Context, token, hint string) (grantID uui
 // revoke is RFC 7009: revoking a refresh or access token revokes its whole
 // grant (TOK-7). Unknown tokens and tokens of other clients get 200 too.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
-	if e := parseForm(r); e != nil {
-		writeError(w, e)
-		return
-	}
 	ctx := r.Context()
-	app, e := s.authenticateClient(ctx, r)
-	if e != nil {
-		writeError(w, e)
+	app, ok := s.clientForm(w, r)
+	if !ok {
 		return
 	}
 	token := r.PostForm.Get("token")
@@ -140,14 +135,9 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 // introspect is RFC 7662. Confidential clients may introspect any token
 // (they are resource servers); public clients only their own.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
-	if e := parseForm(r); e != nil {
-		writeError(w, e)
-		return
-	}
 	ctx := r.Context()
-	app, e := s.authenticateClient(ctx, r)
-	if e != nil {
-		writeError(w, e)
+	app, ok := s.clientForm(w, r)
+	if !ok {
 		return
 	}
 	token := r.PostForm.Get("token")

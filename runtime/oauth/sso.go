@@ -128,11 +128,19 @@ func (s *Server) loginRequest(r *http.Request) (*pending, string, bool) {
 
 const msgExpired = "Your sign-in request has expired or was opened in another window. Return to the application and start again."
 
-// ssoStart is the login page's "Sign in with <provider>" button.
-func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
+// pageProvider returns the provider a page's path names, or renders 404.
+func (s *Server) pageProvider(w http.ResponseWriter, r *http.Request) (*ssoProvider, bool) {
 	sp, ok := s.sso[r.PathValue("provider")]
 	if !ok {
 		s.renderError(w, http.StatusNotFound, "This sign-in method is not available.")
+	}
+	return sp, ok
+}
+
+// ssoStart is the login page's "Sign in with <provider>" button.
+func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
+	sp, ok := s.pageProvider(w, r)
+	if !ok {
 		return
 	}
 	if e := parseForm(r); e != nil {
@@ -174,9 +182,8 @@ func (f *ssoFailure) Error() string { return f.reason }
 // ssoCallback receives the provider's answer (its redirect_uri).
 func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sp, ok := s.sso[r.PathValue("provider")]
+	sp, ok := s.pageProvider(w, r)
 	if !ok {
-		s.renderError(w, http.StatusNotFound, "This sign-in method is not available.")
 		return
 	}
 	q := r.URL.Query()
@@ -514,9 +521,8 @@ func (s *Server) recentCaller(r *http.Request) (context.Context, uuid.UUID, stri
 // cookie and goes to the provider.
 func (s *Server) ssoLinkStart(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sp, ok := s.sso[r.PathValue("provider")]
+	sp, ok := s.pageProvider(w, r)
 	if !ok {
-		s.renderError(w, http.StatusNotFound, "This sign-in method is not available.")
 		return
 	}
 	var uid uuid.UUID
@@ -566,9 +572,8 @@ func (s *Server) ssoLinkVerified(w http.ResponseWriter, r *http.Request, sp *sso
 // ssoLinkConfirm links the provider account the user confirmed.
 func (s *Server) ssoLinkConfirm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sp, ok := s.sso[r.PathValue("provider")]
+	sp, ok := s.pageProvider(w, r)
 	if !ok {
-		s.renderError(w, http.StatusNotFound, "This sign-in method is not available.")
 		return
 	}
 	if e := parseForm(r); e != nil {

@@ -59,15 +59,26 @@ func parseForm(r *http.Request) *Error {
 	return nil
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+// clientForm parses the form of a client's request to the token,
+// revocation or introspection endpoint and authenticates the client; on
+// failure it has written the RFC 6749 error.
+func (s *Server) clientForm(w http.ResponseWriter, r *http.Request) (*project.Application, bool) {
 	if e := parseForm(r); e != nil {
 		writeError(w, e)
-		return
+		return nil, false
 	}
-	ctx := r.Context()
-	app, e := s.authenticateClient(ctx, r)
+	app, e := s.authenticateClient(r.Context(), r)
 	if e != nil {
 		writeError(w, e)
+		return nil, false
+	}
+	return app, true
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	app, ok := s.clientForm(w, r)
+	if !ok {
 		return
 	}
 	grant := r.PostForm.Get("grant_type")
