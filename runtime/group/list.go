@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/exhgen/exhgen/runtime/db"
 	"github.com/exhgen/exhgen/runtime/rql"
+	"github.com/exhgen/exhgen/runtime/user"
 )
 
 // PageInfo is where a page of a list sits: the limit used (clamped to
@@ -44,7 +43,7 @@ func ListSchema() *rql.Schema {
 func MemberSchema(kind string) *rql.Schema {
 	fields := []rql.Field{
 		{Name: "user_id", Type: rql.UUID, Column: "user_id", SQLType: "uuid", Required: true},
-		{Name: "email", Type: rql.Email, Column: "email_key", SQLType: "text", Required: true, Fold: emailKey},
+		{Name: "email", Type: rql.Email, Column: "email_key", SQLType: "text", Required: true, Fold: user.EmailKey},
 		{Name: "first_name", Type: rql.String, Column: "first_name", SQLType: "text", Required: true},
 		{Name: "last_name", Type: rql.String, Column: "last_name", SQLType: "text", Required: true},
 		{Name: "since", Type: rql.DateTime, Column: "since", SQLType: "timestamptz", Required: true},
@@ -77,9 +76,6 @@ func mustSchema(s *rql.Schema) *rql.Schema {
 	}
 	return s
 }
-
-// emailKey is the users' email key (user.EmailKey): lower-cased NFC.
-func emailKey(s string) string { return norm.NFC.String(strings.ToLower(strings.TrimSpace(s))) }
 
 // list runs the RQL query raw over from (a table or a derived table with
 // the schema's columns; its own arguments fromArgs are $1…), selecting
